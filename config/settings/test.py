@@ -1,0 +1,10 @@
+"""Settings for the test suite: fast hashing, DEBUG off as in production."""
+
+import os
+
+os.environ.setdefault("DJANGO_ALLOW_INSECURE_KEY", "1")
+
+from .base import *  # noqa: F403
+
+PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+ALLOWED_HOSTS = ["*"]

@@ -1,0 +1,1 @@
+"""The web shell: viewflow's frontend Site with the project's applications."""

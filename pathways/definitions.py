@@ -1,0 +1,281 @@
+"""A pathway version as plain data: the one shape shared by YAML, validation, diff and the database.
+
+YAML and the API read and write this shape; `persist_definition` turns it into rows and
+`definition_from_version` reads it back, so a round trip is exact.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+from .models import PathwayVersion, ServiceTier, Stage, TimescaleFrom, Transition
+
+TIER_KEYS: dict[str, int] = {
+    "universal": ServiceTier.UNIVERSAL,
+    "early_help": ServiceTier.EARLY_HELP,
+    "specialist": ServiceTier.SPECIALIST,
+    "statutory": ServiceTier.STATUTORY,
+}
+TIER_NAMES: dict[int, str] = {value: key for key, value in TIER_KEYS.items()}
+
+
+@dataclass
+class StageDefinition:
+    key: str
+    name: str
+    tier: str
+    responsible_role: str
+    timescale_working_days: int | None = None
+    timescale_from: str = TimescaleFrom.STAGE_ENTRY
+    terminal: bool = False
+    requires: list[str] = field(default_factory=list)
+    description: str = ""
+
+
+@dataclass
+class TransitionDefinition:
+    key: str
+    name: str
+    from_stage: str
+    to_stage: str
+    kind: str
+    roles: list[str] = field(default_factory=list)
+    guards: dict[str, Any] = field(default_factory=dict)
+    reason_required: bool = False
+
+
+@dataclass
+class PathwayDefinition:
+    key: str
+    name: str
+    description: str = ""
+    stages: list[StageDefinition] = field(default_factory=list)
+    transitions: list[TransitionDefinition] = field(default_factory=list)
+
+    @property
+    def initial_stage(self) -> StageDefinition | None:
+        # The first stage listed is where every new case starts.
+        return self.stages[0] if self.stages else None
+
+
+class DefinitionShapeError(ValueError):
+    """The document is not a pathway definition at all (wrong types, missing keys)."""
+
+    def __init__(self, errors: list[dict[str, str]]):
+        self.errors = errors
+        super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
+
+
+def _require(mapping: Any, key: str, kind: type | tuple[type, ...], path: str, errors: list) -> Any:
+    value = mapping.get(key) if isinstance(mapping, dict) else None
+    if value is None:
+        errors.append({"path": f"{path}.{key}", "message": "This field is required."})
+        return None
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        errors.append({"path": f"{path}.{key}", "message": f"Expected {_kind_name(kind)}."})
+        return None
+    return value
+
+
+def _optional(
+    mapping: dict, key: str, kind: type | tuple[type, ...], default: Any, path: str, errors: list
+) -> Any:
+    value = mapping.get(key, default)
+    if value is None:
+        return default
+    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+        errors.append({"path": f"{path}.{key}", "message": f"Expected {_kind_name(kind)}."})
+        return default
+    return value
+
+
+def _kind_name(kind: type | tuple[type, ...]) -> str:
+    names = {
+        str: "text",
+        int: "a whole number",
+        bool: "true or false",
+        list: "a list",
+        dict: "a mapping",
+    }
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def definition_from_dict(data: Any) -> PathwayDefinition:
+    """Parse the YAML/JSON shape; raises DefinitionShapeError naming every malformed field."""
+    errors: list[dict[str, str]] = []
+    if not isinstance(data, dict):
+        raise DefinitionShapeError([{"path": "$", "message": "Expected a mapping."}])
+    key = _require(data, "key", str, "$", errors)
+    name = _require(data, "name", str, "$", errors)
+    description = _optional(data, "description", str, "", "$", errors)
+    stages: list[StageDefinition] = []
+    for index, raw in enumerate(_optional(data, "stages", list, [], "$", errors)):
+        path = f"stages[{index}]"
+        if not isinstance(raw, dict):
+            errors.append({"path": path, "message": "Expected a mapping."})
+            continue
+        timescale = _optional(raw, "timescale", dict, {}, path, errors)
+        stages.append(
+            StageDefinition(
+                key=_require(raw, "key", str, path, errors),
+                name=_require(raw, "name", str, path, errors),
+                tier=_require(raw, "tier", str, path, errors),
+                responsible_role=_require(raw, "responsible_role", str, path, errors),
+                timescale_working_days=_optional(
+                    timescale, "working_days", int, None, f"{path}.timescale", errors
+                ),
+                timescale_from=_optional(
+                    timescale, "from", str, TimescaleFrom.STAGE_ENTRY, f"{path}.timescale", errors
+                ),
+                terminal=_optional(raw, "terminal", bool, False, path, errors),
+                requires=_optional(raw, "requires", list, [], path, errors),
+                description=_optional(raw, "description", str, "", path, errors),
+            )
+        )
+    transitions: list[TransitionDefinition] = []
+    for index, raw in enumerate(_optional(data, "transitions", list, [], "$", errors)):
+        path = f"transitions[{index}]"
+        if not isinstance(raw, dict):
+            errors.append({"path": path, "message": "Expected a mapping."})
+            continue
+        transitions.append(
+            TransitionDefinition(
+                key=_require(raw, "key", str, path, errors),
+                name=_require(raw, "name", str, path, errors),
+                from_stage=_require(raw, "from", str, path, errors),
+                to_stage=_require(raw, "to", str, path, errors),
+                kind=_require(raw, "kind", str, path, errors),
+                roles=_optional(raw, "roles", list, [], path, errors),
+                guards=_optional(raw, "guards", dict, {}, path, errors),
+                reason_required=_optional(raw, "reason_required", bool, False, path, errors),
+            )
+        )
+    if errors:
+        raise DefinitionShapeError(errors)
+    return PathwayDefinition(
+        key=key, name=name, description=description, stages=stages, transitions=transitions
+    )
+
+
+def definition_to_dict(definition: PathwayDefinition) -> dict[str, Any]:
+    """The canonical shape: defaults are written out so export is stable and explicit."""
+    return {
+        "key": definition.key,
+        "name": definition.name,
+        "description": definition.description,
+        "stages": [
+            {
+                "key": s.key,
+                "name": s.name,
+                "description": s.description,
+                "tier": s.tier,
+                "responsible_role": s.responsible_role,
+                "timescale": (
+                    {"working_days": s.timescale_working_days, "from": s.timescale_from}
+                    if s.timescale_working_days is not None
+                    else {}
+                ),
+                "terminal": s.terminal,
+                "requires": list(s.requires),
+            }
+            for s in definition.stages
+        ],
+        "transitions": [
+            {
+                "key": t.key,
+                "name": t.name,
+                "from": t.from_stage,
+                "to": t.to_stage,
+                "kind": t.kind,
+                "roles": list(t.roles),
+                "guards": dict(t.guards),
+                "reason_required": t.reason_required,
+            }
+            for t in definition.transitions
+        ],
+    }
+
+
+def definition_from_version(version: PathwayVersion) -> PathwayDefinition:
+    stages = list(version.stages.order_by("position"))
+    stage_keys = {stage.pk: stage.key for stage in stages}
+    transitions = list(version.transitions.order_by("position"))
+    return PathwayDefinition(
+        key=version.pathway.key,
+        name=version.pathway.name,
+        description=version.pathway.description,
+        stages=[
+            StageDefinition(
+                key=s.key,
+                name=s.name,
+                tier=TIER_NAMES.get(s.tier, str(s.tier)),
+                responsible_role=s.responsible_role,
+                timescale_working_days=s.timescale_working_days,
+                timescale_from=s.timescale_from,
+                terminal=s.is_terminal,
+                requires=list(s.requires),
+                description=s.description,
+            )
+            for s in stages
+        ],
+        transitions=[
+            TransitionDefinition(
+                key=t.key,
+                name=t.name,
+                from_stage=stage_keys[t.from_stage_id],
+                to_stage=stage_keys[t.to_stage_id],
+                kind=t.kind,
+                roles=list(t.allowed_roles),
+                guards=dict(t.guards),
+                reason_required=t.reason_required,
+            )
+            for t in transitions
+        ],
+    )
+
+
+def write_definition_rows(version: PathwayVersion, definition: PathwayDefinition) -> None:
+    """Replace a draft's stages and transitions with the definition's (caller validated it)."""
+    version.transitions.all().delete()
+    version.stages.all().delete()
+    stages = Stage.objects.bulk_create(
+        [
+            Stage(
+                version=version,
+                position=position,
+                key=s.key,
+                name=s.name,
+                description=s.description,
+                tier=TIER_KEYS[s.tier],
+                responsible_role=s.responsible_role,
+                timescale_working_days=s.timescale_working_days,
+                timescale_from=s.timescale_from,
+                is_terminal=s.terminal,
+                is_initial=position == 0,
+                requires=list(s.requires),
+            )
+            for position, s in enumerate(definition.stages)
+        ]
+    )
+    if any(stage.pk is None for stage in stages):  # SQLite before 3.35 returns no ids
+        stages = list(version.stages.order_by("position"))
+    by_key = {stage.key: stage for stage in stages}
+    Transition.objects.bulk_create(
+        [
+            Transition(
+                version=version,
+                position=position,
+                key=t.key,
+                name=t.name,
+                kind=t.kind,
+                from_stage=by_key[t.from_stage],
+                to_stage=by_key[t.to_stage],
+                allowed_roles=list(t.roles),
+                guards=dict(t.guards),
+                reason_required=t.reason_required,
+            )
+            for position, t in enumerate(definition.transitions)
+        ]
+    )

@@ -1,0 +1,89 @@
+"""Writes to pathway definitions: import a draft, edit it, publish it."""
+
+from typing import Any
+
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from agencies.models import LocalArea
+from audit.services import record_event
+
+from .definitions import PathwayDefinition, write_definition_rows
+from .exceptions import DefinitionInvalid, VersionNotEditable
+from .models import Pathway, PathwayVersion, VersionStatus
+from .validation import validate_definition
+
+
+def _refuse_invalid(definition: PathwayDefinition) -> None:
+    problems = validate_definition(definition)
+    if problems:
+        raise DefinitionInvalid(
+            f"The pathway definition has {len(problems)} problem(s).",
+            problems=[problem.as_dict() for problem in problems],
+        )
+
+
+@transaction.atomic
+def create_draft_version(
+    *, area: LocalArea, definition: PathwayDefinition, actor: Any, notes: str = ""
+) -> PathwayVersion:
+    """A new draft version of the pathway named by the definition's key (created if new)."""
+    _refuse_invalid(definition)
+    pathway, _ = Pathway.objects.select_for_update().get_or_create(
+        area=area,
+        key=definition.key,
+        defaults={"name": definition.name, "description": definition.description},
+    )
+    Pathway.objects.filter(pk=pathway.pk).update(
+        name=definition.name, description=definition.description
+    )
+    number = (pathway.versions.aggregate(n=Max("number"))["n"] or 0) + 1
+    version = PathwayVersion.objects.create(
+        pathway=pathway, number=number, notes=notes, created_by=actor
+    )
+    write_definition_rows(version, definition)
+    record_event(actor=actor, action="pathway.version_created", target=version, reason=notes)
+    return version
+
+
+@transaction.atomic
+def update_draft_version(
+    *, version: PathwayVersion, definition: PathwayDefinition, actor: Any
+) -> PathwayVersion:
+    version = (
+        PathwayVersion.objects.select_for_update().select_related("pathway").get(pk=version.pk)
+    )
+    if version.is_published:
+        raise VersionNotEditable(f"Version {version.number} is published and cannot change.")
+    if definition.key != version.pathway.key:
+        raise DefinitionInvalid(
+            "The definition's key does not match this pathway.",
+            fields={"key": [f"Expected '{version.pathway.key}'."]},
+        )
+    _refuse_invalid(definition)
+    Pathway.objects.filter(pk=version.pathway_id).update(
+        name=definition.name, description=definition.description
+    )
+    write_definition_rows(version, definition)
+    record_event(actor=actor, action="pathway.version_edited", target=version)
+    return version
+
+
+@transaction.atomic
+def publish_version(*, version: PathwayVersion, actor: Any) -> PathwayVersion:
+    """Publish a draft after validating it; from then on it never changes."""
+    from .definitions import definition_from_version
+
+    version = (
+        PathwayVersion.objects.select_for_update().select_related("pathway").get(pk=version.pk)
+    )
+    if version.is_published:
+        raise VersionNotEditable(f"Version {version.number} is already published.")
+    _refuse_invalid(definition_from_version(version))
+    version.status = VersionStatus.PUBLISHED
+    version.published_at = timezone.now()
+    version.published_by = actor
+    version.save(update_fields=["status", "published_at", "published_by"])
+    record_event(actor=actor, action="pathway.version_published", target=version)
+    return version
