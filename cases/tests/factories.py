@@ -1,0 +1,35 @@
+import datetime
+
+import factory
+from django.utils import timezone
+
+from cases.models import Case, Child
+from pathways import engine
+
+
+class ChildFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = Child
+
+    reference = factory.Sequence(lambda n: f"CH-{n:05d}")
+    first_name = factory.Faker("first_name")
+    last_name = factory.Faker("last_name")
+    date_of_birth = factory.LazyFunction(
+        lambda: datetime.date.today() - datetime.timedelta(days=13 * 365)
+    )
+    gender = "girl"
+
+
+def open_case(
+    *, version, actor, child=None, involvement="displaying_hsb", received_at=None, **facts
+) -> Case:
+    """Open a case on a published version the way referral intake does."""
+    return engine.open_case(
+        child=child or ChildFactory(),
+        involvement=involvement,
+        version_id=version.pk,
+        referral=None,
+        referral_received_at=received_at or timezone.now(),
+        actor=actor,
+        facts=facts,
+    )

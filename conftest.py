@@ -1,0 +1,55 @@
+"""Shared fixtures: a local area, its published default pathway, and practitioners by role."""
+
+import pytest
+
+from agencies.roles import Role
+from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
+from pathways.compiled import clear_compiled_cache
+from pathways.tests.factories import published_default_version
+
+
+@pytest.fixture(autouse=True)
+def _fresh_compiled_versions():
+    # Row ids can be reused after a rolled-back test on SQLite; never serve a stale version.
+    clear_compiled_cache()
+    yield
+    clear_compiled_cache()
+
+
+@pytest.fixture
+def area(db):
+    return LocalAreaFactory()
+
+
+@pytest.fixture
+def make_user(db, area):
+    def make(role: str = Role.LEAD_PRACTITIONER, **kwargs):
+        kwargs.setdefault("agency", AgencyFactory(area=area))
+        return UserFactory(role=role, **kwargs)
+
+    return make
+
+
+@pytest.fixture
+def front_door(make_user):
+    return make_user(Role.FRONT_DOOR)
+
+
+@pytest.fixture
+def lead_practitioner(make_user):
+    return make_user(Role.LEAD_PRACTITIONER)
+
+
+@pytest.fixture
+def manager(make_user):
+    return make_user(Role.TEAM_MANAGER)
+
+
+@pytest.fixture
+def coordinator(make_user):
+    return make_user(Role.HSB_COORDINATOR)
+
+
+@pytest.fixture
+def default_version(area, front_door):
+    return published_default_version(area=area, actor=front_door)
