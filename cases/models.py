@@ -143,3 +143,32 @@ class StageMove(models.Model):
 
     def __str__(self) -> str:
         return f"{self.case_id}: {self.kind} to {self.to_stage_id}"
+
+
+class LeadDesignation(models.Model):
+    """Who is (or was) the designated lead practitioner: the single point of contact."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="lead_designations")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    designated_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    started_at = models.DateTimeField()
+    ended_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # At most one active designation per case, enforced by the database.
+            models.UniqueConstraint(
+                fields=["case"],
+                condition=models.Q(ended_at__isnull=True),
+                name="one_active_lead_per_case",
+            )
+        ]
+        ordering = ["started_at", "id"]
+
+    def __str__(self) -> str:
+        return f"Lead for case {self.case_id}: {self.practitioner_id}"

@@ -1,1 +1,85 @@
-"""The web shell: viewflow's frontend Site with the project's applications."""
+"""The web shell: viewflow's frontend Site with the project's applications and navigation."""
+
+from dataclasses import dataclass
+
+from django.urls import path, reverse
+from viewflow.urls import Application, Site
+
+from agencies.roles import Role
+from cases import views as case_views
+from pathways import views as pathway_views
+
+CASEWORK_ROLES = frozenset(
+    {
+        Role.FRONT_DOOR,
+        Role.LEAD_PRACTITIONER,
+        Role.TEAM_MEMBER,
+        Role.TEAM_MANAGER,
+        Role.HSB_COORDINATOR,
+    }
+)
+
+
+@dataclass(frozen=True)
+class MenuLink:
+    title: str
+    url_name: str
+    icon: str
+    roles: frozenset[str] | None = None
+
+    @property
+    def url(self) -> str:
+        return reverse(self.url_name)
+
+
+class LinkApplication(Application):
+    """An application whose menu lists its own pages, filtered by the user's role."""
+
+    menu_template_name = "hsb/app_menu.html"
+    menu_links: tuple[MenuLink, ...] = ()
+
+    @property
+    def links_for_user(self) -> tuple[MenuLink, ...]:
+        return self.menu_links
+
+
+class WorkApplication(LinkApplication):
+    title = "My work"
+    icon = "work"
+    app_name = "work"
+    menu_links = (
+        MenuLink("Home", "work:index", "home"),
+        MenuLink("My tasks", "work:tasks", "inbox", CASEWORK_ROLES),
+        MenuLink("My cases", "work:cases", "folder_shared", CASEWORK_ROLES),
+    )
+
+    index_path = path("", case_views.landing, name="index")
+    tasks_path = path("tasks/", case_views.task_inbox, name="tasks")
+    cases_path = path("cases/", case_views.case_list, name="cases")
+    case_path = path("cases/<int:pk>/", case_views.case_detail, name="case_detail")
+    transition_path = path(
+        "cases/<int:pk>/transition/", case_views.case_transition, name="case_transition"
+    )
+    designate_path = path(
+        "cases/<int:pk>/lead/", case_views.case_designate_lead, name="case_designate_lead"
+    )
+
+
+class PathwaysApplication(LinkApplication):
+    title = "Pathways"
+    icon = "account_tree"
+    app_name = "pathways_app"
+    menu_links = (MenuLink("Pathway definitions", "pathways_app:index", "account_tree"),)
+
+    index_path = path("", pathway_views.pathway_list, name="index")
+    version_path = path("versions/<int:pk>/", pathway_views.version_detail, name="version")
+    export_path = path("versions/<int:pk>/export/", pathway_views.version_export, name="export")
+    diff_path = path("versions/<int:pk>/diff/", pathway_views.version_diff, name="diff")
+    publish_path = path("versions/<int:pk>/publish/", pathway_views.version_publish, name="publish")
+
+
+site = Site(
+    title="HSB Pathways",
+    primary_color="#2b4c7e",
+    viewsets=[WorkApplication(), PathwaysApplication()],
+)

@@ -3,7 +3,11 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from .api_root import api_root
+from .site import site
+
 api_patterns = [
+    path("", api_root, name="root"),
     path("pathways/", include("pathways.api.urls")),
     path("cases/", include("cases.api.urls")),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
@@ -15,4 +19,5 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
+    path("", site.urls),
 ]

@@ -90,6 +90,15 @@ def _optional(
     return value
 
 
+def _optional_texts(mapping: dict, key: str, path: str, errors: list) -> list:
+    # Items are used as set and dict keys later: a nested list or mapping would crash validation.
+    values = _optional(mapping, key, list, [], path, errors)
+    for index, item in enumerate(values):
+        if not isinstance(item, str):
+            errors.append({"path": f"{path}.{key}[{index}]", "message": "Expected text."})
+    return values
+
+
 def _kind_name(kind: type | tuple[type, ...]) -> str:
     names = {
         str: "text",
@@ -130,7 +139,7 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
                     timescale, "from", str, TimescaleFrom.STAGE_ENTRY, f"{path}.timescale", errors
                 ),
                 terminal=_optional(raw, "terminal", bool, False, path, errors),
-                requires=_optional(raw, "requires", list, [], path, errors),
+                requires=_optional_texts(raw, "requires", path, errors),
                 description=_optional(raw, "description", str, "", path, errors),
             )
         )
@@ -147,7 +156,7 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
                 from_stage=_require(raw, "from", str, path, errors),
                 to_stage=_require(raw, "to", str, path, errors),
                 kind=_require(raw, "kind", str, path, errors),
-                roles=_optional(raw, "roles", list, [], path, errors),
+                roles=_optional_texts(raw, "roles", path, errors),
                 guards=_optional(raw, "guards", dict, {}, path, errors),
                 reason_required=_optional(raw, "reason_required", bool, False, path, errors),
             )

@@ -346,8 +346,9 @@ def _move(
             )
         Task.objects.bulk_create(tasks)
         links = Task.previous.through
-        rows = [links(from_task_id=new_task.pk, to_task_id=case.current_task_id)]
-        rows += [links(from_task_id=timer.pk, to_task_id=new_task.pk) for timer in tasks[1:]]
+        rows = [links(from_task_id=timer.pk, to_task_id=new_task.pk) for timer in tasks[1:]]
+        if case.current_task_id is not None:  # a reopened case has no task to follow on from
+            rows.append(links(from_task_id=new_task.pk, to_task_id=case.current_task_id))
         links.objects.bulk_create(rows)
 
     before = {

@@ -63,7 +63,10 @@ class PathwayFlow(flow.Flow):
         return engine.breach_moment(case.stage_due_on)
 
     def escalate_overdue_stage(self, activation: Any) -> None:
-        host = activation.task.previous.first()
+        # This task follows the fired timer, and the timer follows the stage task it guards:
+        # the stage task is two links back, not one.
+        timer = activation.task.previous.first()
+        host = timer.previous.first() if timer else None
         engine.mark_stage_overdue(
             case_id=activation.process.pk, host_task_id=host.pk if host else None
         )

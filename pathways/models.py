@@ -142,6 +142,14 @@ class Stage(VersionPart):
     def __str__(self) -> str:
         return self.name
 
+    @property
+    def responsible_role_label(self) -> str:
+        from agencies.roles import Role
+
+        return (
+            str(Role(self.responsible_role).label) if self.responsible_role in Role.values else ""
+        )
+
 
 class Transition(VersionPart):
     version = models.ForeignKey(

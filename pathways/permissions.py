@@ -8,6 +8,4 @@ PATHWAY_EDITOR_ROLES = frozenset({Role.SYSTEM_ADMINISTRATOR, Role.HSB_COORDINATO
 
 
 def can_edit_pathways(user: Any) -> bool:
-    return bool(
-        user.is_authenticated and (user.is_superuser or user.role in PATHWAY_EDITOR_ROLES)
-    )
+    return bool(user.is_authenticated and (user.is_superuser or user.role in PATHWAY_EDITOR_ROLES))

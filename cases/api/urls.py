@@ -1,4 +1,16 @@
-from django.urls import path  # noqa: F401
+from django.urls import path
+
+from . import views
 
 app_name = "cases"
-urlpatterns: list = []
+urlpatterns = [
+    path("", views.CaseListApi.as_view(), name="case-list"),
+    path("tasks/", views.TaskInboxApi.as_view(), name="task-inbox"),
+    path("<int:pk>/", views.CaseDetailApi.as_view(), name="case-detail"),
+    path("<int:pk>/transitions/", views.CaseTransitionsApi.as_view(), name="case-transitions"),
+    path(
+        "<int:pk>/lead-practitioner/",
+        views.CaseLeadPractitionerApi.as_view(),
+        name="case-lead-practitioner",
+    ),
+]

@@ -1,0 +1,116 @@
+from typing import Any
+
+from rest_framework import serializers
+
+from agencies.models import User
+from cases.models import Case, StageMove
+from pathways.continuum import ClosureReason, ContinuumLevel
+
+
+class StageRefSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+
+
+class CaseListSerializer(serializers.ModelSerializer):
+    child = serializers.SerializerMethodField()
+    stage = StageRefSerializer(source="current_stage")
+    lead_practitioner = serializers.StringRelatedField()
+    overdue = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Case
+        fields = [
+            "id",
+            "child",
+            "involvement",
+            "stage",
+            "stage_entered_at",
+            "stage_due_on",
+            "overdue",
+            "lead_practitioner",
+            "confirmed_continuum_level",
+            "closed_at",
+            "lock_version",
+        ]
+
+    def get_child(self, case: Case) -> dict[str, Any]:
+        child = case.child
+        return {"id": child.pk, "reference": child.reference, "name": child.full_name}
+
+    def get_overdue(self, case: Case) -> bool:
+        return case.stage_overdue_since is not None
+
+
+class StageMoveSerializer(serializers.ModelSerializer):
+    transition = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    from_stage = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    to_stage = serializers.SlugRelatedField(slug_field="key", read_only=True)
+    actor = serializers.StringRelatedField()
+
+    class Meta:
+        model = StageMove
+        fields = [
+            "kind",
+            "transition",
+            "from_stage",
+            "to_stage",
+            "actor",
+            "reason",
+            "data",
+            "moved_at",
+            "due_on",
+        ]
+
+
+class CaseDetailSerializer(CaseListSerializer):
+    route = StageMoveSerializer(source="route_moves", many=True)
+    pathway_version = serializers.SerializerMethodField()
+
+    class Meta(CaseListSerializer.Meta):
+        fields = [
+            *CaseListSerializer.Meta.fields,
+            "significant_harm_suspected",
+            "referral_received_at",
+            "closure_reason",
+            "pathway_version",
+            "route",
+        ]
+
+    def get_pathway_version(self, case: Case) -> dict[str, Any]:
+        version = case.pathway_version
+        return {"id": version.pk, "pathway": version.pathway.key, "number": version.number}
+
+
+class TransitionOptionSerializer(serializers.Serializer):
+    key = serializers.CharField(source="transition.key")
+    name = serializers.CharField(source="transition.name")
+    kind = serializers.CharField(source="transition.kind")
+    to_stage = serializers.CharField(source="transition.to_stage.key")
+    reason_required = serializers.BooleanField(source="transition.reason_required")
+    guards = serializers.DictField(source="transition.guards")
+    failed_guards = serializers.ListField(child=serializers.CharField())
+    missing_artefacts = serializers.ListField(child=serializers.CharField())
+    ready = serializers.BooleanField()
+
+
+class TransitionDataSerializer(serializers.Serializer):
+    continuum_level = serializers.ChoiceField(choices=ContinuumLevel.choices, required=False)
+    significant_harm_suspected = serializers.BooleanField(required=False)
+    closure_reason = serializers.ChoiceField(choices=ClosureReason.choices, required=False)
+    outcome = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+
+
+class TakeTransitionSerializer(serializers.Serializer):
+    transition = serializers.SlugField()
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    data = TransitionDataSerializer(required=False, default=dict)
+    expected_version = serializers.IntegerField(
+        min_value=1,
+        help_text="The case's lock_version when you loaded it; a newer one answers 409.",
+    )
+
+
+class DesignateLeadSerializer(serializers.Serializer):
+    practitioner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)

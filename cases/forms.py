@@ -1,0 +1,56 @@
+from django import forms
+
+from agencies.models import User
+from pathways.continuum import ClosureReason, ContinuumLevel
+
+from .services import LEAD_ROLES
+
+
+class TransitionForm(forms.Form):
+    transition = forms.CharField(widget=forms.HiddenInput)
+    expected_version = forms.IntegerField(widget=forms.HiddenInput)
+    reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    continuum_level = forms.ChoiceField(
+        choices=[("", "— unchanged —"), *ContinuumLevel.choices],
+        required=False,
+        label="Confirmed continuum level",
+    )
+    significant_harm_suspected = forms.NullBooleanField(
+        required=False,
+        label="Significant harm suspected",
+        widget=forms.Select(
+            choices=[("unknown", "— unchanged —"), ("true", "Yes"), ("false", "No")]
+        ),
+    )
+    closure_reason = forms.ChoiceField(
+        choices=[("", "— not closing —"), *ClosureReason.choices], required=False
+    )
+
+    def transition_data(self) -> dict:
+        data = {
+            key: self.cleaned_data[key]
+            for key in ("continuum_level", "closure_reason")
+            if self.cleaned_data.get(key)
+        }
+        if self.cleaned_data.get("significant_harm_suspected") is not None:
+            data["significant_harm_suspected"] = self.cleaned_data["significant_harm_suspected"]
+        return data
+
+
+class LeadDesignationForm(forms.Form):
+    practitioner = forms.ModelChoiceField(
+        queryset=User.objects.none(), label="Lead practitioner", empty_label="Choose…"
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 2}),
+        required=False,
+        help_text="Required when handing over from another lead.",
+    )
+
+    def __init__(self, *args, area_id: int | None = None, **kwargs):  # type: ignore[no-untyped-def]
+        super().__init__(*args, **kwargs)
+        self.fields["practitioner"].queryset = (  # type: ignore[attr-defined]
+            User.objects.filter(is_active=True, role__in=LEAD_ROLES, agency__area_id=area_id)
+            .select_related("agency")
+            .order_by("last_name", "first_name")
+        )

@@ -1,0 +1,349 @@
+"""An invented local area for demonstrations and browser tests. Every child is fictional.
+
+`load_demo_area` is idempotent: agencies and users are matched by name, and the children
+are created only once (their references are fixed).
+"""
+
+from __future__ import annotations
+
+import datetime
+import random
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from django.utils import timezone
+
+from agencies.models import Agency, AgencyType, LocalArea, User
+from agencies.roles import Role
+from assessments.models import Assessment, AssessmentStatus
+from cases.models import Case, Child, Referral
+from cases.services import designate_lead_practitioner
+from pathways import engine
+from pathways.models import Pathway, PathwayVersion
+from pathways.services import create_draft_version, publish_version
+from pathways.yaml_io import parse_yaml
+
+from .paths import DEFAULT_PATHWAY_YAML
+
+AREA_NAME = "Northwold (demo)"
+DEMO_PASSWORD = "northwold-demo-2026"  # noqa: S105 - printed for the demo, synthetic users only
+
+AGENCIES = [
+    ("Brookfield Primary School", AgencyType.SCHOOL),
+    ("St Aidan's CE Primary School", AgencyType.SCHOOL),
+    ("Northwold Academy", AgencyType.SCHOOL),
+    ("Riverside GP Practice", AgencyType.HEALTH),
+    ("Northwold School Nursing Service", AgencyType.HEALTH),
+    ("Northwold Police Safeguarding Hub", AgencyType.POLICE),
+    ("Children's Social Care Front Door", AgencyType.CHILDRENS_SOCIAL_CARE),
+    ("Northwold Early Help Team", AgencyType.EARLY_HELP),
+    ("Northwold Specialist HSB Service", AgencyType.SPECIALIST_HSB),
+    ("Northwold CAMHS", AgencyType.CAMHS),
+]
+
+
+@dataclass(frozen=True)
+class DemoUser:
+    username: str
+    first_name: str
+    last_name: str
+    role: str
+    agency: str | None
+    job_title: str
+
+
+USERS = [
+    DemoUser(
+        "dsl",
+        "Priya",
+        "Shah",
+        Role.DSL,
+        "Brookfield Primary School",
+        "Designated safeguarding lead",
+    ),
+    DemoUser(
+        "dsl.academy",
+        "Tom",
+        "Hartley",
+        Role.DSL,
+        "Northwold Academy",
+        "Designated safeguarding lead",
+    ),
+    DemoUser(
+        "frontdoor",
+        "Grace",
+        "Okafor",
+        Role.FRONT_DOOR,
+        "Children's Social Care Front Door",
+        "Screening social worker",
+    ),
+    DemoUser(
+        "lead",
+        "Daniel",
+        "Evans",
+        Role.LEAD_PRACTITIONER,
+        "Northwold Early Help Team",
+        "Early help practitioner",
+    ),
+    DemoUser(
+        "lead.csc",
+        "Amira",
+        "Haddad",
+        Role.LEAD_PRACTITIONER,
+        "Children's Social Care Front Door",
+        "Social worker",
+    ),
+    DemoUser(
+        "member", "Chloe", "Brennan", Role.TEAM_MEMBER, "Northwold CAMHS", "Clinical psychologist"
+    ),
+    DemoUser(
+        "manager", "Rachel", "Moore", Role.TEAM_MANAGER, "Northwold Early Help Team", "Team manager"
+    ),
+    DemoUser(
+        "coordinator",
+        "Sam",
+        "Whitfield",
+        Role.HSB_COORDINATOR,
+        "Northwold Specialist HSB Service",
+        "HSB coordinator",
+    ),
+    DemoUser("analyst", "Helen", "Price", Role.ANALYST, None, "Partnership business analyst"),
+    DemoUser("admin", "Kieran", "Lowe", Role.SYSTEM_ADMINISTRATOR, None, "System administrator"),
+    DemoUser("auditor", "Joanna", "Reid", Role.AUDITOR, None, "Information governance auditor"),
+]
+
+# Who refers, with the census referral-source code that goes with them (None: the child's school).
+REFERRERS: list[tuple[str | None, str]] = [
+    (None, "2A"),
+    (None, "2A"),
+    (None, "2A"),
+    ("Riverside GP Practice", "3A"),
+    ("Northwold School Nursing Service", "3C"),
+    ("Northwold Police Safeguarding Hub", "6"),
+    ("Northwold Early Help Team", "5D"),
+]
+
+FIRST_NAMES = [
+    "Ava",
+    "Noah",
+    "Mia",
+    "Leo",
+    "Isla",
+    "Oscar",
+    "Freya",
+    "Arlo",
+    "Zara",
+    "Finn",
+    "Layla",
+    "Theo",
+    "Evie",
+    "Reuben",
+    "Maya",
+    "Jude",
+    "Amelia",
+    "Kai",
+    "Nia",
+    "Ezra",
+]
+LAST_NAMES = [
+    "Fairbrook",
+    "Ashdown",
+    "Kettleby",
+    "Marlowe",
+    "Penhallow",
+    "Quillfield",
+    "Ravensby",
+    "Sorrell",
+    "Thistlewood",
+    "Underhill",
+    "Vantreight",
+    "Wrenfield",
+    "Yarrowby",
+    "Brackenridge",
+]
+
+# Where the forty demo children stand: (route of transition keys, facts for the first one).
+ROUTES: list[tuple[list[str], dict[str, Any]]] = [
+    ([], {}),
+    (["route_to_universal_support"], {"continuum_level": "normal"}),
+    (["route_to_early_help"], {"continuum_level": "inappropriate"}),
+    (["route_to_early_help"], {"continuum_level": "problematic"}),
+    (["refer_to_hsb_panel"], {"continuum_level": "abusive"}),
+    (["refer_to_hsb_panel", "agree_specialist_assessment"], {"continuum_level": "abusive"}),
+    (["open_csc_assessment"], {"continuum_level": "violent", "significant_harm_suspected": True}),
+    (
+        ["refer_to_hsb_panel", "agree_specialist_assessment", "start_specialist_plan"],
+        {"continuum_level": "abusive"},
+    ),
+    (
+        [
+            "refer_to_hsb_panel",
+            "agree_specialist_assessment",
+            "start_specialist_plan",
+            "review_plan",
+        ],
+        {"continuum_level": "abusive"},
+    ),
+    (["route_to_early_help", "close_early_help"], {"continuum_level": "inappropriate"}),
+]
+
+
+def _agency_map(area: LocalArea) -> dict[str, Agency]:
+    agencies = {}
+    for name, agency_type in AGENCIES:
+        agencies[name], _ = Agency.objects.get_or_create(
+            area=area, name=name, defaults={"agency_type": agency_type}
+        )
+    return agencies
+
+
+def _users(agencies: dict[str, Agency]) -> dict[str, User]:
+    users = {}
+    for spec in USERS:
+        user, created = User.objects.get_or_create(
+            username=spec.username,
+            defaults={
+                "first_name": spec.first_name,
+                "last_name": spec.last_name,
+                "role": spec.role,
+                "agency": agencies[spec.agency] if spec.agency else None,
+                "job_title": spec.job_title,
+                "email": f"{spec.username}@northwold.example",
+                "is_staff": spec.role == Role.SYSTEM_ADMINISTRATOR,
+                "is_superuser": spec.role == Role.SYSTEM_ADMINISTRATOR,
+            },
+        )
+        if created:
+            user.set_password(DEMO_PASSWORD)
+            user.save(update_fields=["password"])
+        users[spec.username] = user
+    return users
+
+
+def _default_version(area: LocalArea, actor: User) -> PathwayVersion:
+    pathway = Pathway.objects.filter(area=area, key="default").first()
+    if pathway is not None:
+        published = pathway.versions.filter(status="published").order_by("-number").first()
+        if published is not None:
+            return published
+    draft = create_draft_version(
+        area=area, definition=parse_yaml(DEFAULT_PATHWAY_YAML.read_text()), actor=actor
+    )
+    return publish_version(version=draft, actor=actor)
+
+
+def _authorise_assessment(case: Case, actor: User) -> None:
+    now = timezone.now()
+    Assessment.objects.create(
+        case=case,
+        assessment_type="hsb_focused_risk_assessment",
+        status=AssessmentStatus.AUTHORISED,
+        requested_at=now,
+        authorised_at=now,
+        authorised_by=actor,
+        confirmed_continuum_level=case.confirmed_continuum_level,
+    )
+
+
+def _walk(case: Case, route: list[str], facts: dict[str, Any], users: dict[str, User]) -> Case:
+    for index, key in enumerate(route):
+        transition = engine.compiled_version(case.pathway_version_id).transition(key)
+        actor = next(users[u.username] for u in USERS if u.role in transition.allowed_roles)
+        stage = transition.from_stage
+        if "lead_practitioner" in stage.requires and case.lead_practitioner_id is None:
+            case = designate_lead_practitioner(
+                case=case, practitioner=users["lead"], actor=users["manager"]
+            )
+        if "authorised_assessment" in stage.requires:
+            _authorise_assessment(case, users["manager"])
+        data = dict(facts) if index == 0 else {}
+        if transition.kind == "close":
+            data["closure_reason"] = "RC7"
+        case = engine.take_transition(
+            case=case,
+            transition=key,
+            actor=actor,
+            reason="Demo: agreed at the multi-agency meeting."
+            if transition.reason_required
+            else "",
+            data=data,
+        )
+    if "lead_practitioner" in case.current_stage.requires and case.lead_practitioner_id is None:
+        case = designate_lead_practitioner(
+            case=case, practitioner=users["lead"], actor=users["manager"]
+        )
+    return case
+
+
+@transaction.atomic
+def load_demo_area(*, children: int = 40) -> dict[str, Any]:
+    area, _ = LocalArea.objects.get_or_create(name=AREA_NAME)
+    agencies = _agency_map(area)
+    users = _users(agencies)
+    version = _default_version(area, users["admin"])
+    rng = random.Random(2026)
+    created = 0
+    schools = [agencies[name] for name, kind in AGENCIES if kind == AgencyType.SCHOOL]
+    today = timezone.localdate()
+    index = 0
+    while index < children:
+        reference = f"NW-DEMO-{index + 1:03d}"
+        if Child.objects.filter(reference=reference).exists():
+            index += 1
+            continue
+        route, facts = ROUTES[index % len(ROUTES)]
+        age_days = rng.randint(6 * 365, 17 * 365)
+        child = Child.objects.create(
+            reference=reference,
+            first_name=FIRST_NAMES[index % len(FIRST_NAMES)],
+            last_name=LAST_NAMES[(index * 7) % len(LAST_NAMES)],
+            date_of_birth=today - datetime.timedelta(days=age_days),
+            gender=rng.choice(["girl", "boy"]),
+            ethnicity=rng.choice(
+                [
+                    "white_british",
+                    "asian_pakistani",
+                    "black_african",
+                    "mixed_white_black_caribbean",
+                    "white_other",
+                ]
+            ),
+            special_educational_needs=rng.random() < 0.25,
+            learning_disability=rng.random() < 0.08,
+            looked_after=rng.random() < 0.1,
+            school=rng.choice(schools),
+        )
+        # Spread referrals over the last ten weeks so some stages are overdue.
+        received_at = timezone.now() - datetime.timedelta(
+            days=rng.randint(0, 70), hours=rng.randint(0, 8)
+        )
+        agency_name, source = rng.choice(REFERRERS)
+        referring_agency = child.school if agency_name is None else agencies[agency_name]
+        referral = Referral.objects.create(
+            received_at=received_at,
+            source=source,
+            referring_agency=referring_agency,
+            referrer=next(
+                (
+                    u
+                    for u in users.values()
+                    if u.agency_id == referring_agency.pk and u.role == Role.DSL
+                ),
+                None,
+            ),
+            description="Synthetic demo referral: behaviour observed and reported by staff.",
+            continuum_level=facts.get("continuum_level", ""),
+        )
+        case = engine.open_case(
+            child=child,
+            involvement="displaying_hsb",
+            version_id=version.pk,
+            referral=referral,
+            referral_received_at=received_at,
+            actor=users["dsl"],
+        )
+        _walk(case, route, facts, users)
+        created += 1
+        index += 1
+    return {"area": area, "users": users, "version": version, "children_created": created}

@@ -1,0 +1,22 @@
+from typing import Any
+
+from django.core.management.base import BaseCommand
+
+from demo.area import DEMO_PASSWORD, USERS, load_demo_area
+
+
+class Command(BaseCommand):
+    help = "Load the invented Northwold demo area (idempotent) and print the demo logins."
+
+    def add_arguments(self, parser: Any) -> None:
+        parser.add_argument("--children", type=int, default=40)
+
+    def handle(self, *args: Any, children: int, **options: Any) -> None:
+        result = load_demo_area(children=children)
+        self.stdout.write(
+            f"Demo area '{result['area'].name}': pathway v{result['version'].number}, "
+            f"{result['children_created']} new children (all invented)."
+        )
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
+        for spec in USERS:
+            self.stdout.write(f"  {spec.username:<14} {spec.job_title} ({spec.role})")
