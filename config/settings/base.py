@@ -160,6 +160,8 @@ SPECTACULAR_SETTINGS = {
 VIEWFLOW = {"AUTOREGISTER": False}
 GUARDIAN_RAISE_403 = False
 GUARDIAN_MONKEY_PATCH_USER = False
+# No guardian "AnonymousUser" row: anonymous visitors get nothing per record.
+ANONYMOUS_USER_NAME = None
 
 LOGGING = {
     "version": 1,
