@@ -1,3 +1,5 @@
+from typing import Any
+
 from django import forms
 
 from agencies.models import User
@@ -26,7 +28,7 @@ class TransitionForm(forms.Form):
         choices=[("", "— not closing —"), *ClosureReason.choices], required=False
     )
 
-    def transition_data(self) -> dict:
+    def transition_data(self) -> dict[str, Any]:
         data = {
             key: self.cleaned_data[key]
             for key in ("continuum_level", "closure_reason")
@@ -47,7 +49,7 @@ class LeadDesignationForm(forms.Form):
         help_text="Required when handing over from another lead.",
     )
 
-    def __init__(self, *args, area_id: int | None = None, **kwargs):  # type: ignore[no-untyped-def]
+    def __init__(self, *args: Any, area_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = (  # type: ignore[attr-defined]
             User.objects.filter(is_active=True, role__in=LEAD_ROLES, agency__area_id=area_id)

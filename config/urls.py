@@ -1,12 +1,12 @@
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path
+from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from .api_root import api_root
 from .site import site
 
-api_patterns = [
+api_patterns: list[URLPattern | URLResolver] = [
     path("", api_root, name="root"),
     path("pathways/", include("pathways.api.urls")),
     path("cases/", include("cases.api.urls")),

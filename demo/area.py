@@ -294,6 +294,7 @@ def load_demo_area(*, children: int = 40) -> dict[str, Any]:
             continue
         route, facts = ROUTES[index % len(ROUTES)]
         age_days = rng.randint(6 * 365, 17 * 365)
+        school = rng.choice(schools)
         child = Child.objects.create(
             reference=reference,
             first_name=FIRST_NAMES[index % len(FIRST_NAMES)],
@@ -312,14 +313,14 @@ def load_demo_area(*, children: int = 40) -> dict[str, Any]:
             special_educational_needs=rng.random() < 0.25,
             learning_disability=rng.random() < 0.08,
             looked_after=rng.random() < 0.1,
-            school=rng.choice(schools),
+            school=school,
         )
         # Spread referrals over the last ten weeks so some stages are overdue.
         received_at = timezone.now() - datetime.timedelta(
             days=rng.randint(0, 70), hours=rng.randint(0, 8)
         )
         agency_name, source = rng.choice(REFERRERS)
-        referring_agency = child.school if agency_name is None else agencies[agency_name]
+        referring_agency = agencies[agency_name] if agency_name else school
         referral = Referral.objects.create(
             received_at=received_at,
             source=source,

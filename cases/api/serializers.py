@@ -15,7 +15,7 @@ class StageRefSerializer(serializers.Serializer):
 class CaseListSerializer(serializers.ModelSerializer):
     child = serializers.SerializerMethodField()
     stage = StageRefSerializer(source="current_stage")
-    lead_practitioner = serializers.StringRelatedField()
+    lead_practitioner: serializers.StringRelatedField = serializers.StringRelatedField()
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -43,10 +43,16 @@ class CaseListSerializer(serializers.ModelSerializer):
 
 
 class StageMoveSerializer(serializers.ModelSerializer):
-    transition = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    from_stage = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    to_stage = serializers.SlugRelatedField(slug_field="key", read_only=True)
-    actor = serializers.StringRelatedField()
+    transition: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="key", read_only=True
+    )
+    from_stage: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="key", read_only=True
+    )
+    to_stage: serializers.SlugRelatedField = serializers.SlugRelatedField(
+        slug_field="key", read_only=True
+    )
+    actor: serializers.StringRelatedField = serializers.StringRelatedField()
 
     class Meta:
         model = StageMove
@@ -104,7 +110,7 @@ class TransitionDataSerializer(serializers.Serializer):
 class TakeTransitionSerializer(serializers.Serializer):
     transition = serializers.SlugField()
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
-    data = TransitionDataSerializer(required=False, default=dict)
+    data = TransitionDataSerializer(required=False, default=dict)  # type: ignore[assignment]
     expected_version = serializers.IntegerField(
         min_value=1,
         help_text="The case's lock_version when you loaded it; a newer one answers 409.",
