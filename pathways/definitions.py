@@ -213,8 +213,8 @@ def definition_from_version(version: PathwayVersion) -> PathwayDefinition:
     transitions = list(version.transitions.order_by("position"))
     return PathwayDefinition(
         key=version.pathway.key,
-        name=version.pathway.name,
-        description=version.pathway.description,
+        name=version.name,
+        description=version.description,
         stages=[
             StageDefinition(
                 key=s.key,

@@ -58,6 +58,10 @@ class VersionStatus(models.TextChoices):
 class PathwayVersion(models.Model):
     pathway = models.ForeignKey(Pathway, on_delete=models.PROTECT, related_name="versions")
     number = models.PositiveIntegerField()
+    # Name and description belong to the version: a later draft's rename leaves
+    # published versions exactly as they were.
+    name = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
     status = models.CharField(
         max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
     )
@@ -80,7 +84,7 @@ class PathwayVersion(models.Model):
         ordering = ["pathway", "-number"]
 
     def __str__(self) -> str:
-        return f"{self.pathway.name} v{self.number} ({self.status})"
+        return f"{self.name} v{self.number} ({self.status})"
 
     @property
     def is_published(self) -> bool:

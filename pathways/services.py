@@ -35,12 +35,14 @@ def create_draft_version(
         key=definition.key,
         defaults={"name": definition.name, "description": definition.description},
     )
-    Pathway.objects.filter(pk=pathway.pk).update(
-        name=definition.name, description=definition.description
-    )
     number = (pathway.versions.aggregate(n=Max("number"))["n"] or 0) + 1
     version = PathwayVersion.objects.create(
-        pathway=pathway, number=number, notes=notes, created_by=actor
+        pathway=pathway,
+        number=number,
+        name=definition.name,
+        description=definition.description,
+        notes=notes,
+        created_by=actor,
     )
     write_definition_rows(version, definition)
     record_event(actor=actor, action="pathway.version_created", target=version, reason=notes)
@@ -62,9 +64,8 @@ def update_draft_version(
             fields={"key": [f"Expected '{version.pathway.key}'."]},
         )
     _refuse_invalid(definition)
-    Pathway.objects.filter(pk=version.pathway_id).update(
-        name=definition.name, description=definition.description
-    )
+    version.name, version.description = definition.name, definition.description
+    version.save(update_fields=["name", "description"])
     write_definition_rows(version, definition)
     record_event(actor=actor, action="pathway.version_edited", target=version)
     return version
@@ -85,5 +86,9 @@ def publish_version(*, version: PathwayVersion, actor: Any) -> PathwayVersion:
     version.published_at = timezone.now()
     version.published_by = actor
     version.save(update_fields=["status", "published_at", "published_by"])
+    # The pathway is listed under the name of its latest published version.
+    Pathway.objects.filter(pk=version.pathway_id).update(
+        name=version.name, description=version.description
+    )
     record_event(actor=actor, action="pathway.version_published", target=version)
     return version

@@ -1,5 +1,6 @@
 """Validation of a pathway definition. Every message names the stage or transition at fault."""
 
+import re
 from collections import Counter, deque
 from dataclasses import dataclass
 
@@ -9,6 +10,12 @@ from .artefacts import ARTEFACTS
 from .definitions import TIER_KEYS, PathwayDefinition
 from .guards import GUARDS
 from .models import TimescaleFrom, TransitionKind
+
+
+KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
+MAX_NAME = 200
+# More than four years of working days is certainly a typing error.
+MAX_TIMESCALE = 1000
 
 
 @dataclass(frozen=True)
@@ -28,6 +35,21 @@ def validate_definition(definition: PathwayDefinition) -> list[Problem]:
     def add(code: str, path: str, message: str) -> None:
         problems.append(Problem(code, path, message))
 
+    def check_key_and_name(path: str, what: str, key: str, name: str) -> None:
+        if not KEY_PATTERN.match(key):
+            add(
+                "invalid_key",
+                path,
+                f"{what} key '{key[:80]}' must be 1-64 lower-case letters, digits, '_' or '-'.",
+            )
+        if not name.strip() or len(name) > MAX_NAME:
+            add(
+                "invalid_name",
+                path,
+                f"{what} '{key[:80]}' needs a name of 1-{MAX_NAME} characters.",
+            )
+
+    check_key_and_name("key", "Pathway", definition.key, definition.name)
     if not definition.stages:
         add("no_stages", "stages", "A pathway needs at least one stage.")
         return problems
@@ -42,6 +64,7 @@ def validate_definition(definition: PathwayDefinition) -> list[Problem]:
     stages = {s.key: s for s in definition.stages}
     for i, stage in enumerate(definition.stages):
         path = f"stages[{i}] '{stage.key}'"
+        check_key_and_name(path, "Stage", stage.key, stage.name)
         if stage.tier not in TIER_KEYS:
             add(
                 "unknown_tier",
@@ -62,6 +85,13 @@ def validate_definition(definition: PathwayDefinition) -> list[Problem]:
                 f"Stage '{stage.key}' has a timescale of {stage.timescale_working_days} "
                 "working days; it must be at least 1.",
             )
+        elif (stage.timescale_working_days or 0) > MAX_TIMESCALE:
+            add(
+                "invalid_timescale",
+                path,
+                f"Stage '{stage.key}' has a timescale of {stage.timescale_working_days} "
+                f"working days; the most allowed is {MAX_TIMESCALE}.",
+            )
         if stage.timescale_from not in TimescaleFrom.values:
             add(
                 "invalid_timescale",
@@ -80,6 +110,7 @@ def validate_definition(definition: PathwayDefinition) -> list[Problem]:
 
     for i, transition in enumerate(definition.transitions):
         path = f"transitions[{i}] '{transition.key}'"
+        check_key_and_name(path, "Transition", transition.key, transition.name)
         for end, stage_key in (("from", transition.from_stage), ("to", transition.to_stage)):
             if stage_key not in stages:
                 add(

@@ -155,6 +155,10 @@ SPECTACULAR_SETTINGS = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "COMPONENT_SPLIT_REQUEST": True,
+    "ENUM_NAME_OVERRIDES": {
+        "ContinuumLevelEnum": "pathways.continuum.ContinuumLevel",
+        "ClosureReasonEnum": "pathways.continuum.ClosureReason",
+    },
 }
 
 VIEWFLOW = {"AUTOREGISTER": False}

@@ -129,3 +129,23 @@ def test_publishing_an_invalid_draft_fails_listing_its_problems(draft, coordinat
 
 def test_a_published_version_reads_back_as_the_definition_it_was_published_with(default_version):
     assert definition_from_version(default_version) == default_definition()
+
+
+def test_renaming_the_pathway_in_a_later_draft_leaves_published_versions_as_they_were(
+    default_version, coordinator
+):
+    from pathways.definitions import definition_from_version
+    from pathways.services import create_draft_version
+    from pathways.tests.factories import default_definition
+
+    renamed = default_definition()
+    renamed.name = "Northwold HSB pathway (2027)"
+    renamed.description = "Revised after the 2026 audit."
+    draft = create_draft_version(
+        area=default_version.pathway.area, definition=renamed, actor=coordinator
+    )
+
+    published = definition_from_version(default_version)
+    assert published.name == default_definition().name
+    assert published.description == default_definition().description
+    assert definition_from_version(draft).name == "Northwold HSB pathway (2027)"

@@ -213,3 +213,38 @@ def test_every_problem_is_reported_not_just_the_first():
     _transition(data, "step_up_to_hsb_panel")["guards"] = {"risk_score_above": 5}
 
     assert [code for code, _ in _problems(data)] == ["unknown_role", "unknown_guard"]
+
+
+def test_a_key_that_is_not_a_short_slug_is_named():
+    data = _default_data()
+    _stage(data, "review")["key"] = "Review Meeting"
+    for transition in data["transitions"]:
+        for end in ("from", "to"):
+            if transition[end] == "review":
+                transition[end] = "Review Meeting"
+
+    assert (
+        "invalid_key",
+        "Stage key 'Review Meeting' must be 1-64 lower-case letters, digits, '_' or '-'.",
+    ) in _problems(data)
+
+
+def test_a_name_longer_than_the_database_allows_is_named():
+    data = _default_data()
+    _transition(data, "review_plan")["name"] = "x" * 201
+
+    assert _problems(data) == [
+        ("invalid_name", "Transition 'review_plan' needs a name of 1-200 characters.")
+    ]
+
+
+def test_an_implausibly_long_timescale_is_named():
+    data = _default_data()
+    _stage(data, "review")["timescale"]["working_days"] = 100_000
+
+    assert _problems(data) == [
+        (
+            "invalid_timescale",
+            "Stage 'review' has a timescale of 100000 working days; the most allowed is 1000.",
+        )
+    ]

@@ -1,0 +1,246 @@
+"""Checks on the deployment files: docker-compose.yml, Dockerfile, .env.example, pins.
+
+They read the files as text/YAML/TOML only; no database and no Django setup is needed.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import tomllib
+from pathlib import Path
+from typing import Any
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+SETTINGS_SOURCES = [
+    ROOT / "config" / "settings" / "base.py",
+    ROOT / "config" / "settings" / "production.py",
+]
+ENV_READ_PATTERNS = [
+    r"""os\.environ\.get\(\s*["']([A-Z][A-Z0-9_]*)["']""",
+    r"""os\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]""",
+    r"""os\.getenv\(\s*["']([A-Z][A-Z0-9_]*)["']""",
+    r"""env_bool\(\s*["']([A-Z][A-Z0-9_]*)["']""",
+    r"""env_list\(\s*["']([A-Z][A-Z0-9_]*)["']""",
+]
+
+
+# --- helpers -------------------------------------------------------------------
+
+
+def load_compose() -> dict[str, Any]:
+    data = yaml.safe_load((ROOT / "docker-compose.yml").read_text())
+    assert isinstance(data, dict)
+    return data
+
+
+def service(name: str) -> dict[str, Any]:
+    services = load_compose()["services"]
+    assert name in services, f"docker-compose.yml has no service {name!r}"
+    svc = services[name]
+    assert isinstance(svc, dict)
+    return svc
+
+
+def command_text(svc: dict[str, Any]) -> str:
+    command = svc.get("command", "")
+    text = " ".join(command) if isinstance(command, list) else str(command)
+    return re.sub(r"\s+", " ", text)
+
+
+def environment(svc: dict[str, Any]) -> dict[str, str]:
+    env = svc.get("environment", {})
+    if isinstance(env, list):
+        return dict(item.split("=", 1) for item in env)
+    return {key: str(value) for key, value in env.items()}
+
+
+def settings_env_vars() -> set[str]:
+    """Every environment variable the settings modules read."""
+    names: set[str] = set()
+    for source in SETTINGS_SOURCES:
+        text = source.read_text()
+        for pattern in ENV_READ_PATTERNS:
+            names.update(re.findall(pattern, text))
+        if "dj_database_url.config(" in text:
+            # dj_database_url.config() reads DATABASE_URL unless given env="OTHER".
+            match = re.search(r"""dj_database_url\.config\([^)]*env\s*=\s*["'](\w+)["']""", text)
+            names.add(match.group(1) if match else "DATABASE_URL")
+    return names
+
+
+def env_example_vars() -> list[str]:
+    names = []
+    for line in (ROOT / ".env.example").read_text().splitlines():
+        stripped = line.strip()
+        if not stripped or stripped.startswith("#"):
+            continue
+        match = re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", stripped)
+        assert match, f".env.example: not a NAME=value line: {line!r}"
+        names.append(match.group(1))
+    return names
+
+
+def compose_substituted_vars() -> set[str]:
+    """Variables docker compose substitutes from .env, e.g. ${POSTGRES_PASSWORD:?...}."""
+    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (ROOT / "docker-compose.yml").read_text()))
+
+
+def normalise(name: str) -> str:
+    return re.sub(r"[-_.]+", "-", name).lower()
+
+
+# --- docker-compose.yml ---------------------------------------------------------
+
+
+def test_compose_has_the_three_services() -> None:
+    assert {"db", "web", "worker"} <= set(load_compose()["services"])
+
+
+def test_db_is_postgres_16_on_a_declared_named_volume() -> None:
+    db = service("db")
+    assert db["image"] == "postgres:16"
+    top_level_volumes = load_compose().get("volumes") or {}
+    mounts = [str(v).split(":", 1) for v in db.get("volumes", [])]
+    data_mounts = [src for src, dest in mounts if dest.startswith("/var/lib/postgresql/data")]
+    assert data_mounts, "db must mount a volume on /var/lib/postgresql/data"
+    assert data_mounts[0] in top_level_volumes, "the db volume must be a declared named volume"
+    assert "pgdata" in top_level_volumes
+
+
+def test_db_healthcheck_uses_pg_isready() -> None:
+    test = service("db")["healthcheck"]["test"]
+    assert "pg_isready" in (" ".join(test) if isinstance(test, list) else test)
+
+
+def test_web_migrates_then_runs_gunicorn() -> None:
+    command = command_text(service("web"))
+    assert "gunicorn config.wsgi:application" in command
+    for option in ("--workers 2", "--worker-class sync", "--bind 0.0.0.0:8000"):
+        assert option in command
+    assert "manage.py migrate" in command
+    assert command.index("manage.py migrate") < command.index("gunicorn")
+
+
+def test_worker_runs_workflow_timers_every_minute() -> None:
+    command = command_text(service("worker"))
+    assert "while true" in command
+    assert "python manage.py workflow_timers" in command
+    assert "sleep 60" in command
+
+
+def test_worker_command_exists() -> None:
+    from django.core.management import get_commands
+
+    # viewflow ships the timer dispatcher; the worker depends on it staying installed.
+    assert get_commands().get("workflow_timers") == "viewflow"
+
+
+@pytest.mark.parametrize("name", ["web", "worker"])
+def test_app_services_use_env_file_production_settings_and_the_db(name: str) -> None:
+    svc = service(name)
+    env_file = svc.get("env_file")
+    env_files = env_file if isinstance(env_file, list) else [env_file]
+    assert ".env" in env_files
+    env = environment(svc)
+    assert env.get("DJANGO_SETTINGS_MODULE") == "config.settings.production"
+    assert re.fullmatch(r"postgres(ql)?://[^@]+@db:5432/\w+", env.get("DATABASE_URL", ""))
+    build = svc.get("build")
+    context = build.get("context", ".") if isinstance(build, dict) else build
+    assert context == ".", f"{name} must build the image from the repository's Dockerfile"
+    assert svc["depends_on"]["db"]["condition"] == "service_healthy"
+
+
+def test_compose_db_credentials_match_database_url() -> None:
+    db_env = environment(service("db"))
+    url = environment(service("web"))["DATABASE_URL"]
+    match = re.match(r"postgres(?:ql)?://([^:]+):([^@]+)@", url)
+    assert match, url
+    user, password = match.groups()
+    assert user == db_env["POSTGRES_USER"]
+    assert password == db_env["POSTGRES_PASSWORD"]
+    assert url.rsplit("/", 1)[1] == db_env["POSTGRES_DB"]
+
+
+# --- Dockerfile and .dockerignore -------------------------------------------------
+
+
+def test_dockerfile_builds_the_pinned_app_image() -> None:
+    text = (ROOT / "Dockerfile").read_text()
+    assert re.search(r"^FROM python:3\.11-slim\b", text, re.MULTILINE)
+    assert "libpq-dev" in text
+    assert "gcc" in text
+    assert re.search(r"pip install -c requirements/constraints\.txt \.(\s|$)", text)
+    assert "manage.py collectstatic --noinput" in text
+    assert "gunicorn" in text
+
+
+def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image() -> None:
+    entries = set((ROOT / ".dockerignore").read_text().split())
+    assert {".env", ".git", ".venv", "db.sqlite3"} <= entries
+
+
+# --- .env.example versus the settings ------------------------------------------
+
+
+def test_settings_variables_are_found() -> None:
+    # Guards the scan itself: if these vanished, the checks below would prove nothing.
+    assert {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL"} <= settings_env_vars()
+    assert "SECURE_SSL_REDIRECT" in settings_env_vars()
+
+
+def test_env_example_has_no_duplicates() -> None:
+    names = env_example_vars()
+    assert len(names) == len(set(names))
+
+
+def test_every_env_example_variable_is_read_by_settings_or_compose() -> None:
+    known = settings_env_vars() | compose_substituted_vars()
+    unknown = sorted(set(env_example_vars()) - known)
+    assert not unknown, f".env.example lists variables nothing reads: {unknown}"
+
+
+def test_every_settings_variable_is_documented_in_env_example() -> None:
+    missing = sorted(settings_env_vars() - set(env_example_vars()))
+    assert not missing, f"settings read variables missing from .env.example: {missing}"
+
+
+def test_every_compose_substitution_is_in_env_example() -> None:
+    missing = sorted(compose_substituted_vars() - set(env_example_vars()))
+    assert not missing, f"docker-compose.yml needs variables missing from .env.example: {missing}"
+
+
+def test_every_env_example_variable_has_a_comment() -> None:
+    lines = (ROOT / ".env.example").read_text().splitlines()
+    for index, line in enumerate(lines):
+        if line and not line.startswith("#"):
+            assert index > 0 and lines[index - 1].startswith("#"), f"no comment above {line!r}"
+
+
+# --- pins and scripts ---------------------------------------------------------------
+
+
+def test_every_declared_dependency_is_pinned_in_constraints() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())["project"]
+    declared = list(project["dependencies"])
+    for extra in project.get("optional-dependencies", {}).values():
+        declared += extra
+    pins = {}
+    for line in (ROOT / "requirements" / "constraints.txt").read_text().splitlines():
+        line = line.split("#", 1)[0].strip()
+        if line:
+            name, sep, version = line.partition("==")
+            assert sep and version, f"constraints.txt: not an exact pin: {line!r}"
+            pins[normalise(name)] = version
+    assert "hsb-pathways" not in pins
+    for requirement in declared:
+        name = normalise(re.split(r"[\s<>=!~;\[]", requirement, maxsplit=1)[0])
+        assert name in pins, f"{requirement!r} is not pinned in requirements/constraints.txt"
+
+
+@pytest.mark.parametrize("path", ["scripts/test", "scripts/run_tests.py", ".ci/run"])
+def test_scripts_are_executable(path: str) -> None:
+    assert os.access(ROOT / path, os.X_OK)
