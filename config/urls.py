@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from rest_framework.authtoken.views import obtain_auth_token
 
 from .api_root import api_root
 from .site import site
@@ -10,6 +11,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("", api_root, name="root"),
     path("pathways/", include("pathways.api.urls")),
     path("cases/", include("cases.api.urls")),
+    path("auth/token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

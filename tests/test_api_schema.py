@@ -16,3 +16,17 @@ def test_the_openapi_schema_generates_and_validates_without_warnings(tmp_path):
 def test_the_api_docs_page_is_served_to_a_signed_in_user(admin_client):
     assert admin_client.get("/api/docs/").status_code == 200
     assert admin_client.get("/api/").status_code == 200
+
+
+@pytest.mark.django_db
+def test_a_practitioner_can_obtain_and_use_an_api_token(client, make_user):
+    user = make_user()
+
+    response = client.post(
+        "/api/auth/token/", {"username": user.username, "password": "correct-horse-battery"}
+    )
+
+    assert response.status_code == 200
+    token = response.json()["token"]
+    assert client.get("/api/cases/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
+    assert client.get("/api/cases/", HTTP_AUTHORIZATION="Token wrong").status_code == 401
