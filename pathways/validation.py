@@ -11,7 +11,6 @@ from .definitions import TIER_KEYS, PathwayDefinition
 from .guards import GUARDS
 from .models import TimescaleFrom, TransitionKind
 
-
 KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
 MAX_NAME = 200
 # More than four years of working days is certainly a typing error.

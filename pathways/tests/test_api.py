@@ -73,7 +73,8 @@ def _url(name, *args):
 def test_an_anonymous_visitor_cannot_read_pathways(default_version):
     response = APIClient().get(_url("pathway-list"))
 
-    assert response.status_code == 403
+    assert response.status_code == 401
+    assert response["WWW-Authenticate"] == "Token"
 
 
 def test_any_practitioner_lists_pathways_with_a_summary_of_their_versions(

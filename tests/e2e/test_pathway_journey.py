@@ -1,7 +1,5 @@
 """Practitioners moving a child along the default pathway in the browser."""
 
-import re
-
 import pytest
 from playwright.sync_api import expect
 
