@@ -27,11 +27,14 @@ class TransitionForm(forms.Form):
     closure_reason = forms.ChoiceField(
         choices=[("", "— not closing —"), *ClosureReason.choices], required=False
     )
+    outcome = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Outcome summary"
+    )
 
     def transition_data(self) -> dict[str, Any]:
         data = {
             key: self.cleaned_data[key]
-            for key in ("continuum_level", "closure_reason")
+            for key in ("continuum_level", "closure_reason", "outcome")
             if self.cleaned_data.get(key)
         }
         if self.cleaned_data.get("significant_harm_suspected") is not None:

@@ -43,12 +43,23 @@ class Child(models.Model):
         return f"{self.first_name} {self.last_name}"
 
 
+class Channel(models.TextChoices):
+    PHONE = "phone", "Phone call"
+    EMAIL = "email", "Email"
+    ONLINE_FORM = "online_form", "Online form"
+    IN_PERSON = "in_person", "In person"
+    LETTER = "letter", "Letter"
+    MEETING = "meeting", "Multi-agency meeting"
+
+
 class Referral(models.Model):
     received_at = models.DateTimeField(db_index=True)
     source = models.CharField(max_length=4, choices=ReferralSource.choices)
+    channel = models.CharField(max_length=16, choices=Channel.choices, default=Channel.PHONE)
     referring_agency = models.ForeignKey(
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="referrals"
     )
+    # The person who referred: a user when they have an account, otherwise named here.
     referrer = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -56,8 +67,24 @@ class Referral(models.Model):
         blank=True,
         related_name="referrals_made",
     )
+    referrer_name = models.CharField(max_length=200, blank=True)
+    referrer_contact = models.CharField(max_length=200, blank=True)
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="referrals_recorded",
+    )
     description = models.TextField()
+    # The highest continuum level among the referral's behaviours, kept for reporting.
     continuum_level = models.CharField(max_length=16, choices=ContinuumLevel.choices, blank=True)
+    immediate_safety_actions = models.TextField(blank=True)
+    parents_informed = models.BooleanField(null=True)
+    parents_not_informed_reason = models.TextField(blank=True)
+    police_involved = models.BooleanField(default=False)
+    crime_reference = models.CharField(max_length=64, blank=True)
+    police_outcome = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -67,6 +94,33 @@ class Referral(models.Model):
 class Involvement(models.TextChoices):
     DISPLAYING_HSB = "displaying_hsb", "Child displaying HSB"
     HARMED = "harmed", "Child harmed"
+
+
+class TrafficLight(models.TextChoices):
+    # Brook traffic light tool colours.
+    GREEN = "green", "Green"
+    AMBER = "amber", "Amber"
+    RED = "red", "Red"
+
+
+class Setting(models.TextChoices):
+    HOME = "home", "Home"
+    SCHOOL = "school", "School"
+    COMMUNITY = "community", "Community"
+    ONLINE = "online", "Online"
+    CARE_PLACEMENT = "care_placement", "Care placement"
+
+
+class ReferralBehaviour(models.Model):
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="behaviours")
+    description = models.TextField()
+    continuum_level = models.CharField(max_length=16, choices=ContinuumLevel.choices)
+    traffic_light = models.CharField(max_length=8, choices=TrafficLight.choices)
+    setting = models.CharField(max_length=16, choices=Setting.choices)
+    technology_assisted = models.BooleanField(default=False)
+
+    def __str__(self) -> str:
+        return f"{self.get_continuum_level_display()} behaviour ({self.get_setting_display()})"
 
 
 class Case(Process):
@@ -98,7 +152,16 @@ class Case(Process):
         related_name="lead_cases",
     )
     closure_reason = models.CharField(max_length=3, choices=ClosureReason.choices, blank=True)
+    outcome_summary = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
+    # A later referral about a child with an open case joins it and flags a repeat concern;
+    # a referral after closure opens a new episode linked to the earlier one.
+    repeat_concern = models.BooleanField(default=False)
+    previous_episode = models.ForeignKey(
+        "self", on_delete=models.PROTECT, null=True, blank=True, related_name="later_episodes"
+    )
+    # The cases of the other children in the same referrals (harmed and displaying HSB).
+    linked_cases = models.ManyToManyField("self", symmetrical=True, blank=True)
     # Optimistic concurrency: a client that loaded an older version gets a conflict.
     lock_version = models.PositiveIntegerField(default=1)
 
@@ -172,3 +235,131 @@ class LeadDesignation(models.Model):
 
     def __str__(self) -> str:
         return f"Lead for case {self.case_id}: {self.practitioner_id}"
+
+
+class ReferralChild(models.Model):
+    """A child named in a referral, the part they played, and the case it opened or joined."""
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="children")
+    child = models.ForeignKey(Child, on_delete=models.PROTECT, related_name="referral_links")
+    involvement = models.CharField(max_length=16, choices=Involvement.choices)
+    case = models.ForeignKey(Case, on_delete=models.PROTECT, related_name="referral_links")
+    joined_open_case = models.BooleanField(default=False)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "child"], name="child_once_per_referral")
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.child} in referral {self.referral_id}"
+
+
+class TeamMember(models.Model):
+    """The team around the child: a practitioner or agency with a role on the case."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="team")
+    practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    role_on_case = models.CharField(max_length=200)
+    joined_at = models.DateTimeField()
+    left_at = models.DateTimeField(null=True, blank=True)
+    added_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
+    )
+
+    class Meta:
+        indexes = [models.Index(fields=["practitioner", "left_at"], name="team_member_idx")]
+
+    def __str__(self) -> str:
+        return f"{self.role_on_case} on case {self.case_id}"
+
+
+class ViewHolder(models.TextChoices):
+    CHILD = "child", "The child"
+    PARENT_CARER = "parent_carer", "Parent or carer"
+    FAMILY = "family", "Other family member"
+
+
+class RecordedView(models.Model):
+    """The child's and the family's views, recordable at any time."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="views")
+    holder = models.CharField(max_length=16, choices=ViewHolder.choices)
+    holder_description = models.CharField(max_length=200, blank=True)
+    view = models.TextField()
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    def __str__(self) -> str:
+        return f"View of {self.get_holder_display()} on case {self.case_id}"
+
+
+class SharingDecision(models.TextChoices):
+    SHARE = "share", "Share"
+    NOT_SHARE = "not_share", "Do not share"
+
+
+class LawfulBasis(models.TextChoices):
+    # HM Government information sharing advice (practice reference).
+    PUBLIC_TASK_SAFEGUARDING = (
+        "public_task_safeguarding",
+        "UK GDPR Art 6(1)(e) public task with Art 9(2)(g) and DPA 2018 Sch 1 para 18 "
+        "(safeguarding of children)",
+    )
+    VITAL_INTERESTS = "vital_interests", "UK GDPR Art 6(1)(d) vital interests"
+    LEGAL_OBLIGATION = "legal_obligation", "UK GDPR Art 6(1)(c) legal obligation"
+    CONSENT = "consent", "UK GDPR Art 6(1)(a) consent"
+
+
+class Consent(models.TextChoices):
+    GIVEN = "given", "Consent given"
+    NOT_SOUGHT = "not_sought", "Consent not sought"
+    OVERRIDDEN = "overridden", "Refusal overridden"
+
+
+class InformationSharingDecision(models.Model):
+    """A decision to share, or not to share, information about the case: both are recorded."""
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="sharing_decisions")
+    decision = models.CharField(max_length=16, choices=SharingDecision.choices)
+    information = models.TextField(help_text="What was (or would have been) shared")
+    recipient_agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
+    recipient_practitioner = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    purpose = models.TextField()
+    lawful_basis = models.CharField(max_length=32, choices=LawfulBasis.choices)
+    consent = models.CharField(max_length=16, choices=Consent.choices)
+    consent_reason = models.TextField(blank=True)
+    overridden_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    child_family_views = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    decided_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [
+            models.Index(fields=["recipient_practitioner"], name="sharing_recipient_idx"),
+            models.Index(fields=["recipient_agency"], name="sharing_agency_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.get_decision_display()} with {self.recipient_agency_id} (case {self.case_id})"
+
+
+class CaseNote(models.Model):
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="notes")
+    text = models.TextField()
+    written_at = models.DateTimeField()
+    author = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+")
+
+    def __str__(self) -> str:
+        return f"Note on case {self.case_id}"

@@ -257,11 +257,13 @@ def take_transition(
 
     with PathwayFlow.lock(case.pk):
         locked = Case.objects.get(pk=case.pk)
-        if locked.lock_version != expected:
+        if locked.lock_version != expected or locked.pathway_version_id != compiled.version_id:
+            # The row may have been migrated to another version: name its stage from that one.
+            current = compiled_version(locked.pathway_version_id)
             raise StaleCase(
                 "The case has changed since you loaded it; reload and try again.",
                 current_version=locked.lock_version,
-                current_stage=compiled.stages[locked.current_stage_id].key,
+                current_stage=current.stages[locked.current_stage_id].key,
             )
         if locked.current_stage_id != chosen.from_stage_id:
             raise TransitionNotAvailable(
@@ -365,14 +367,16 @@ def _move(
         case.confirmed_continuum_level = facts["continuum_level"]
     if "significant_harm_suspected" in facts:
         case.significant_harm_suspected = facts["significant_harm_suspected"]
-    process_status = None
+    process_status: tuple[str, datetime | None] | None = None
     if target.is_terminal:
         case.closed_at = now
         case.closure_reason = facts.get("closure_reason", "")
+        case.outcome_summary = facts.get("outcome", "")
         process_status = (PROCESS.DONE, now)
     elif source.is_terminal:  # reopening
         case.closed_at = None
         case.closure_reason = ""
+        case.outcome_summary = ""
         process_status = (PROCESS.NEW, None)
     case.lock_version += 1
     Case.objects.filter(pk=case.pk).update(
@@ -385,6 +389,7 @@ def _move(
         significant_harm_suspected=case.significant_harm_suspected,
         closed_at=case.closed_at,
         closure_reason=case.closure_reason,
+        outcome_summary=case.outcome_summary,
         lock_version=F("lock_version") + 1,
     )
     if process_status is not None:
