@@ -2,7 +2,7 @@
 
 from dataclasses import dataclass
 
-from django.urls import path, reverse
+from django.urls import include, path, reverse
 from viewflow.urls import Application, Site
 
 from agencies.roles import Role
@@ -53,6 +53,10 @@ class WorkApplication(LinkApplication):
         MenuLink("My cases", "work:cases", "folder_shared", CASEWORK_ROLES),
     )
 
+    urlpatterns = [
+        path("referrals/", include("cases.referral_urls")),
+        path("cases/<int:pk>/", include("cases.record_urls")),
+    ]
     index_path = path("", case_views.landing, name="index")
     tasks_path = path("tasks/", case_views.task_inbox, name="tasks")
     cases_path = path("cases/", case_views.case_list, name="cases")

@@ -1,9 +1,11 @@
-from django.urls import path
+from django.urls import include, path
 
 from . import views
 
 app_name = "cases"
 urlpatterns = [
+    path("referrals/", include("cases.api.referral_urls")),
+    path("<int:pk>/", include("cases.api.record_urls")),
     path("", views.CaseListApi.as_view(), name="case-list"),
     path("tasks/", views.TaskInboxApi.as_view(), name="task-inbox"),
     path("<int:pk>/", views.CaseDetailApi.as_view(), name="case-detail"),
