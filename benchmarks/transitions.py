@@ -1,0 +1,300 @@
+"""How long one `take_transition` takes on PostgreSQL, against a bare write-and-commit baseline.
+
+    DATABASE_URL=postgres://user@host:port/db .venv/bin/python -m benchmarks.transitions \\
+        [--cases 1000] [--transitions 10000]
+
+Creates a throwaway database (`hsb_bench` by default, dropped afterwards) with Django's test
+database machinery, opens the cases on the published default pathway and walks each to
+"plan and intervention" through the engine, then times every call of a loop that is always
+allowed (review_plan, then continue_plan, and so on), each in its own committed transaction.
+The baseline is the least a move can cost: one single-row UPDATE, one INSERT and a COMMIT in
+raw SQL on a scratch table, timed the same number of times on the same connection.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import statistics
+import sys
+import time
+from collections.abc import Callable
+from datetime import timedelta
+from typing import Any
+
+TARGET_MEDIAN_MS = 10.0
+
+
+def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=1000)
+    parser.add_argument("--transitions", type=int, default=10000)
+    parser.add_argument(
+        "--database-name", default="hsb_bench", help="Throwaway database (created, then dropped)."
+    )
+    return parser.parse_args(argv)
+
+
+def setup_django(database_name: str) -> None:
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
+    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
+        sys.exit(
+            "benchmarks.transitions measures PostgreSQL only; SQLite timings say nothing about "
+            "production. Set DATABASE_URL=postgres://user@host:port/dbname and run again."
+        )
+    import django
+    from django.conf import settings
+
+    # Django's test machinery creates and drops this database; nothing else is touched.
+    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = database_name
+    django.setup()
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        sys.exit(f"Refusing to run on {connection.vendor}: the benchmark needs PostgreSQL.")
+
+
+def percentile(sorted_values: list[float], fraction: float) -> float:
+    """Nearest-rank percentile of an already sorted list."""
+    index = max(0, min(len(sorted_values) - 1, round(fraction * len(sorted_values)) - 1))
+    return sorted_values[index]
+
+
+class QueryCounter:
+    """Counts statements sent on the connection (a wrapper costs well under a microsecond)."""
+
+    def __init__(self) -> None:
+        self.count = 0
+
+    def __call__(
+        self, execute: Callable[..., Any], sql: str, params: Any, many: bool, context: Any
+    ):
+        self.count += 1
+        return execute(sql, params, many, context)
+
+
+def create_people_and_pathway() -> dict[str, Any]:
+    from agencies.models import Agency, AgencyType, LocalArea, User
+    from agencies.roles import Role
+    from pathways.services import create_draft_version, publish_version
+    from pathways.tests.factories import DEFAULT_PATHWAY_YAML
+    from pathways.yaml_io import parse_yaml
+
+    area = LocalArea.objects.create(name="Benchmark area (invented)")
+    agency = Agency.objects.create(area=area, name="Benchmark agency", agency_type=AgencyType.OTHER)
+    people: dict[str, Any] = {
+        role: User.objects.create(username=f"bench_{role}", role=role, agency=agency)
+        for role in (
+            Role.FRONT_DOOR,
+            Role.LEAD_PRACTITIONER,
+            Role.TEAM_MANAGER,
+            Role.HSB_COORDINATOR,
+        )
+    }
+    draft = create_draft_version(
+        area=area, definition=parse_yaml(DEFAULT_PATHWAY_YAML.read_text()), actor=None
+    )
+    version = publish_version(version=draft, actor=None)
+    return {"version": version, **people}
+
+
+def open_cases_at_plan(count: int, setup: dict[str, Any]) -> list[Any]:
+    """Open `count` cases and move each through the panel to plan and intervention."""
+    from django.utils import timezone
+
+    from agencies.roles import Role
+    from assessments.models import Assessment, AssessmentStatus
+    from cases.models import Case, Child
+    from pathways.engine import open_case, take_transition
+
+    front_door, lead = setup[Role.FRONT_DOOR], setup[Role.LEAD_PRACTITIONER]
+    coordinator = setup[Role.HSB_COORDINATOR]
+    born = timezone.localdate() - timedelta(days=13 * 365)
+    children = Child.objects.bulk_create(
+        Child(
+            reference=f"BENCH-{n:06d}",
+            first_name="Invented",
+            last_name=f"Child {n}",
+            date_of_birth=born,
+            gender="girl",
+        )
+        for n in range(count)
+    )
+    cases = [
+        open_case(
+            child=child,
+            involvement="displaying_hsb",
+            version_id=setup["version"].pk,
+            referral=None,
+            referral_received_at=timezone.now(),
+            actor=front_door,
+            facts={},
+        )
+        for child in children
+    ]
+    # Early help and the plan need a lead; the engine reads the column under its lock.
+    Case.objects.filter(pk__in=[c.pk for c in cases]).update(lead_practitioner=lead)
+    for index, case in enumerate(cases):
+        case = take_transition(
+            case=case,
+            transition="route_to_early_help",
+            actor=front_door,
+            data={"continuum_level": "problematic"},
+        )
+        case = take_transition(
+            case=case, transition="step_up_to_hsb_panel", actor=lead, reason="Benchmark step-up"
+        )
+        cases[index] = take_transition(
+            case=case, transition="agree_specialist_assessment", actor=coordinator
+        )
+    now = timezone.now()
+    Assessment.objects.bulk_create(
+        Assessment(
+            case=case,
+            assessment_type="AIM3",
+            status=AssessmentStatus.AUTHORISED,
+            requested_at=now,
+            authorised_at=now,
+            authorised_by=coordinator,
+        )
+        for case in cases
+    )
+    return [
+        take_transition(case=case, transition="start_specialist_plan", actor=coordinator)
+        for case in cases
+    ]
+
+
+def time_transitions(cases: list[Any], total: int, setup: dict[str, Any]) -> dict[str, Any]:
+    """Cycle each case between plan and review; time every call on its own."""
+    from django.db import connection
+
+    from agencies.roles import Role
+    from pathways.engine import take_transition
+
+    steps = [
+        ("review_plan", setup[Role.LEAD_PRACTITIONER]),  # plan_and_intervention -> review
+        ("continue_plan", setup[Role.TEAM_MANAGER]),  # review -> plan_and_intervention
+    ]
+    position = [0] * len(cases)
+    timings: list[float] = []
+    counter = QueryCounter()
+    with connection.execute_wrapper(counter):
+        for n in range(total):
+            index = n % len(cases)
+            key, actor = steps[position[index]]
+            started = time.perf_counter()
+            cases[index] = take_transition(case=cases[index], transition=key, actor=actor)
+            timings.append(time.perf_counter() - started)
+            position[index] ^= 1
+    return {"timings": timings, "queries": counter.count}
+
+
+def time_baseline(total: int, rows: int) -> list[float]:
+    """A bare single-row UPDATE plus INSERT plus COMMIT, in raw SQL on the same connection."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TABLE bench_baseline (id integer PRIMARY KEY, counter integer NOT NULL, "
+            "touched timestamptz NOT NULL)"
+        )
+        cursor.execute(
+            "CREATE TABLE bench_baseline_log (id bigserial PRIMARY KEY, row_id integer NOT NULL, "
+            "at timestamptz NOT NULL, note text NOT NULL)"
+        )
+        cursor.execute(
+            "INSERT INTO bench_baseline SELECT n, 0, now() FROM generate_series(1, %s) AS n",
+            [rows],
+        )
+    raw.autocommit = False
+    timings = []
+    try:
+        with raw.cursor() as cursor:
+            for n in range(total):
+                row = n % rows + 1
+                started = time.perf_counter()
+                cursor.execute(
+                    "UPDATE bench_baseline SET counter = counter + 1, touched = now() "
+                    "WHERE id = %s",
+                    [row],
+                )
+                cursor.execute(
+                    "INSERT INTO bench_baseline_log (row_id, at, note) VALUES (%s, now(), %s)",
+                    [row, "review_plan"],
+                )
+                raw.commit()
+                timings.append(time.perf_counter() - started)
+    finally:
+        raw.autocommit = True
+    return timings
+
+
+def summarise(timings: list[float]) -> dict[str, float]:
+    ordered = sorted(timings)
+    return {
+        "median": statistics.median(ordered) * 1000,
+        "p95": percentile(ordered, 0.95) * 1000,
+        "p99": percentile(ordered, 0.99) * 1000,
+        "mean": statistics.fmean(ordered) * 1000,
+        "max": ordered[-1] * 1000,
+    }
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = parse_args(argv)
+    if args.cases < 1 or args.transitions < 1:
+        sys.exit("--cases and --transitions must be positive.")
+    setup_django(args.database_name)
+
+    from django.db import connection
+    from django.test.utils import setup_databases, teardown_databases
+
+    print(f"Creating database {args.database_name} and migrating ...", flush=True)
+    old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=[])
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            server = cursor.fetchone()[0]
+        setup = create_people_and_pathway()
+        started = time.perf_counter()
+        cases = open_cases_at_plan(args.cases, setup)
+        print(
+            f"Opened {len(cases)} cases and moved each to plan and intervention "
+            f"in {time.perf_counter() - started:.1f} s.",
+            flush=True,
+        )
+        result = time_transitions(cases, args.transitions, setup)
+        baseline = time_baseline(args.transitions, rows=args.cases)
+    finally:
+        connection.close()
+        teardown_databases(old_config, verbosity=0)
+
+    moves = summarise(result["timings"])
+    base = summarise(baseline)
+    ratio = moves["median"] / base["median"]
+    verdict = "PASS" if moves["median"] < TARGET_MEDIAN_MS else "FAIL"
+    print(f"PostgreSQL {server}; {args.cases} cases; {args.transitions} timed calls each.")
+    print(
+        f"take_transition   median {moves['median']:.2f} ms   p95 {moves['p95']:.2f} ms   "
+        f"p99 {moves['p99']:.2f} ms   mean {moves['mean']:.2f} ms   max {moves['max']:.1f} ms"
+    )
+    print(
+        f"queries per transition   {result['queries'] / args.transitions:.2f}"
+        " (SQL statements; the COMMIT is not counted)"
+    )
+    print(
+        f"baseline (UPDATE + INSERT + COMMIT)   median {base['median']:.2f} ms   "
+        f"p95 {base['p95']:.2f} ms   mean {base['mean']:.2f} ms"
+    )
+    print(f"ratio transition/baseline (medians)   {ratio:.1f}x")
+    print(
+        f"{verdict}: median {moves['median']:.2f} ms against the {TARGET_MEDIAN_MS:.0f} ms target"
+    )
+    return 0 if verdict == "PASS" else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
