@@ -352,7 +352,9 @@ class InformationSharingDecision(models.Model):
         ]
 
     def __str__(self) -> str:
-        return f"{self.get_decision_display()} with {self.recipient_agency_id} (case {self.case_id})"
+        return (
+            f"{self.get_decision_display()} with {self.recipient_agency_id} (case {self.case_id})"
+        )
 
 
 class CaseNote(models.Model):
