@@ -1,10 +1,22 @@
+import ipaddress
 from typing import Any
 
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 
+from .chain import GENESIS, content_digest, link_digest
 from .context import current_request_context
-from .models import AuditEvent
+from .models import AuditChainHead, AuditEvent
+
+
+def _normalised_address(address: str | None) -> str | None:
+    # Hash what the database will store: GenericIPAddressField compresses IPv6.
+    if not address:
+        return None
+    try:
+        return ipaddress.ip_address(address).compressed
+    except ValueError:
+        return None
 
 
 def record_event(
@@ -17,7 +29,7 @@ def record_event(
 ) -> AuditEvent:
     """Append one event; call inside the transaction that makes the change."""
     context = current_request_context()
-    return AuditEvent.objects.create(
+    event = AuditEvent(
         occurred_at=timezone.now(),
         actor=actor if getattr(actor, "pk", None) else None,
         actor_role=getattr(actor, "role", "") or "",
@@ -28,5 +40,18 @@ def record_event(
         changes=changes or {},
         reason=reason,
         request_id=context.request_id,
-        client_address=context.client_address,
+        client_address=_normalised_address(context.client_address),
     )
+    event.content_hash = content_digest(event)
+    if connection.vendor != "postgresql":
+        # PostgreSQL links the event in its insert trigger; elsewhere (the embedded SQLite
+        # demo, which serialises writers) the link is computed here.
+        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
+            pk=1, defaults={"seq": 0, "hash": GENESIS}
+        )
+        event.seq = head.seq + 1
+        event.prev_hash = head.hash
+        event.hash = link_digest(event.seq, event.prev_hash, event.content_hash)
+        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    event.save(force_insert=True)
+    return event
