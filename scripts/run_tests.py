@@ -44,6 +44,8 @@ SERVER_OPTIONS = (
     "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
     "-c full_page_writes=off -c max_connections=50"
 )
+# Benchmarks measure what production pays: durable commits.
+DURABLE_SERVER_OPTIONS = "-c listen_addresses=127.0.0.1 -c max_connections=50"
 
 
 def log(message: str) -> None:
@@ -129,7 +131,10 @@ def free_loopback_port() -> int:
 class ThrowawayCluster:
     """A PostgreSQL cluster in a temporary directory, removed again by stop()."""
 
-    def __init__(self, binaries: PgBinaries, os_user: str | None) -> None:
+    def __init__(
+        self, binaries: PgBinaries, os_user: str | None, server_options: str = SERVER_OPTIONS
+    ) -> None:
+        self.server_options = server_options
         self.binaries = binaries
         self.os_user = os_user
         self.db_user = os_user or pwd.getpwuid(os.geteuid()).pw_name
@@ -196,7 +201,7 @@ class ThrowawayCluster:
         last_error = ""
         for _attempt in range(3):
             self.port = free_loopback_port()
-            options = f"-p {self.port} -k {self.sockdir} {SERVER_OPTIONS}"
+            options = f"-p {self.port} -k {self.sockdir} {self.server_options}"
             self.may_be_running = True
             result = self._run(
                 [
@@ -296,8 +301,10 @@ class ThrowawayCluster:
 
 
 @contextlib.contextmanager
-def throwaway_cluster(binaries: PgBinaries) -> Iterator[ThrowawayCluster]:
-    cluster = ThrowawayCluster(binaries, choose_cluster_user())
+def throwaway_cluster(
+    binaries: PgBinaries, server_options: str = SERVER_OPTIONS
+) -> Iterator[ThrowawayCluster]:
+    cluster = ThrowawayCluster(binaries, choose_cluster_user(), server_options)
     try:
         cluster.start()
         yield cluster
