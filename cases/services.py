@@ -7,8 +7,28 @@ from django.utils import timezone
 from agencies.roles import Role
 from audit.services import record_event
 
-from .exceptions import InvalidLeadPractitioner, NotAllowedToDesignate
-from .models import Case, LeadDesignation
+from .exceptions import (
+    InvalidCaseNote,
+    InvalidLeadPractitioner,
+    InvalidRecordedView,
+    InvalidSharingDecision,
+    InvalidTeamMember,
+    NotAllowedToDesignate,
+    NotAllowedToWorkOnCase,
+)
+from .models import (
+    Case,
+    CaseNote,
+    Consent,
+    InformationSharingDecision,
+    LawfulBasis,
+    LeadDesignation,
+    RecordedView,
+    SharingDecision,
+    TeamMember,
+    ViewHolder,
+)
+from .selectors import AREA_WIDE_ROLES, cases_visible_to
 
 DESIGNATING_ROLES = frozenset({Role.FRONT_DOOR, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
 LEAD_ROLES = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
@@ -61,3 +81,307 @@ def designate_lead_practitioner(
             reason=reason.strip(),
         )
     return locked
+
+
+# --- the case record beyond the pathway ------------------------------------------------------
+
+NOTE_MAX_LENGTH = 20000
+
+
+def can_work_on_case(user: Any, case: Case) -> bool:
+    """Who may add to a case's record: its lead practitioner, or the front door, a team
+    manager or an HSB coordinator of the case's area.
+
+    A narrowing of `cases_visible_to`, never a widening: the case must also be visible to the
+    user, so the area rule stays the selector's alone and a refusal here is never a leak.
+    """
+    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+        return False
+    if case.lead_practitioner_id != user.pk and user.role not in AREA_WIDE_ROLES:
+        return False
+    return cases_visible_to(user).filter(pk=case.pk).exists()
+
+
+def _case_to_work_on(case_id: int, actor: Any) -> Case:
+    """Re-read the case under its lock and refuse an actor who may not work on it."""
+    locked = Case.objects.select_related("pathway_version__pathway").get(pk=case_id)
+    if not can_work_on_case(actor, locked):
+        raise NotAllowedToWorkOnCase("You may not add to this case's record.")
+    return locked
+
+
+def _required(value: str, message: str, *, max_length: int | None = None) -> list[str]:
+    if not value:
+        return [message]
+    if max_length is not None and len(value) > max_length:
+        return [f"At most {max_length} characters."]
+    return []
+
+
+def add_team_member(
+    *,
+    case: Case,
+    agency: Any,
+    practitioner: Any = None,
+    role_on_case: str,
+    actor: Any,
+) -> TeamMember:
+    """Add an agency, or one of its practitioners, to the team around the child.
+
+    Rules: the case is open; the agency belongs to the case's area; a named practitioner is
+    active, works for that agency and is not already on the team; the role is said.
+    """
+    from pathways.flows import PathwayFlow
+
+    role_on_case = (role_on_case or "").strip()
+    with PathwayFlow.lock(case.pk):
+        locked = _case_to_work_on(case.pk, actor)
+        if locked.closed_at is not None:
+            raise InvalidTeamMember("The case is closed: the team around the child is final.")
+        errors: dict[str, list[str]] = {}
+        if message := _required(role_on_case, "Say what they do for the child.", max_length=200):
+            errors["role_on_case"] = message
+        if agency.area_id != locked.pathway_version.pathway.area_id:
+            errors["agency"] = ["Choose an agency in the case's area."]
+        current = TeamMember.objects.filter(case=locked, left_at__isnull=True)
+        if practitioner is not None:
+            if not practitioner.is_active:
+                errors["practitioner"] = ["This practitioner's account is not active."]
+            elif practitioner.agency_id != agency.pk:
+                errors["practitioner"] = [f"This practitioner does not work for {agency}."]
+            elif current.filter(practitioner=practitioner).exists():
+                errors["practitioner"] = ["Already on the team around the child."]
+        elif (
+            role_on_case
+            and current.filter(
+                agency=agency, practitioner__isnull=True, role_on_case__iexact=role_on_case
+            ).exists()
+        ):
+            errors["role_on_case"] = ["This agency already has this role on the team."]
+        if errors:
+            raise InvalidTeamMember("The team member could not be added.", fields=errors)
+        member = TeamMember.objects.create(
+            case=locked,
+            agency=agency,
+            practitioner=practitioner,
+            role_on_case=role_on_case,
+            joined_at=timezone.now(),
+            added_by=actor,
+        )
+        record_event(
+            actor=actor,
+            action="case.team_member_added",
+            target=member,
+            changes={
+                "case": locked.pk,
+                "agency": agency.pk,
+                "practitioner": getattr(practitioner, "pk", None),
+                "role_on_case": role_on_case,
+            },
+        )
+    return member
+
+
+def remove_team_member(*, member: TeamMember, actor: Any, reason: str) -> TeamMember:
+    """End a team member's part in the team around the child, saying why.
+
+    Rules: the member is still on the team; a reason is given. Allowed on closed cases too,
+    so the team can be tidied after closure; the row stays, with the date they left.
+    """
+    from pathways.flows import PathwayFlow
+
+    reason = (reason or "").strip()
+    with PathwayFlow.lock(member.case_id):
+        _case_to_work_on(member.case_id, actor)
+        locked = TeamMember.objects.select_related("agency", "practitioner").get(pk=member.pk)
+        if locked.left_at is not None:
+            raise InvalidTeamMember(
+                f"Already left the team on {timezone.localtime(locked.left_at):%d %b %Y}."
+            )
+        if message := _required(reason, "A reason is required.", max_length=5000):
+            raise InvalidTeamMember(
+                "Say why they are leaving the team.", fields={"reason": message}
+            )
+        locked.left_at = timezone.now()
+        locked.save(update_fields=["left_at"])
+        record_event(
+            actor=actor,
+            action="case.team_member_removed",
+            target=locked,
+            changes={"case": locked.case_id, "left_at": locked.left_at.isoformat()},
+            reason=reason,
+        )
+    return locked
+
+
+def record_view(
+    *, case: Case, holder: str, view: str, holder_description: str = "", actor: Any
+) -> RecordedView:
+    """Record the child's or the family's views, in their words where possible.
+
+    Views can be recorded at any time, on closed cases too: a child's voice is never too late.
+    """
+    from pathways.flows import PathwayFlow
+
+    view = (view or "").strip()
+    holder_description = (holder_description or "").strip()
+    with PathwayFlow.lock(case.pk):
+        locked = _case_to_work_on(case.pk, actor)
+        errors: dict[str, list[str]] = {}
+        if holder not in ViewHolder.values:
+            errors["holder"] = ["Choose whose view this is."]
+        if len(holder_description) > 200:
+            errors["holder_description"] = ["At most 200 characters."]
+        if message := _required(view, "Write down the view.", max_length=NOTE_MAX_LENGTH):
+            errors["view"] = message
+        if errors:
+            raise InvalidRecordedView("The view could not be recorded.", fields=errors)
+        recorded = RecordedView.objects.create(
+            case=locked,
+            holder=holder,
+            holder_description=holder_description,
+            view=view,
+            recorded_at=timezone.now(),
+            recorded_by=actor,
+        )
+        record_event(
+            actor=actor,
+            action="case.view_recorded",
+            target=recorded,
+            changes={"case": locked.pk, "holder": holder},
+        )
+    return recorded
+
+
+def record_information_sharing_decision(
+    *,
+    case: Case,
+    decision: str,
+    information: str,
+    recipient_agency: Any,
+    recipient_practitioner: Any = None,
+    purpose: str,
+    lawful_basis: str,
+    consent: str,
+    consent_reason: str = "",
+    overridden_by: Any = None,
+    child_family_views: str = "",
+    actor: Any,
+) -> InformationSharingDecision:
+    """Record a decision to share, or not to share, information about the case.
+
+    HM Government information-sharing advice: record what, with whom, why, the lawful basis,
+    and whether with consent. Decisions not to share are recorded too. Consent not sought, or
+    a refusal overridden, needs the reason why; an override needs who overrode it (named
+    explicitly, never assumed to be the recorder). Consent as the lawful basis needs consent
+    given. A named recipient practitioner works for the recipient agency. The actor is
+    recorded as who decided.
+    """
+    from pathways.flows import PathwayFlow
+
+    information = (information or "").strip()
+    purpose = (purpose or "").strip()
+    consent_reason = (consent_reason or "").strip()
+    child_family_views = (child_family_views or "").strip()
+    with PathwayFlow.lock(case.pk):
+        locked = _case_to_work_on(case.pk, actor)
+        errors: dict[str, list[str]] = {}
+        if decision not in SharingDecision.values:
+            errors["decision"] = ["Choose whether to share or not to share."]
+        if message := _required(
+            information,
+            "Say what was shared (or would have been).",
+            max_length=NOTE_MAX_LENGTH,
+        ):
+            errors["information"] = message
+        if recipient_agency is None:
+            errors["recipient_agency"] = ["Choose the agency the decision concerns."]
+        elif (
+            recipient_practitioner is not None
+            and recipient_practitioner.agency_id != recipient_agency.pk
+        ):
+            errors["recipient_practitioner"] = [
+                f"This practitioner does not work for {recipient_agency}."
+            ]
+        if message := _required(
+            purpose, "Say why: the purpose of sharing (or of not sharing).", max_length=5000
+        ):
+            errors["purpose"] = message
+        if lawful_basis not in LawfulBasis.values:
+            errors["lawful_basis"] = ["Choose the lawful basis."]
+        if consent not in Consent.values:
+            errors["consent"] = ["Say whether consent was given, not sought or overridden."]
+        elif consent in (Consent.NOT_SOUGHT, Consent.OVERRIDDEN) and not consent_reason:
+            errors["consent_reason"] = [
+                "Say why consent was not sought."
+                if consent == Consent.NOT_SOUGHT
+                else "Say why the refusal of consent was overridden."
+            ]
+        if consent == Consent.OVERRIDDEN and overridden_by is None:
+            errors["overridden_by"] = ["Name who overrode the refusal of consent."]
+        if overridden_by is not None and consent != Consent.OVERRIDDEN:
+            errors["overridden_by"] = ["Only when a refusal of consent was overridden."]
+        if lawful_basis == LawfulBasis.CONSENT and consent in (
+            Consent.NOT_SOUGHT,
+            Consent.OVERRIDDEN,
+        ):
+            errors["lawful_basis"] = [
+                "Consent can be the lawful basis only when consent was given."
+            ]
+        if len(consent_reason) > 5000:
+            errors["consent_reason"] = ["At most 5000 characters."]
+        if len(child_family_views) > NOTE_MAX_LENGTH:
+            errors["child_family_views"] = [f"At most {NOTE_MAX_LENGTH} characters."]
+        if errors:
+            raise InvalidSharingDecision(
+                "The information-sharing decision could not be recorded.", fields=errors
+            )
+        recorded = InformationSharingDecision.objects.create(
+            case=locked,
+            decision=decision,
+            information=information,
+            recipient_agency=recipient_agency,
+            recipient_practitioner=recipient_practitioner,
+            purpose=purpose,
+            lawful_basis=lawful_basis,
+            consent=consent,
+            consent_reason=consent_reason,
+            overridden_by=overridden_by,
+            child_family_views=child_family_views,
+            decided_by=actor,
+            decided_at=timezone.now(),
+        )
+        record_event(
+            actor=actor,
+            action="case.information_sharing_decided",
+            target=recorded,
+            changes={
+                "case": locked.pk,
+                "decision": decision,
+                "recipient_agency": recipient_agency.pk,
+                "recipient_practitioner": getattr(recipient_practitioner, "pk", None),
+                "lawful_basis": lawful_basis,
+                "consent": consent,
+                "overridden_by": getattr(overridden_by, "pk", None),
+            },
+            reason=consent_reason,
+        )
+    return recorded
+
+
+def add_case_note(*, case: Case, text: str, actor: Any) -> CaseNote:
+    """Add a note to the case record; notes can be added to closed cases too."""
+    from pathways.flows import PathwayFlow
+
+    text = (text or "").strip()
+    with PathwayFlow.lock(case.pk):
+        locked = _case_to_work_on(case.pk, actor)
+        if message := _required(text, "Write the note.", max_length=NOTE_MAX_LENGTH):
+            raise InvalidCaseNote("The note could not be added.", fields={"text": message})
+        note = CaseNote.objects.create(
+            case=locked, text=text, written_at=timezone.now(), author=actor
+        )
+        record_event(
+            actor=actor, action="case.note_added", target=note, changes={"case": locked.pk}
+        )
+    return note

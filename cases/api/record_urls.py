@@ -1,3 +1,24 @@
-from django.urls import URLPattern
+"""Case record endpoints, under /api/cases/<pk>/."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, path
+
+from . import record
+
+urlpatterns: list[URLPattern] = [
+    path("team/", record.TeamApi.as_view(), name="case-team"),
+    path(
+        "team/<int:member_id>/remove/",
+        record.TeamMemberRemoveApi.as_view(),
+        name="case-team-remove",
+    ),
+    path("views/", record.RecordedViewsApi.as_view(), name="case-views"),
+    path(
+        "sharing-decisions/",
+        record.SharingDecisionsApi.as_view(),
+        name="case-sharing-decisions",
+    ),
+    path("notes/", record.NotesApi.as_view(), name="case-notes"),
+    path("chronology/", record.ChronologyApi.as_view(), name="case-chronology"),
+    path("chronology.csv", record.ChronologyCsvApi.as_view(), name="case-chronology-csv"),
+    path("chronology.pdf", record.ChronologyPdfApi.as_view(), name="case-chronology-pdf"),
+]
