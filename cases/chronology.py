@@ -16,13 +16,11 @@ from typing import Any
 from xml.sax.saxutils import escape
 
 from django.db import models, transaction
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
-from django.db.models.functions import Cast
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
 from assessments.models import Assessment
-from audit.models import AuditEvent
 from audit.services import record_event
 from pathways.continuum import ClosureReason, ContinuumLevel
 
@@ -394,22 +392,10 @@ def _lead_designations(scope: _Scope) -> list[ChronologyEntry]:
 
 
 def _team(scope: _Scope) -> list[ChronologyEntry]:
-    # Who removed a member, and why, is on the audit event the removal wrote.
-    removal = AuditEvent.objects.filter(
-        action="case.team_member_removed",
-        object_type=TeamMember._meta.label_lower,
-        object_id=Cast(OuterRef("pk"), output_field=CharField()),
-    ).order_by("-pk")
     members = (
         TeamMember.objects.filter(case_id__in=scope.case_ids)
         .filter(scope.window("joined_at") | scope.window("left_at"))
-        .select_related("agency", "practitioner", "added_by")
-        .annotate(
-            removed_by_first=Subquery(removal.values("actor__first_name")[:1]),
-            removed_by_last=Subquery(removal.values("actor__last_name")[:1]),
-            removed_by_username=Subquery(removal.values("actor__username")[:1]),
-            removal_reason=Subquery(removal.values("reason")[:1]),
-        )
+        .select_related("agency", "practitioner", "added_by", "removed_by")
     )
     entries = []
     for member in members:
@@ -429,11 +415,6 @@ def _team(scope: _Scope) -> list[ChronologyEntry]:
             )
         )
         if member.left_at is not None:
-            remover = (
-                f"{member.removed_by_first or ''} {member.removed_by_last or ''}".strip()
-                or member.removed_by_username
-                or ""
-            )
             entries.append(
                 _entry(
                     EntryKind.TEAM,
@@ -441,9 +422,9 @@ def _team(scope: _Scope) -> list[ChronologyEntry]:
                     f"Left the team around the child: {who}",
                     _lines(
                         f"Role: {member.role_on_case}",
-                        f"Reason: {member.removal_reason}" if member.removal_reason else "",
+                        f"Reason: {member.left_reason}" if member.left_reason else "",
                     ),
-                    remover,
+                    _name(member.removed_by),
                     member.case_id,
                     member.pk,
                     1,

@@ -269,6 +269,10 @@ class TeamMember(models.Model):
     added_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, related_name="+"
     )
+    removed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    left_reason = models.TextField(blank=True)
 
     class Meta:
         indexes = [models.Index(fields=["practitioner", "left_at"], name="team_member_idx")]
@@ -319,6 +323,7 @@ class LawfulBasis(models.TextChoices):
 class Consent(models.TextChoices):
     GIVEN = "given", "Consent given"
     NOT_SOUGHT = "not_sought", "Consent not sought"
+    REFUSED = "refused", "Consent refused (not shared)"
     OVERRIDDEN = "overridden", "Refusal overridden"
 
 

@@ -203,7 +203,9 @@ def remove_team_member(*, member: TeamMember, actor: Any, reason: str) -> TeamMe
                 "Say why they are leaving the team.", fields={"reason": message}
             )
         locked.left_at = timezone.now()
-        locked.save(update_fields=["left_at"])
+        locked.removed_by = actor
+        locked.left_reason = reason
+        locked.save(update_fields=["left_at", "removed_by", "left_reason"])
         record_event(
             actor=actor,
             action="case.team_member_removed",
@@ -310,7 +312,13 @@ def record_information_sharing_decision(
         if lawful_basis not in LawfulBasis.values:
             errors["lawful_basis"] = ["Choose the lawful basis."]
         if consent not in Consent.values:
-            errors["consent"] = ["Say whether consent was given, not sought or overridden."]
+            errors["consent"] = [
+                "Say whether consent was given, not sought, refused or overridden."
+            ]
+        elif consent == Consent.REFUSED and decision == SharingDecision.SHARE:
+            errors["consent"] = [
+                "Sharing despite a refusal is an override: choose 'Refusal overridden'."
+            ]
         elif consent in (Consent.NOT_SOUGHT, Consent.OVERRIDDEN) and not consent_reason:
             errors["consent_reason"] = [
                 "Say why consent was not sought."

@@ -200,6 +200,8 @@ def test_removing_a_member_sets_when_they_left_and_audits_why(case, front_door, 
     removed = remove_team_member(member=member, actor=manager, reason="Child moved school.")
 
     assert removed.left_at is not None
+    stored = TeamMember.objects.get(pk=member.pk)
+    assert (stored.removed_by, stored.left_reason) == (manager, "Child moved school.")
     event = AuditEvent.objects.get(action="case.team_member_removed")
     assert (event.object_id, event.reason, event.actor) == (
         str(member.pk),
@@ -442,3 +444,27 @@ def test_record_writes_leave_the_cases_lock_version_alone(case, front_door, agen
 
     case.refresh_from_db()
     assert case.lock_version == version
+
+
+def test_a_refusal_of_consent_can_stand_behind_a_decision_not_to_share(case, front_door, agency):
+    decision = _sharing(
+        case,
+        front_door,
+        agency,
+        decision="not_share",
+        consent="refused",
+        lawful_basis="public_task_safeguarding",
+        purpose="Parents refused; no risk of significant harm that would justify sharing.",
+    )
+
+    assert decision.consent == "refused"
+
+
+def test_sharing_despite_a_refusal_must_be_recorded_as_an_override(case, front_door, agency):
+    before = _counts()
+
+    with pytest.raises(InvalidSharingDecision) as refused:
+        _sharing(case, front_door, agency, decision="share", consent="refused")
+
+    assert "override" in refused.value.fields["consent"][0]
+    assert _counts() == before
