@@ -1,4 +1,4 @@
-from config.errors import DomainPermissionDenied, DomainValidationError
+from config.errors import DomainConflict, DomainPermissionDenied, DomainValidationError
 
 
 class NotAllowedToDesignate(DomainPermissionDenied):
@@ -31,3 +31,29 @@ class InvalidCaseNote(DomainValidationError):
 
 class InvalidChronologyFilter(DomainValidationError):
     code = "invalid_chronology_filter"
+
+
+class NotAllowedToRefer(DomainPermissionDenied):
+    code = "not_allowed_to_refer"
+
+
+class InvalidReferral(DomainValidationError):
+    code = "invalid"
+
+
+class PossibleDuplicateChild(DomainValidationError):
+    """A new child's details match existing records: link to one, or confirm a new child."""
+
+    code = "possible_duplicate"
+
+
+class NoPublishedPathway(DomainConflict):
+    code = "no_published_pathway"
+
+
+class ChildReferenceTaken(DomainConflict):
+    code = "child_reference_taken"
+
+
+class ReferralConflict(DomainConflict):
+    code = "referral_conflict"

@@ -51,11 +51,18 @@ class WorkApplication(LinkApplication):
         MenuLink("Home", "work:index", "home"),
         MenuLink("My tasks", "work:tasks", "inbox", CASEWORK_ROLES),
         MenuLink("My cases", "work:cases", "folder_shared", CASEWORK_ROLES),
+        MenuLink(
+            "Log a referral",
+            "work:referral_new",
+            "note_add",
+            frozenset({Role.DSL, Role.FRONT_DOOR}),
+        ),
     )
 
     urlpatterns = [
         path("referrals/", include("cases.referral_urls")),
         path("cases/<int:pk>/", include("cases.record_urls")),
+        path("assessments/", include("assessments.urls")),
     ]
     index_path = path("", case_views.landing, name="index")
     tasks_path = path("tasks/", case_views.task_inbox, name="tasks")

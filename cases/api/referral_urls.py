@@ -1,3 +1,11 @@
-from django.urls import URLPattern
+"""Referral intake endpoints, under /api/cases/referrals/ in the "api:cases" namespace."""
 
-urlpatterns: list[URLPattern] = []
+from django.urls import URLPattern, path
+
+from .referrals import ReferralDetailApi, ReferralDuplicatesApi, ReferralListApi
+
+urlpatterns: list[URLPattern] = [
+    path("", ReferralListApi.as_view(), name="referral-list"),
+    path("duplicates/", ReferralDuplicatesApi.as_view(), name="referral-duplicates"),
+    path("<int:pk>/", ReferralDetailApi.as_view(), name="referral-detail"),
+]

@@ -1,0 +1,85 @@
+"""Referral intake pages: the one-page form and the confirmation of what became of each child."""
+
+from typing import Any
+
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect
+from django.template.response import TemplateResponse
+
+from agencies.roles import Role
+from config.errors import DomainError, DomainPermissionDenied
+
+from .intake import INTAKE_ROLES, record_referral, referrals_visible_to
+from .models import ReferralChild
+from .referral_forms import ReferralForms
+from .selectors import cases_visible_to
+
+ROW_SECTIONS = ("behaviour", "child")
+
+
+@login_required
+def referral_new(request: HttpRequest) -> HttpResponse:
+    """Log a referral; every write goes through `record_referral`."""
+    user: Any = request.user
+    if user.role not in INTAKE_ROLES:
+        raise PermissionDenied
+    status = 200
+    if request.method != "POST":
+        forms = ReferralForms(user=user)
+    elif request.POST.get("add") in ROW_SECTIONS:
+        # "Add another" without JavaScript: the same page, one more empty row, no judgement.
+        section = "behaviours" if request.POST["add"] == "behaviour" else "children"
+        data = ReferralForms.with_added_row(request.POST, section)
+        forms = ReferralForms(data, user=user, quiet=True)
+    else:
+        forms = ReferralForms(request.POST, user=user)
+        status = 400
+        if forms.is_valid():
+            try:
+                referral = record_referral(actor=user, **forms.values())
+            except DomainPermissionDenied as error:
+                raise PermissionDenied(error.message) from error
+            except DomainError as error:
+                forms.show_error(error)
+                status = error.status_code
+            else:
+                messages.success(request, "Referral received.")
+                return redirect("work:referral_detail", pk=referral.pk)
+        forms.propose_again()
+    return TemplateResponse(
+        request,
+        "referrals/referral_form.html",
+        {"forms": forms, "heading": "Log a referral", "is_dsl": user.role == Role.DSL},
+        status=status,
+    )
+
+
+@login_required
+def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    """What became of each child: the case opened or joined, and where it stands now.
+
+    A referrer sees the stage; a link to the case only appears for someone who may open it.
+    """
+    links = ReferralChild.objects.select_related("child", "case__current_stage").order_by("pk")
+    referral = get_object_or_404(
+        referrals_visible_to(request.user).prefetch_related(
+            Prefetch("children", queryset=links), "behaviours"
+        ),
+        pk=pk,
+    )
+    children = list(referral.children.all())
+    visible = set(
+        cases_visible_to(request.user)
+        .filter(pk__in=[link.case_id for link in children])
+        .values_list("pk", flat=True)
+    )
+    rows = [{"link": link, "can_open": link.case_id in visible} for link in children]
+    return TemplateResponse(
+        request,
+        "referrals/referral_detail.html",
+        {"referral": referral, "rows": rows, "heading": f"Referral {referral.pk}"},
+    )
