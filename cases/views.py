@@ -117,6 +117,11 @@ def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, A
         "lead_form": extra.pop("lead_form", None)
         or LeadDesignationForm(area_id=case.pathway_version.pathway.area_id),
         "designations": case.lead_designations.select_related("practitioner", "designated_by"),
+        # Only linked cases the user may see are named: no leaking of the other child's file.
+        "linked_cases": cases_visible_to(user).filter(linked_cases=case).order_by("pk"),
+        "previous_episode": cases_visible_to(user).filter(pk=case.previous_episode_id).first()
+        if case.previous_episode_id
+        else None,
         "today": timezone.localdate(),
     }
     context.update(extra)
