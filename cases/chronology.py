@@ -10,7 +10,7 @@ notes and closures.
 import csv
 import io
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime
 from typing import Any
 from xml.sax.saxutils import escape
@@ -20,7 +20,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 from django.utils.text import slugify
 
-from assessments.models import Assessment
+from assessments.models import Assessment, AssessmentType
 from audit.services import record_event
 from pathways.continuum import ClosureReason, ContinuumLevel
 
@@ -103,6 +103,8 @@ class ChronologyEntry:
     case_id: int
     # (kind rank, case, source row, part): a stable tiebreak for entries at the same moment.
     order: tuple[int, ...] = field(default=(), compare=False, repr=False)
+    # The child's age when it happened (set once the entries are merged).
+    age: int | None = None
 
     @property
     def kind_label(self) -> str:
@@ -204,7 +206,9 @@ def child_chronology(
         if entry.kind in wanted and _in_range(entry.at, date_from, date_to)
     ]
     entries.sort(key=lambda entry: entry.sort_key)
-    return entries
+    return [
+        replace(entry, age=child.age_on(timezone.localtime(entry.at).date())) for entry in entries
+    ]
 
 
 def _in_range(at: datetime, date_from: date | None, date_to: date | None) -> bool:
@@ -325,38 +329,113 @@ def _stage_moves(scope: _Scope) -> list[ChronologyEntry]:
     return entries
 
 
+def _assessment_steps(assessment: Assessment) -> list[tuple[datetime, str, str, str]]:
+    """(when, what, detail, by) for each step: requested, started, each submission and
+    return, authorised."""
+    steps = [
+        (
+            assessment.requested_at,
+            "Assessment requested",
+            _lines(
+                f"For: {assessment.requested_for}" if assessment.requested_for else "",
+                f"Due: {assessment.due_on:%d %b %Y}" if assessment.due_on else "",
+                f"Why this level: {assessment.type_justification}"
+                if assessment.type_justification
+                else "",
+                assessment.request_notes,
+            ),
+            _name(assessment.requested_by),
+        )
+    ]
+    if assessment.started_at is not None:
+        age = assessment.child_age_at_start
+        steps.append(
+            (
+                assessment.started_at,
+                "Assessment started",
+                _lines(
+                    f"Tool: {assessment.tool}" if assessment.tool else "",
+                    f"Age at assessment: {age}" if age is not None else "",
+                    f"Why this tool: {assessment.tool_justification}"
+                    if assessment.tool_justification
+                    else "",
+                ),
+                _name(assessment.started_by),
+            )
+        )
+    for returned in assessment.returns or []:
+        if returned.get("submitted_at"):
+            steps.append(
+                (
+                    datetime.fromisoformat(returned["submitted_at"]),
+                    "Assessment submitted",
+                    "",
+                    returned.get("submitted_by_name", ""),
+                )
+            )
+        steps.append(
+            (
+                datetime.fromisoformat(returned["returned_at"]),
+                "Assessment returned with comments",
+                returned.get("comments", ""),
+                returned.get("returned_by_name", ""),
+            )
+        )
+    if assessment.submitted_at is not None:
+        steps.append(
+            (assessment.submitted_at, "Assessment submitted", "", _name(assessment.submitted_by))
+        )
+    if assessment.authorised_at is not None:
+        level = assessment.confirmed_continuum_level
+        steps.append(
+            (
+                assessment.authorised_at,
+                "Assessment authorised",
+                _lines(
+                    f"Continuum level confirmed: {_label(ContinuumLevel, level)}" if level else "",
+                    f"Risk level: {assessment.get_risk_level_display()}"
+                    if assessment.risk_level
+                    else "",
+                    f"Recommended route: {assessment.recommended_route}"
+                    if assessment.recommended_route
+                    else "",
+                    f"Authorised late: {assessment.late_reason}" if assessment.late_reason else "",
+                ),
+                _name(assessment.authorised_by),
+            )
+        )
+    return steps
+
+
 def _assessments(scope: _Scope) -> list[ChronologyEntry]:
+    # Every step falls between the request and the authorisation, so one window on those two
+    # finds each assessment with a step in range; the steps are then filtered one by one.
+    window = Q()
+    if scope.date_to is not None:
+        window &= Q(requested_at__date__lte=scope.date_to)
+    if scope.date_from is not None:
+        window &= Q(authorised_at__isnull=True) | Q(authorised_at__date__gte=scope.date_from)
     assessments = (
         Assessment.objects.filter(case_id__in=scope.case_ids)
-        .filter(scope.window("requested_at") | scope.window("authorised_at"))
-        .select_related("authorised_by")
+        .filter(window)
+        .select_related(
+            "requested_by", "requested_for", "started_by", "submitted_by", "authorised_by", "tool"
+        )
     )
     entries = []
     for assessment in assessments:
-        entries.append(
-            _entry(
-                EntryKind.ASSESSMENT,
-                assessment.requested_at,
-                f"Assessment requested: {assessment.assessment_type}",
-                "",
-                "",  # the model does not say who requested it
-                assessment.case_id,
-                assessment.pk,
-                0,
-            )
-        )
-        if assessment.authorised_at is not None:
-            level = assessment.confirmed_continuum_level
+        kind = _label(AssessmentType, assessment.assessment_type)
+        for part, (at, title, detail, actor) in enumerate(_assessment_steps(assessment)):
             entries.append(
                 _entry(
                     EntryKind.ASSESSMENT,
-                    assessment.authorised_at,
-                    f"Assessment authorised: {assessment.assessment_type}",
-                    f"Continuum level confirmed: {_label(ContinuumLevel, level)}" if level else "",
-                    _name(assessment.authorised_by),
+                    at,
+                    f"{title}: {kind}",
+                    detail,
+                    actor,
                     assessment.case_id,
                     assessment.pk,
-                    1,
+                    part,
                 )
             )
     return entries
@@ -541,7 +620,7 @@ _SOURCES: tuple[tuple[frozenset[str], _Source], ...] = (
 
 # --- exports ---------------------------------------------------------------------------------
 
-CSV_HEADER = ("When", "Kind", "What happened", "Detail", "By", "Case")
+CSV_HEADER = ("When", "Age", "Kind", "What happened", "Detail", "By", "Case")
 # A spreadsheet runs a cell starting with one of these as a formula (OWASP CSV injection).
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
 
@@ -561,6 +640,7 @@ def chronology_csv(entries: Iterable[ChronologyEntry]) -> str:
     for entry in entries:
         row = (
             _when(entry.at),
+            "" if entry.age is None else str(entry.age),
             entry.kind_label,
             entry.title,
             entry.detail,

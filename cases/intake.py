@@ -49,6 +49,7 @@ from .models import (
     ReferralChild,
     Setting,
     TrafficLight,
+    age_on,
 )
 
 INTAKE_ROLES = frozenset({Role.DSL, Role.FRONT_DOOR, Role.TEAM_MANAGER})
@@ -175,12 +176,6 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
 
 
 # --- validation ---------------------------------------------------------------------------------
-
-
-def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
-    """Completed years of age on `day`."""
-    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
-    return day.year - date_of_birth.year - before_birthday
 
 
 def highest_level(levels: Iterable[str]) -> str:

@@ -5,6 +5,8 @@
 hang off the case directly.
 """
 
+import datetime
+
 from django.conf import settings
 from django.db import models
 from viewflow.workflow.models import Process, Task
@@ -14,6 +16,12 @@ from pathways.continuum import ClosureReason, ContinuumLevel
 from pathways.models import PathwayVersion, Stage, Transition
 
 from .codes import Ethnicity, Gender, ReferralSource
+
+
+def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
+    """Completed years of age on `day`: a child's age is computed at each event."""
+    before_birthday = (day.month, day.day) < (date_of_birth.month, date_of_birth.day)
+    return day.year - date_of_birth.year - before_birthday
 
 
 class Child(models.Model):
@@ -41,6 +49,9 @@ class Child(models.Model):
     @property
     def full_name(self) -> str:
         return f"{self.first_name} {self.last_name}"
+
+    def age_on(self, day: datetime.date) -> int:
+        return age_on(self.date_of_birth, day)
 
 
 class Channel(models.TextChoices):

@@ -298,8 +298,8 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas():
 
     rows = list(csv.reader(io.StringIO(chronology_csv(entries))))
 
-    assert rows[0] == ["When", "Kind", "What happened", "Detail", "By", "Case"]
-    details = [row[3] for row in rows[1:]]
+    assert rows[0] == ["When", "Age", "Kind", "What happened", "Detail", "By", "Case"]
+    details = [row[4] for row in rows[1:]]
     assert details == [
         '\'=HYPERLINK("http://example.invalid","click")',
         "'+44 1234",
@@ -309,8 +309,8 @@ def test_csv_neutralises_cells_a_spreadsheet_would_run_as_formulas():
         "'\rReturn",
         "Plain words = fine",
     ]
-    assert rows[-1][4] == "'=cmd|' /C calc'!A0"
-    assert rows[1][1] == "Note"
+    assert rows[-1][5] == "'=cmd|' /C calc'!A0"
+    assert rows[1][2] == "Note"
 
 
 def _pdf_text(pdf: bytes) -> str:
@@ -362,3 +362,15 @@ def test_each_export_is_audited_against_the_child(
     assert event.changes["kinds"] == ["stage_move"]
     assert event.changes["entries"] == 1
     assert export.filename == f"chronology-ch-70001-{timezone.localdate():%Y-%m-%d}.{export_format}"
+
+
+def test_each_entry_carries_the_childs_age_when_it_happened(default_version, front_door):
+    born = timezone.localdate().replace(year=timezone.localdate().year - 10, month=1, day=1)
+    child = ChildFactory(date_of_birth=born)
+    open_case(version=default_version, actor=front_door, child=child)
+
+    entries = child_chronology(child=child, user=front_door)
+
+    expected = child.age_on(timezone.localdate())
+    assert expected == 10
+    assert entries and all(entry.age == expected for entry in entries)
