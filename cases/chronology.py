@@ -22,6 +22,7 @@ from django.utils.text import slugify
 
 from assessments.models import Assessment, AssessmentType
 from audit.services import record_event
+from pathways.compiled import compiled_version
 from pathways.continuum import ClosureReason, ContinuumLevel
 
 from .exceptions import InvalidChronologyFilter
@@ -329,7 +330,15 @@ def _stage_moves(scope: _Scope) -> list[ChronologyEntry]:
     return entries
 
 
-def _assessment_steps(assessment: Assessment) -> list[tuple[datetime, str, str, str]]:
+def _route_name(assessment: Assessment, version_id: int) -> str:
+    # Published versions are compiled once per process, so naming the route costs no query.
+    transition = compiled_version(version_id).transitions.get(assessment.recommended_route)
+    return transition.name if transition is not None else assessment.recommended_route
+
+
+def _assessment_steps(
+    assessment: Assessment, version_id: int
+) -> list[tuple[datetime, str, str, str]]:
     """(when, what, detail, by) for each step: requested, started, each submission and
     return, authorised."""
     steps = [
@@ -396,7 +405,7 @@ def _assessment_steps(assessment: Assessment) -> list[tuple[datetime, str, str, 
                     f"Risk level: {assessment.get_risk_level_display()}"
                     if assessment.risk_level
                     else "",
-                    f"Recommended route: {assessment.recommended_route}"
+                    f"Recommended route: {_route_name(assessment, version_id)}"
                     if assessment.recommended_route
                     else "",
                     f"Authorised late: {assessment.late_reason}" if assessment.late_reason else "",
@@ -422,10 +431,12 @@ def _assessments(scope: _Scope) -> list[ChronologyEntry]:
             "requested_by", "requested_for", "started_by", "submitted_by", "authorised_by", "tool"
         )
     )
+    versions = {case.pk: case.pathway_version_id for case in scope.cases}
     entries = []
     for assessment in assessments:
         kind = _label(AssessmentType, assessment.assessment_type)
-        for part, (at, title, detail, actor) in enumerate(_assessment_steps(assessment)):
+        steps = _assessment_steps(assessment, versions[assessment.case_id])
+        for part, (at, title, detail, actor) in enumerate(steps):
             entries.append(
                 _entry(
                     EntryKind.ASSESSMENT,

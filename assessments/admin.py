@@ -1,0 +1,126 @@
+"""Admin: the tool catalogue and practitioners' certifications are edited here; assessments
+are read-only (they change only through the audited services).
+
+`manage.py load_assessment_tools` overwrites the fields of tools named in the YAML file, so
+a lasting change to a shipped tool belongs in `assessments/data/tools.yaml` too.
+"""
+
+from typing import Any
+
+from django import forms
+from django.contrib import admin
+from django.http import HttpRequest
+
+from cases.codes import Gender
+from pathways.continuum import ContinuumLevel
+
+from .models import (
+    Assessment,
+    AssessmentContribution,
+    AssessmentTool,
+    AssessmentType,
+    ToolCertification,
+)
+
+
+class AssessmentToolForm(forms.ModelForm):
+    # The JSON lists are edited as checkboxes, so only known values can be saved.
+    validated_on_genders = forms.MultipleChoiceField(
+        choices=Gender.choices,
+        required=False,
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Genders it was validated with; none ticked: any.",
+    )
+    suits_levels = forms.MultipleChoiceField(
+        choices=ContinuumLevel.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+    assessment_types = forms.MultipleChoiceField(
+        choices=AssessmentType.choices, required=False, widget=forms.CheckboxSelectMultiple
+    )
+
+    class Meta:
+        model = AssessmentTool
+        fields = [
+            "key",
+            "name",
+            "description",
+            "population_notes",
+            "min_age",
+            "max_age",
+            "validated_on_genders",
+            "validated_with_learning_disability",
+            "adolescent_only",
+            "certification_required",
+            "suits_levels",
+            "assessment_types",
+            "active",
+            "position",
+        ]
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        low, high = cleaned.get("min_age"), cleaned.get("max_age")
+        if low is not None and high is not None and low > high:
+            self.add_error("max_age", "The oldest age must not be below the youngest.")
+        return cleaned
+
+
+class ToolCertificationInline(admin.TabularInline):
+    model = ToolCertification
+    extra = 0
+    autocomplete_fields = ["practitioner"]
+
+
+@admin.register(AssessmentTool)
+class AssessmentToolAdmin(admin.ModelAdmin):
+    form = AssessmentToolForm
+    list_display = [
+        "name",
+        "key",
+        "min_age",
+        "max_age",
+        "adolescent_only",
+        "certification_required",
+        "validated_with_learning_disability",
+        "active",
+    ]
+    list_filter = ["active", "adolescent_only", "certification_required"]
+    search_fields = ["name", "key"]
+    ordering = ["position", "name"]
+    inlines = [ToolCertificationInline]
+
+
+@admin.register(ToolCertification)
+class ToolCertificationAdmin(admin.ModelAdmin):
+    list_display = ["practitioner", "tool", "certified_on", "expires_on"]
+    list_filter = ["tool"]
+    search_fields = ["practitioner__username", "practitioner__last_name", "tool__name"]
+    autocomplete_fields = ["practitioner"]
+    list_select_related = ["practitioner", "tool"]
+
+
+class ContributionInline(admin.TabularInline):
+    model = AssessmentContribution
+    extra = 0
+    can_delete = False
+    readonly_fields = ["agency", "practitioner", "summary", "recorded_at", "recorded_by"]
+
+    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False
+
+
+@admin.register(Assessment)
+class AssessmentAdmin(admin.ModelAdmin):
+    list_display = ["pk", "case", "assessment_type", "status", "due_on", "tool", "authorised_at"]
+    list_filter = ["status", "assessment_type"]
+    list_select_related = ["case", "tool"]
+    inlines = [ContributionInline]
+
+    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
+        return [field.name for field in Assessment._meta.fields]
+
+    def has_add_permission(self, request: HttpRequest) -> bool:
+        return False
+
+    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
+        return False

@@ -1,0 +1,366 @@
+"""Assessment serializers: they check shape; the services hold the rules."""
+
+from typing import Any
+
+from drf_spectacular.utils import extend_schema_field
+from rest_framework import serializers
+
+from agencies.models import Agency, User
+from pathways.continuum import ContinuumLevel
+
+from ..models import (
+    SECTIONS,
+    Assessment,
+    AssessmentContribution,
+    AssessmentStatus,
+    AssessmentTool,
+    AssessmentType,
+    RiskLevel,
+)
+from ..permissions import actions_for
+from ..selectors import recommendation_for
+from ..suitability import Verdict
+
+# --- read ------------------------------------------------------------------------------------
+
+
+class AssessmentPersonSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="__str__")
+
+
+class AssessmentToolRefSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+
+
+class AssessmentAgencySerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
+class AssessmentStageSerializer(serializers.Serializer):
+    key = serializers.CharField()
+    name = serializers.CharField()
+
+
+class AssessmentChildSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    reference = serializers.CharField()
+    name = serializers.CharField(source="full_name")
+
+
+class AssessmentCaseSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    child = AssessmentChildSerializer()
+    stage = AssessmentStageSerializer(source="current_stage")
+    confirmed_continuum_level = serializers.CharField()
+    lock_version = serializers.IntegerField()
+
+
+class RouteRecommendationSerializer(serializers.Serializer):
+    transition = serializers.CharField(source="transition_key")
+    name = serializers.CharField(source="transition_name")
+    to_stage = serializers.CharField()
+    offered = serializers.BooleanField(
+        help_text="True while the case can take this transition now: the assessment is "
+        "authorised and the case is still at the stage the route leaves."
+    )
+
+
+class SuitabilityFindingSerializer(serializers.Serializer):
+    rule = serializers.CharField()
+    message = serializers.CharField()
+
+
+class AssessmentContributionSerializer(serializers.ModelSerializer):
+    agency = AssessmentAgencySerializer()
+    practitioner = AssessmentPersonSerializer(allow_null=True)
+    recorded_by = AssessmentPersonSerializer()
+
+    class Meta:
+        model = AssessmentContribution
+        fields = ["id", "agency", "practitioner", "summary", "recorded_at", "recorded_by"]
+
+
+class AssessmentReturnEntrySerializer(serializers.Serializer):
+    submitted_at = serializers.DateTimeField(allow_null=True)
+    submitted_by_name = serializers.CharField()
+    returned_at = serializers.DateTimeField()
+    returned_by_name = serializers.CharField()
+    comments = serializers.CharField()
+
+
+class AssessmentSectionsSerializer(serializers.Serializer):
+    harmful_behaviours = serializers.CharField()
+    development = serializers.CharField()
+    family = serializers.CharField()
+    environment = serializers.CharField()
+    strengths_and_protective_factors = serializers.CharField()
+    child_views = serializers.CharField()
+    parents_carers_views = serializers.CharField()
+
+
+class AssessmentListSerializer(serializers.ModelSerializer):
+    case = AssessmentCaseSerializer()
+    # Plain text, not an enum component: "status" already names another choice set.
+    status = serializers.CharField(
+        help_text="requested, started, submitted or authorised (returned ones are started again)."
+    )
+    assessment_type_label = serializers.CharField(source="get_assessment_type_display")
+    requested_for = AssessmentPersonSerializer(allow_null=True)
+    assessor = serializers.SerializerMethodField()
+    overdue = serializers.SerializerMethodField()
+    tool = AssessmentToolRefSerializer(allow_null=True)
+    authorised_by = AssessmentPersonSerializer(allow_null=True)
+    recommendation = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Assessment
+        fields = [
+            "id",
+            "case",
+            "assessment_type",
+            "assessment_type_label",
+            "status",
+            "requested_at",
+            "requested_for",
+            "assessor",
+            "due_on",
+            "overdue",
+            "tool",
+            "started_on",
+            "child_age_at_start",
+            "submitted_at",
+            "authorised_at",
+            "authorised_by",
+            "confirmed_continuum_level",
+            "risk_level",
+            "recommended_route",
+            "recommendation",
+        ]
+
+    @extend_schema_field(AssessmentPersonSerializer(allow_null=True))
+    def get_assessor(self, assessment: Assessment) -> dict[str, Any] | None:
+        assessor: Any = assessment.assessor
+        return None if assessor is None else {"id": assessor.pk, "name": str(assessor)}
+
+    def get_overdue(self, assessment: Assessment) -> bool:
+        return assessment.is_overdue()
+
+    @extend_schema_field(RouteRecommendationSerializer(allow_null=True))
+    def get_recommendation(self, assessment: Assessment) -> dict[str, Any] | None:
+        recommendation = recommendation_for(assessment)
+        return (
+            None if recommendation is None else RouteRecommendationSerializer(recommendation).data
+        )
+
+
+class AssessmentDetailSerializer(AssessmentListSerializer):
+    requested_by = AssessmentPersonSerializer(allow_null=True)
+    started_by = AssessmentPersonSerializer(allow_null=True)
+    submitted_by = AssessmentPersonSerializer(allow_null=True)
+    sections = AssessmentSectionsSerializer(source="*")
+    missing_sections = serializers.ListField(child=serializers.CharField())
+    type_warnings = SuitabilityFindingSerializer(many=True)
+    tool_warnings = SuitabilityFindingSerializer(many=True)
+    contributions = AssessmentContributionSerializer(many=True)
+    returns = AssessmentReturnEntrySerializer(many=True)
+    actions = serializers.SerializerMethodField()
+
+    class Meta(AssessmentListSerializer.Meta):
+        fields = [
+            *AssessmentListSerializer.Meta.fields,
+            "requested_by",
+            "request_notes",
+            "type_warnings",
+            "type_justification",
+            "started_at",
+            "started_by",
+            "tool_warnings",
+            "tool_justification",
+            "sections",
+            "missing_sections",
+            "contributions",
+            "needs",
+            "strengths",
+            "intervention_focus",
+            "submitted_by",
+            "returns",
+            "late_reason",
+            "actions",
+        ]
+
+    def get_actions(self, assessment: Assessment) -> list[str]:
+        """What the requesting user may do now: start, contributions, sections, submit,
+        authorise, return."""
+        request = self.context.get("request")
+        return actions_for(request.user, assessment) if request is not None else []
+
+
+class ToolSuitabilitySerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(
+        choices=[(v.value, v.value) for v in Verdict],
+        help_text="allowed; warning: needs a recorded justification; blocked: may not be used.",
+    )
+    child_age = serializers.IntegerField(help_text="The child's age today, in whole years.")
+    certified = serializers.BooleanField(help_text="You hold a current certification.")
+    messages = serializers.ListField(child=serializers.CharField())
+    blocks = SuitabilityFindingSerializer(many=True)
+    warnings = SuitabilityFindingSerializer(many=True)
+
+
+class AssessmentToolSerializer(serializers.ModelSerializer):
+    validated_on_genders = serializers.ListField(child=serializers.CharField())
+    suits_levels = serializers.ListField(child=serializers.CharField())
+    assessment_types = serializers.ListField(child=serializers.CharField())
+    suitability = serializers.SerializerMethodField()
+
+    class Meta:
+        model = AssessmentTool
+        fields = [
+            "key",
+            "name",
+            "description",
+            "population_notes",
+            "min_age",
+            "max_age",
+            "validated_on_genders",
+            "validated_with_learning_disability",
+            "adolescent_only",
+            "certification_required",
+            "suits_levels",
+            "assessment_types",
+            "suitability",
+        ]
+
+    @extend_schema_field(ToolSuitabilitySerializer(allow_null=True))
+    def get_suitability(self, tool: AssessmentTool) -> dict[str, Any] | None:
+        """For the child of `?case=`, by you, today; null without a case."""
+        judged = self.context.get("suitability", {}).get(tool.pk)
+        return None if judged is None else ToolSuitabilitySerializer(judged).data
+
+
+# --- write -----------------------------------------------------------------------------------
+
+
+class RequestAssessmentSerializer(serializers.Serializer):
+    case = serializers.IntegerField()
+    assessment_type = serializers.ChoiceField(choices=AssessmentType.choices)
+    requested_for = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(),
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Who completes it; empty: the case's lead practitioner.",
+    )
+    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    type_justification = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text="Required when the type does not suit the case's confirmed continuum level.",
+    )
+
+
+class StartAssessmentSerializer(serializers.Serializer):
+    tool = serializers.SlugRelatedField(
+        slug_field="key", queryset=AssessmentTool.objects.filter(active=True)
+    )
+    started_on = serializers.DateField(
+        required=False, allow_null=True, default=None, help_text="Default: today."
+    )
+    justification = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text="Required when the tool has warnings for this child (population, level).",
+    )
+
+
+class SaveSectionsSerializer(serializers.Serializer):
+    harmful_behaviours = serializers.CharField(required=False, allow_blank=True)
+    development = serializers.CharField(required=False, allow_blank=True)
+    family = serializers.CharField(required=False, allow_blank=True)
+    environment = serializers.CharField(required=False, allow_blank=True)
+    strengths_and_protective_factors = serializers.CharField(required=False, allow_blank=True)
+    child_views = serializers.CharField(required=False, allow_blank=True)
+    parents_carers_views = serializers.CharField(required=False, allow_blank=True)
+
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        unknown = sorted(set(self.initial_data) - set(SECTIONS))
+        if unknown:
+            raise serializers.ValidationError(
+                {
+                    key: [f"Unknown section; expected one of {', '.join(SECTIONS)}."]
+                    for key in unknown
+                }
+            )
+        if not attrs:
+            raise serializers.ValidationError({"sections": ["Give at least one section."]})
+        return attrs
+
+
+class AddContributionSerializer(serializers.Serializer):
+    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
+    practitioner = serializers.PrimaryKeyRelatedField(
+        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    )
+    summary = serializers.CharField(max_length=20000)
+
+
+class SubmitAssessmentSerializer(serializers.Serializer):
+    confirmed_continuum_level = serializers.ChoiceField(choices=ContinuumLevel.choices)
+    risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
+    needs = serializers.CharField(max_length=20000)
+    strengths = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=20000
+    )
+    intervention_focus = serializers.CharField(max_length=20000)
+    recommended_route = serializers.CharField(
+        max_length=64, help_text="Key of a transition out of the case's current stage."
+    )
+
+
+class AuthoriseAssessmentSerializer(serializers.Serializer):
+    late_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=5000,
+        help_text="Required after the due date.",
+    )
+    confirmed_continuum_level = serializers.ChoiceField(
+        choices=ContinuumLevel.choices,
+        required=False,
+        allow_blank=True,
+        default="",
+        help_text="Default: as submitted.",
+    )
+    risk_level = serializers.ChoiceField(
+        choices=RiskLevel.choices, required=False, allow_blank=True, default=""
+    )
+    recommended_route = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        help_text="Default: as submitted; must leave the case's current stage.",
+    )
+
+
+class ReturnAssessmentSerializer(serializers.Serializer):
+    comments = serializers.CharField(max_length=5000)
+
+
+class AssessmentFilterSerializer(serializers.Serializer):
+    case = serializers.IntegerField(required=False)
+    status = serializers.ChoiceField(choices=AssessmentStatus.choices, required=False)
+    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
+
+
+class ToolFilterSerializer(serializers.Serializer):
+    case = serializers.IntegerField(required=False)
+    assessment_type = serializers.ChoiceField(choices=AssessmentType.choices, required=False)

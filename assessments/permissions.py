@@ -1,0 +1,67 @@
+"""Who may do what to an assessment: the role rules' one home, used by services and pages.
+
+- Request: whoever may work on the case (`cases.services.can_work_on_case`): its lead
+  practitioner, or the front door, a team manager or an HSB coordinator of its area.
+- Complete (start, sections, contributions, submit): the assessor, that is the practitioner
+  it was requested for, or else the case's lead practitioner.
+- Authorise or return: a team manager who is not the assessor; no one authorises their own.
+
+Each check is a narrowing of `cases_visible_to`: the assessment's case must be visible too.
+"""
+
+from typing import Any
+
+from agencies.roles import Role
+from cases.models import Case
+from cases.selectors import cases_visible_to
+from cases.services import LEAD_ROLES, can_work_on_case
+
+from .models import Assessment, AssessmentStatus
+
+# Who can be named as the assessor: the roles that can lead a case.
+ASSESSOR_ROLES = LEAD_ROLES
+REVIEWER_ROLES = frozenset({Role.TEAM_MANAGER})
+
+
+def _active(user: Any) -> bool:
+    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
+
+
+def can_see_case(user: Any, case_id: int) -> bool:
+    return _active(user) and cases_visible_to(user).filter(pk=case_id).exists()
+
+
+def can_request_assessment(user: Any, case: Case) -> bool:
+    return case.closed_at is None and can_work_on_case(user, case)
+
+
+def is_assessor(user: Any, assessment: Assessment) -> bool:
+    return _active(user) and assessment.assessor_id == user.pk
+
+
+def is_reviewer(user: Any, assessment: Assessment) -> bool:
+    """A team manager, and neither the assessor nor whoever submitted it."""
+    return (
+        _active(user)
+        and user.role in REVIEWER_ROLES
+        and not is_assessor(user, assessment)
+        and assessment.submitted_by_id != user.pk
+    )
+
+
+def actions_for(user: Any, assessment: Assessment) -> list[str]:
+    """What the user may do to the assessment now (the caller has checked it is visible)."""
+    if assessment.case.closed_at is not None:
+        return []
+    status = assessment.status
+    actions = []
+    if is_assessor(user, assessment):
+        if status == AssessmentStatus.REQUESTED:
+            actions.append("start")
+        if status in (AssessmentStatus.REQUESTED, AssessmentStatus.STARTED):
+            actions.append("contributions")
+        if status == AssessmentStatus.STARTED:
+            actions += ["sections", "submit"]
+    if status == AssessmentStatus.SUBMITTED and is_reviewer(user, assessment):
+        actions += ["authorise", "return"]
+    return actions

@@ -1,0 +1,283 @@
+"""Whether an assessment type and a tool suit this child and this case: the rules' one home.
+
+Hard blocks (the tool cannot be recorded):
+  - age_range: the child's age at the assessment's start date is outside the tool's range.
+    Tools designed for adolescents are never used with pre-adolescents (HSB framework;
+    NICE NG55 1.4.4), so the message says so.
+  - certification: a certification-only tool, and the practitioner holds no current one.
+Warnings (allowed with a recorded justification):
+  - gender_validation: the tool was validated with other genders than the child's.
+  - learning_disability_validation: the child has a learning disability the tool was not
+    validated with (statement 3.1: "age, cognitive ability").
+  - assessment_type / continuum_level: the catalogue does not list the tool for this kind of
+    assessment or for the case's confirmed level.
+  - type_level (on request): the assessment type does not suit the case's confirmed
+    continuum level (statement 3.5: the right part of the system, the right level).
+"""
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from datetime import date
+from enum import StrEnum
+from typing import Any
+
+from django.db.models import QuerySet
+
+from cases.codes import Gender
+from cases.models import age_on
+from pathways.continuum import ContinuumLevel
+
+from .models import AssessmentTool, AssessmentType, ToolCertification
+
+PRE_ADOLESCENT_UNDER = 12
+
+# Which continuum levels each assessment type suits: `assessment_levels` of the continuum
+# ("A continuum of HSB assessment", Hackett 2019, in shared/domain/continuum.yaml), inverted.
+# A children's social care assessment suits abusive or violent behaviour, or any level where
+# significant harm is suspected.
+TYPE_LEVELS: dict[str, tuple[str, ...]] = {
+    AssessmentType.SCREENING: (ContinuumLevel.NORMAL, ContinuumLevel.INAPPROPRIATE),
+    AssessmentType.BRIEF_ASSESSMENT: (ContinuumLevel.INAPPROPRIATE, ContinuumLevel.PROBLEMATIC),
+    AssessmentType.NICE_EARLY_HELP_ASSESSMENT: (
+        ContinuumLevel.INAPPROPRIATE,
+        ContinuumLevel.PROBLEMATIC,
+    ),
+    AssessmentType.COMPREHENSIVE_ASSESSMENT: (ContinuumLevel.PROBLEMATIC, ContinuumLevel.ABUSIVE),
+    AssessmentType.HSB_FOCUSED_RISK_ASSESSMENT: (ContinuumLevel.ABUSIVE, ContinuumLevel.VIOLENT),
+    AssessmentType.SPECIALIST_ASSESSMENT: (ContinuumLevel.VIOLENT,),
+    AssessmentType.CSC_ASSESSMENT: (ContinuumLevel.ABUSIVE, ContinuumLevel.VIOLENT),
+}
+SIGNIFICANT_HARM_TYPES = frozenset({AssessmentType.CSC_ASSESSMENT})
+
+_GENDER_GROUPS = {
+    Gender.GIRL: "girls",
+    Gender.BOY: "boys",
+    Gender.NON_BINARY: "non-binary children",
+    Gender.NOT_KNOWN: "children whose gender is not known",
+}
+_CHILD_GENDER = {
+    Gender.GIRL: "this child is a girl",
+    Gender.BOY: "this child is a boy",
+    Gender.NON_BINARY: "this child is non-binary",
+    Gender.NOT_KNOWN: "this child's gender is not known",
+}
+JUSTIFY_TOOL = "Record why it is still the right tool"
+
+
+class Verdict(StrEnum):
+    ALLOWED = "allowed"
+    WARNING = "warning"
+    BLOCKED = "blocked"
+
+
+@dataclass(frozen=True)
+class Finding:
+    rule: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ToolSuitability:
+    tool: AssessmentTool
+    child_age: int
+    blocks: tuple[Finding, ...]
+    warnings: tuple[Finding, ...]
+    certified: bool
+
+    @property
+    def verdict(self) -> Verdict:
+        if self.blocks:
+            return Verdict.BLOCKED
+        return Verdict.WARNING if self.warnings else Verdict.ALLOWED
+
+    @property
+    def messages(self) -> list[str]:
+        return [finding.message for finding in (*self.blocks, *self.warnings)]
+
+    @property
+    def blocked(self) -> bool:
+        return bool(self.blocks)
+
+
+def _join(words: Iterable[str], last: str = "or") -> str:
+    items = list(words)
+    if len(items) <= 1:
+        return "".join(items)
+    return f"{', '.join(items[:-1])} {last} {items[-1]}"
+
+
+def _in_sentence(label: str) -> str:
+    """A type inside a sentence, with its article: "a brief assessment", "a NICE early help
+    assessment", "an HSB-focused risk assessment"."""
+    text = label if label[:2].isupper() else label[:1].lower() + label[1:]
+    article = "an" if text[:1].lower() in "aeiou" or text.startswith("HSB") else "a"
+    return f"{article} {text}"
+
+
+def _level_label(level: str) -> str:
+    return str(ContinuumLevel(level).label).lower()
+
+
+def type_suits_case(assessment_type: str, *, level: str, significant_harm: bool) -> bool:
+    """Whether the type suits the case; an unconfirmed level cannot make it unsuitable."""
+    if significant_harm and assessment_type in SIGNIFICANT_HARM_TYPES:
+        return True
+    if not level:
+        return True
+    return level in TYPE_LEVELS.get(assessment_type, ())
+
+
+def type_findings(*, assessment_type: str, case: Any) -> list[Finding]:
+    """A warning when the type does not suit the case's confirmed continuum level (3.5)."""
+    level = case.confirmed_continuum_level
+    if type_suits_case(
+        assessment_type, level=level, significant_harm=case.significant_harm_suspected
+    ):
+        return []
+    kind = _in_sentence(str(AssessmentType(assessment_type).label))
+    suits = _join(_level_label(lvl) for lvl in TYPE_LEVELS[assessment_type])
+    if assessment_type in SIGNIFICANT_HARM_TYPES:
+        suits += " behaviour, or where significant harm is suspected"
+    else:
+        suits += " behaviour"
+    return [
+        Finding(
+            "type_level",
+            f"{kind[:1].upper()}{kind[1:]} suits {suits}; this case's confirmed continuum "
+            f"level is {_level_label(level)}. Record why this is the right level of assessment "
+            "(HSB framework audit statement 3.5).",
+        )
+    ]
+
+
+def _age_block(tool: AssessmentTool, age: int) -> Finding | None:
+    if tool.min_age <= age <= tool.max_age:
+        return None
+    if age < 0:
+        return Finding("age_range", "The child was not yet born on the assessment's start date.")
+    message = f"{tool.name} is for ages {tool.age_range}; this child is {age} at assessment."
+    if tool.adolescent_only and age < PRE_ADOLESCENT_UNDER:
+        message += (
+            " Tools designed for adolescents must not be used with pre-adolescents"
+            " (HSB framework, NICE NG55)."
+        )
+    else:
+        message += (
+            " A tool suits only the ages it was designed and validated for"
+            " (HSB framework audit statement 3.1)."
+        )
+    return Finding("age_range", message)
+
+
+def _certification_block(
+    tool: AssessmentTool, certifications: list[ToolCertification], on: date
+) -> Finding | None:
+    if not tool.certification_required:
+        return None
+    if any(cert.is_current(on) for cert in certifications):
+        return None
+    message = f"Only practitioners with a current {tool.name} certification may record {tool.name}"
+    expired = [c.expires_on for c in certifications if c.expires_on and c.expires_on < on]
+    if expired:
+        last = max(expired)
+        message += f"; yours expired on {last.day} {last:%B %Y}."
+    else:
+        message += "; you hold none."
+    return Finding("certification", message)
+
+
+def tool_suitability(
+    *,
+    tool: AssessmentTool,
+    child: Any,
+    on: date,
+    certifications: list[ToolCertification],
+    assessment_type: str = "",
+    continuum_level: str = "",
+) -> ToolSuitability:
+    """Every rule for one tool, one child, one start date and one practitioner's certifications."""
+    age = age_on(child.date_of_birth, on)
+    blocks = [
+        finding
+        for finding in (_age_block(tool, age), _certification_block(tool, certifications, on))
+        if finding is not None
+    ]
+    warnings = []
+    genders = tool.validated_on_genders or []
+    if genders and child.gender not in genders:
+        validated = _join((_GENDER_GROUPS.get(g, g) for g in genders), "and")
+        warnings.append(
+            Finding(
+                "gender_validation",
+                f"{tool.name} was validated with {validated}; "
+                f"{_CHILD_GENDER.get(child.gender, 'this child is not')}. {JUSTIFY_TOOL} "
+                "(population, HSB framework audit statement 3.1).",
+            )
+        )
+    if child.learning_disability and not tool.validated_with_learning_disability:
+        warnings.append(
+            Finding(
+                "learning_disability_validation",
+                f"{tool.name} has not been validated with children who have a learning "
+                f"disability, and this child has one. {JUSTIFY_TOOL} (cognitive ability, "
+                "HSB framework audit statement 3.1).",
+            )
+        )
+    if assessment_type and assessment_type not in (tool.assessment_types or []):
+        label = str(AssessmentType(assessment_type).label)
+        warnings.append(
+            Finding(
+                "assessment_type",
+                f"The catalogue does not list {tool.name} for {_in_sentence(label)}. "
+                f"{JUSTIFY_TOOL}.",
+            )
+        )
+    if continuum_level and tool.suits_levels and continuum_level not in tool.suits_levels:
+        warnings.append(
+            Finding(
+                "continuum_level",
+                f"The catalogue does not list {tool.name} for {_level_label(continuum_level)} "
+                f"behaviour on the continuum. {JUSTIFY_TOOL} (HSB framework audit statement 3.5).",
+            )
+        )
+    return ToolSuitability(
+        tool=tool,
+        child_age=age,
+        blocks=tuple(blocks),
+        warnings=tuple(warnings),
+        certified=any(cert.is_current(on) for cert in certifications),
+    )
+
+
+def certifications_of(practitioner: Any) -> dict[int, list[ToolCertification]]:
+    """A practitioner's certifications by tool, in one query."""
+    by_tool: dict[int, list[ToolCertification]] = {}
+    if practitioner is None or not getattr(practitioner, "pk", None):
+        return by_tool
+    for cert in ToolCertification.objects.filter(practitioner=practitioner):
+        by_tool.setdefault(cert.tool_id, []).append(cert)
+    return by_tool
+
+
+def active_tools() -> QuerySet[AssessmentTool]:
+    return AssessmentTool.objects.filter(active=True).order_by("position", "name")
+
+
+def tools_for(
+    *, case: Any, practitioner: Any, on: date, assessment_type: str = ""
+) -> list[ToolSuitability]:
+    """Each active tool judged for the case's child, in two queries; suited tools first."""
+    certifications = certifications_of(practitioner)
+    judged = [
+        tool_suitability(
+            tool=tool,
+            child=case.child,
+            on=on,
+            certifications=certifications.get(tool.pk, []),
+            assessment_type=assessment_type,
+            continuum_level=case.confirmed_continuum_level,
+        )
+        for tool in active_tools()
+    ]
+    order = {Verdict.ALLOWED: 0, Verdict.WARNING: 1, Verdict.BLOCKED: 2}
+    return sorted(judged, key=lambda judged_tool: order[judged_tool.verdict])
