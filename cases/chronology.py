@@ -7,7 +7,6 @@ the child, information-sharing decisions (including decisions not to share), rec
 notes and closures.
 """
 
-import csv
 import io
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
@@ -22,6 +21,7 @@ from django.utils.text import slugify
 
 from assessments.models import Assessment, AssessmentType
 from audit.services import record_event
+from config.spreadsheets import csv_text
 from pathways.compiled import compiled_version
 from pathways.continuum import ClosureReason, ContinuumLevel
 
@@ -632,12 +632,6 @@ _SOURCES: tuple[tuple[frozenset[str], _Source], ...] = (
 # --- exports ---------------------------------------------------------------------------------
 
 CSV_HEADER = ("When", "Age", "Kind", "What happened", "Detail", "By", "Case")
-# A spreadsheet runs a cell starting with one of these as a formula (OWASP CSV injection).
-FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
-
-
-def neutralise_cell(value: str) -> str:
-    return f"'{value}" if value.startswith(FORMULA_TRIGGERS) else value
 
 
 def _when(at: datetime) -> str:
@@ -645,21 +639,21 @@ def _when(at: datetime) -> str:
 
 
 def chronology_csv(entries: Iterable[ChronologyEntry]) -> str:
-    buffer = io.StringIO()
-    writer = csv.writer(buffer)
-    writer.writerow(CSV_HEADER)
-    for entry in entries:
-        row = (
-            _when(entry.at),
-            "" if entry.age is None else str(entry.age),
-            entry.kind_label,
-            entry.title,
-            entry.detail,
-            entry.actor,
-            str(entry.case_id),
-        )
-        writer.writerow([neutralise_cell(cell) for cell in row])
-    return buffer.getvalue()
+    return csv_text(
+        CSV_HEADER,
+        (
+            (
+                _when(entry.at),
+                "" if entry.age is None else str(entry.age),
+                entry.kind_label,
+                entry.title,
+                entry.detail,
+                entry.actor,
+                str(entry.case_id),
+            )
+            for entry in entries
+        ),
+    )
 
 
 PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
