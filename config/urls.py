@@ -12,6 +12,7 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("pathways/", include("pathways.api.urls")),
     path("cases/", include("cases.api.urls")),
     path("assessments/", include("assessments.api.urls")),
+    path("partnership/", include("partnership.api.urls")),
     path("auth/token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),

@@ -55,6 +55,7 @@ INSTALLED_APPS = [
     "pathways",
     "cases",
     "assessments",
+    "partnership",
     "demo",
 ]
 
