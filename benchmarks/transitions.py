@@ -166,7 +166,9 @@ def open_cases_at_plan(count: int, setup: dict[str, Any]) -> list[Any]:
     ]
 
 
-def time_transitions(cases: list[Any], total: int, setup: dict[str, Any]) -> dict[str, Any]:
+def time_transitions(
+    cases: list[Any], total: int, setup: dict[str, Any], position: list[int] | None = None
+) -> dict[str, Any]:
     """Cycle each case between plan and review; time every call on its own."""
     from django.db import connection
 
@@ -177,7 +179,8 @@ def time_transitions(cases: list[Any], total: int, setup: dict[str, Any]) -> dic
         ("review_plan", setup[Role.LEAD_PRACTITIONER]),  # plan_and_intervention -> review
         ("continue_plan", setup[Role.TEAM_MANAGER]),  # review -> plan_and_intervention
     ]
-    position = [0] * len(cases)
+    # Where each case is in its two-step loop; shared across calls so blocks can alternate.
+    position = position if position is not None else [0] * len(cases)
     timings: list[float] = []
     counter = QueryCounter()
     with connection.execute_wrapper(counter):
@@ -192,7 +195,7 @@ def time_transitions(cases: list[Any], total: int, setup: dict[str, Any]) -> dic
 
 
 def time_audit_overhead(
-    cases: list[Any], total: int, setup: dict[str, Any], block: int = 500
+    cases: list[Any], total: int, setup: dict[str, Any], position: list[int], block: int = 500
 ) -> tuple[list[float], list[float]]:
     """Alternate blocks with and without the audit event, so drift hits both alike."""
     from unittest import mock
@@ -201,10 +204,9 @@ def time_audit_overhead(
     unaudited: list[float] = []
     for start in range(0, total, block):
         size = min(block, total - start)
-        audited += time_transitions(cases, size, setup)["timings"]
-        # Cases are at an even step after each block, so the cycle continues.
+        audited += time_transitions(cases, size, setup, position)["timings"]
         with mock.patch("pathways.engine.record_event", lambda **kwargs: None):
-            unaudited += time_transitions(cases, size, setup)["timings"]
+            unaudited += time_transitions(cases, size, setup, position)["timings"]
     return audited, unaudited
 
 
@@ -284,9 +286,10 @@ def main(argv: list[str] | None = None) -> int:
             f"in {time.perf_counter() - started:.1f} s.",
             flush=True,
         )
-        result = time_transitions(cases, args.transitions, setup)
+        position = [0] * len(cases)
+        result = time_transitions(cases, args.transitions, setup, position)
         print("Measuring what the audit event adds ...", flush=True)
-        audited, unaudited = time_audit_overhead(cases, args.transitions, setup)
+        audited, unaudited = time_audit_overhead(cases, args.transitions, setup, position)
         baseline = time_baseline(args.transitions, rows=args.cases)
     finally:
         connection.close()
