@@ -16,8 +16,9 @@ from django.utils import timezone
 
 from agencies.models import Agency, AgencyType, LocalArea, User
 from agencies.roles import Role
-from assessments.models import Assessment, AssessmentStatus
-from cases.models import Case, Child, Referral
+from assessments.models import Assessment, AssessmentStatus, AssessmentTool
+from cases.intake import record_referral
+from cases.models import Case, Child
 from cases.services import designate_lead_practitioner
 from pathways import engine
 from pathways.models import Pathway, PathwayVersion
@@ -234,15 +235,27 @@ def _default_version(area: LocalArea, actor: User) -> PathwayVersion:
 
 
 def _authorise_assessment(case: Case, actor: User) -> None:
+    # A completed, authorised assessment with invented content, as if the lifecycle had run.
     now = timezone.now()
     Assessment.objects.create(
         case=case,
         assessment_type="hsb_focused_risk_assessment",
         status=AssessmentStatus.AUTHORISED,
         requested_at=now,
+        started_at=now,
+        submitted_at=now,
         authorised_at=now,
         authorised_by=actor,
+        tool=AssessmentTool.objects.filter(key="dh_assessment_framework").first(),
+        harmful_behaviours="Invented: pattern of behaviour at school over two terms.",
+        development="Invented: meeting milestones; some difficulty with peer relationships.",
+        family="Invented: supportive parent; recent family separation.",
+        environment="Invented: settled at school; unsupervised internet use at home.",
+        strengths_and_protective_factors="Invented: engaged with the worker; loves football.",
+        child_views="Invented: wants to stay at the same school.",
+        parents_carers_views="Invented: parent wants help with online safety.",
         confirmed_continuum_level=case.confirmed_continuum_level,
+        risk_level="medium",
     )
 
 
@@ -276,8 +289,45 @@ def _walk(case: Case, route: list[str], facts: dict[str, Any], users: dict[str, 
     return case
 
 
+TRAFFIC_LIGHTS = {
+    "normal": "green",
+    "inappropriate": "amber",
+    "problematic": "amber",
+    "abusive": "red",
+    "violent": "red",
+}
+SETTINGS = ["school", "school", "home", "community", "online"]
+ETHNICITIES = [
+    "white_british",
+    "asian_pakistani",
+    "black_african",
+    "mixed_white_black_caribbean",
+    "white_other",
+]
+
+
+def _child_details(
+    rng: random.Random, index: int, reference: str, school: Agency
+) -> dict[str, Any]:
+    today = timezone.localdate()
+    return {
+        "reference": reference,
+        "first_name": FIRST_NAMES[index % len(FIRST_NAMES)],
+        "last_name": LAST_NAMES[(index * 7) % len(LAST_NAMES)],
+        "date_of_birth": today - datetime.timedelta(days=rng.randint(6 * 365, 17 * 365)),
+        "gender": rng.choice(["girl", "boy"]),
+        "ethnicity": rng.choice(ETHNICITIES),
+        "special_educational_needs": rng.random() < 0.25,
+        "learning_disability": rng.random() < 0.08,
+        "looked_after": rng.random() < 0.1,
+        "school_id": school.pk,
+        "confirm_new": True,  # invented children: never a duplicate of a real record
+    }
+
+
 @transaction.atomic
-def load_demo_area(*, children: int = 40) -> dict[str, Any]:
+def load_demo_area(*, referrals: int = 32) -> dict[str, Any]:
+    """The demo area: every fourth referral also names a child harmed (40 children in all)."""
     area, _ = LocalArea.objects.get_or_create(name=AREA_NAME)
     agencies = _agency_map(area)
     users = _users(agencies)
@@ -285,66 +335,49 @@ def load_demo_area(*, children: int = 40) -> dict[str, Any]:
     rng = random.Random(2026)
     created = 0
     schools = [agencies[name] for name, kind in AGENCIES if kind == AgencyType.SCHOOL]
-    today = timezone.localdate()
-    index = 0
-    while index < children:
-        reference = f"NW-DEMO-{index + 1:03d}"
-        if Child.objects.filter(reference=reference).exists():
-            index += 1
-            continue
+    for index in range(referrals):
+        # Draw every value whether or not the referral exists, so reruns stay identical.
         route, facts = ROUTES[index % len(ROUTES)]
-        age_days = rng.randint(6 * 365, 17 * 365)
         school = rng.choice(schools)
-        child = Child.objects.create(
-            reference=reference,
-            first_name=FIRST_NAMES[index % len(FIRST_NAMES)],
-            last_name=LAST_NAMES[(index * 7) % len(LAST_NAMES)],
-            date_of_birth=today - datetime.timedelta(days=age_days),
-            gender=rng.choice(["girl", "boy"]),
-            ethnicity=rng.choice(
-                [
-                    "white_british",
-                    "asian_pakistani",
-                    "black_african",
-                    "mixed_white_black_caribbean",
-                    "white_other",
-                ]
-            ),
-            special_educational_needs=rng.random() < 0.25,
-            learning_disability=rng.random() < 0.08,
-            looked_after=rng.random() < 0.1,
-            school=school,
-        )
+        reference = f"NW-DEMO-{index + 1:03d}"
+        children = [
+            {**_child_details(rng, index, reference, school), "involvement": "displaying_hsb"}
+        ]
+        if index % 4 == 3:
+            harmed = _child_details(rng, index + 11, f"NW-DEMO-H{index + 1:03d}", school)
+            children.append({**harmed, "involvement": "harmed"})
         # Spread referrals over the last ten weeks so some stages are overdue.
         received_at = timezone.now() - datetime.timedelta(
             days=rng.randint(0, 70), hours=rng.randint(0, 8)
         )
         agency_name, source = rng.choice(REFERRERS)
-        referring_agency = agencies[agency_name] if agency_name else school
-        referral = Referral.objects.create(
+        level = facts.get("continuum_level") or rng.choice(["inappropriate", "problematic"])
+        setting = rng.choice(SETTINGS)
+        if Child.objects.filter(reference=reference).exists():
+            continue
+        referral = record_referral(
+            actor=users["frontdoor"],
             received_at=received_at,
             source=source,
-            referring_agency=referring_agency,
-            referrer=next(
-                (
-                    u
-                    for u in users.values()
-                    if u.agency_id == referring_agency.pk and u.role == Role.DSL
-                ),
-                None,
-            ),
-            description="Synthetic demo referral: behaviour observed and reported by staff.",
-            continuum_level=facts.get("continuum_level", ""),
+            referring_agency=agencies[agency_name] if agency_name else school,
+            referrer_name="Demo referrer (invented)",
+            description="Invented demo referral: behaviour observed and reported by staff.",
+            behaviours=[
+                {
+                    "description": "Invented behaviour for the demonstration.",
+                    "continuum_level": level,
+                    "traffic_light": TRAFFIC_LIGHTS[level],
+                    "setting": setting,
+                    "technology_assisted": setting == "online",
+                }
+            ],
+            children=children,
+            immediate_safety_actions="Children separated and supervised; parents called.",
+            parents_informed=True,
+            police_involved=source == "6",
+            crime_reference=f"NW/{index + 1:05d}/26" if source == "6" else "",
         )
-        case = engine.open_case(
-            child=child,
-            involvement="displaying_hsb",
-            version_id=version.pk,
-            referral=referral,
-            referral_received_at=received_at,
-            actor=users["dsl"],
-        )
+        case = Case.objects.get(referral=referral, involvement="displaying_hsb")
         _walk(case, route, facts, users)
-        created += 1
-        index += 1
+        created += len(children)
     return {"area": area, "users": users, "version": version, "children_created": created}

@@ -25,7 +25,7 @@ def test_the_demo_area_has_every_role_and_forty_children_over_the_stages():
 
 
 def test_loading_the_demo_twice_does_not_duplicate_anything():
-    load_demo_area(children=5)
+    load_demo_area(referrals=5)
     counts = (
         User.objects.count(),
         Agency.objects.count(),
@@ -33,7 +33,7 @@ def test_loading_the_demo_twice_does_not_duplicate_anything():
         Case.objects.count(),
     )
 
-    load_demo_area(children=5)
+    load_demo_area(referrals=5)
 
     assert (
         User.objects.count(),

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.django_db(transaction=True)
 
 
 def test_the_demo_dsl_logs_in_and_sees_their_landing_page(page, live_server, log_in):
-    load_demo_area(children=12)
+    load_demo_area(referrals=12)
 
     log_in("dsl", DEMO_PASSWORD)
 
@@ -26,7 +26,7 @@ def test_the_demo_dsl_logs_in_and_sees_their_landing_page(page, live_server, log
 
 
 def test_a_wrong_password_keeps_the_dsl_out(page, live_server, log_in):
-    load_demo_area(children=1)
+    load_demo_area(referrals=1)
 
     log_in("dsl", "not-the-password")
 

@@ -9,10 +9,10 @@ class Command(BaseCommand):
     help = "Load the invented Northwold demo area (idempotent) and print the demo logins."
 
     def add_arguments(self, parser: Any) -> None:
-        parser.add_argument("--children", type=int, default=40)
+        parser.add_argument("--referrals", type=int, default=32)
 
-    def handle(self, *args: Any, children: int, **options: Any) -> None:
-        result = load_demo_area(children=children)
+    def handle(self, *args: Any, referrals: int, **options: Any) -> None:
+        result = load_demo_area(referrals=referrals)
         self.stdout.write(
             f"Demo area '{result['area'].name}': pathway v{result['version'].number}, "
             f"{result['children_created']} new children (all invented)."
