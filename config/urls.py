@@ -1,8 +1,8 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import obtain_auth_token
+
+from agencies.api.views import obtain_auth_token
 
 from .api_root import api_root
 from .site import site
@@ -13,14 +13,15 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("cases/", include("cases.api.urls")),
     path("assessments/", include("assessments.api.urls")),
     path("partnership/", include("partnership.api.urls")),
+    # Locks out like the login page; administrators must send a second-factor code.
     path("auth/token/", obtain_auth_token, name="token"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
 
 urlpatterns = [
-    path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    # Login (password, then the second factor), logout and two-step verification set-up.
+    path("accounts/", include("agencies.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
     path("", site.urls),

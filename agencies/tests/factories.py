@@ -1,4 +1,5 @@
 import factory
+from django_otp.oath import TOTP, hotp
 
 from agencies.models import Agency, AgencyType, LocalArea, User
 from agencies.roles import Role
@@ -37,3 +38,25 @@ class UserFactory(factory.django.DjangoModelFactory):
     def _save(obj, create, extracted, **kwargs):
         if create:
             obj.save()
+
+
+class TOTPDeviceFactory(factory.django.DjangoModelFactory):
+    """A confirmed authenticator; codes come from `current_code(device)`."""
+
+    class Meta:
+        model = "otp_totp.TOTPDevice"
+
+    user = factory.SubFactory(UserFactory)
+    name = "Authenticator app"
+    confirmed = True
+
+
+def current_code(device) -> str:
+    return f"{TOTP(device.bin_key).token():06d}"
+
+
+def wrong_code(device) -> str:
+    """Six digits that are none of the codes the device accepts now (a step or two either side)."""
+    now = TOTP(device.bin_key).t()
+    accepted = {hotp(device.bin_key, now + offset) for offset in range(-2, 3)}
+    return next(f"{code:06d}" for code in range(1_000_000) if code not in accepted)

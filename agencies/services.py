@@ -1,0 +1,77 @@
+"""Account security writes: setting up and removing an authenticator, issuing API tokens."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.db import transaction
+from django_otp.plugins.otp_totp.models import TOTPDevice
+from rest_framework.authtoken.models import Token
+
+from audit.services import record_event
+
+from .exceptions import SecondFactorNotSetUp, WrongCode
+from .security import confirmed_totp_device, second_factor_required, verify_code
+
+AUTHENTICATOR_NAME = "Authenticator app"
+WRONG_CODE = "That code is not right, or it has expired. Enter the newest code from your app."
+
+
+@transaction.atomic
+def start_totp_enrolment(*, actor: Any) -> TOTPDevice:
+    """A fresh unconfirmed authenticator for the actor; any earlier unfinished one is dropped.
+
+    Refused while the actor has a confirmed one: a stolen password must not be enough to add a
+    second authenticator (the enrolment page asks for the current code first).
+    """
+    if confirmed_totp_device(actor) is not None:
+        raise WrongCode("Two-step verification is already set up.")
+    TOTPDevice.objects.filter(user=actor, confirmed=False).delete()
+    return TOTPDevice.objects.create(user=actor, name=AUTHENTICATOR_NAME, confirmed=False)
+
+
+def confirm_totp_enrolment(*, device: TOTPDevice, code: str, actor: Any) -> TOTPDevice:
+    """The first code from the app proves it holds the secret; only then does the device count."""
+    with transaction.atomic():
+        device = TOTPDevice.objects.select_for_update().get(
+            pk=device.pk, user=actor, confirmed=False
+        )
+        verified = device.verify_token(code)
+        if verified:
+            device.confirmed = True
+            device.save(update_fields=["confirmed"])
+            record_event(actor=actor, action="account.second_factor_enrolled", target=actor)
+    # Raised only after the block commits: a rollback would undo django-otp's throttling count.
+    if not verified:
+        raise WrongCode(WRONG_CODE, fields={"otp_token": [WRONG_CODE]})
+    return device
+
+
+def remove_totp_device(*, code: str, actor: Any) -> None:
+    """Removing the authenticator takes its current code, so a borrowed session cannot."""
+    # verify_code commits its own transaction, so a wrong code's throttling count stays.
+    if verify_code(user=actor, code=code) is None:
+        raise WrongCode(WRONG_CODE, fields={"otp_token": [WRONG_CODE]})
+    with transaction.atomic():
+        TOTPDevice.objects.filter(user=actor).delete()
+        record_event(actor=actor, action="account.second_factor_removed", target=actor)
+
+
+def issue_api_token(*, user: Any, code: str) -> Token:
+    """The user's API token, after the second factor whenever their login would ask for it.
+
+    Administrators get a token only with a valid code from their confirmed authenticator (one
+    without an authenticator gets none until they set it up on the web); anyone else who has
+    set one up must send its code too, so the API is never the way around two-step login.
+    """
+    if second_factor_required(user):
+        if confirmed_totp_device(user) is None:
+            raise SecondFactorNotSetUp(
+                "Administrators need two-step verification before an API token is issued: "
+                "set it up at /accounts/two-factor/ first."
+            )
+        if verify_code(user=user, code=code) is None:
+            message = "A current code from your authenticator app is required (otp_token)."
+            raise WrongCode(message, fields={"otp_token": [message]})
+    token, _ = Token.objects.get_or_create(user=user)
+    return token
