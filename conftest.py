@@ -1,6 +1,7 @@
 """Shared fixtures: a local area, its published default pathway, and practitioners by role."""
 
 import pytest
+from django.db import connection
 
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
@@ -41,8 +42,9 @@ def lead_practitioner(make_user):
 
 
 @pytest.fixture
-def manager(make_user):
-    return make_user(Role.TEAM_MANAGER)
+def manager(make_user, lead_practitioner):
+    # The lead practitioner's own manager: a manager's team is their agency.
+    return make_user(Role.TEAM_MANAGER, agency=lead_practitioner.agency)
 
 
 @pytest.fixture
@@ -53,3 +55,11 @@ def coordinator(make_user):
 @pytest.fixture
 def default_version(area, front_door):
     return published_default_version(area=area, actor=front_door)
+
+
+@pytest.fixture
+def read_audit_queries(db):
+    """What auditing a read adds to a request: one INSERT of the event on PostgreSQL (its
+    trigger links the hash chain); on SQLite the chain head is read and moved by the
+    application, so SELECT, UPDATE and INSERT (`audit.services.record_event`)."""
+    return 1 if connection.vendor == "postgresql" else 3

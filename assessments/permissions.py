@@ -4,16 +4,20 @@
   practitioner, or the front door, a team manager or an HSB coordinator of its area.
 - Complete (start, sections, contributions, submit): the assessor, that is the practitioner
   it was requested for, or else the case's lead practitioner.
-- Authorise or return: a team manager who is not the assessor; no one authorises their own.
+- Authorise or return: a team manager whose role's rule shows them the case (their team's
+  cases, or an overdue one escalated to them) and who is not the assessor; no one
+  authorises their own.
 
 Each check is a narrowing of `cases_visible_to`: the assessment's case must be visible too.
+Read access from a grant (a consultant, break glass) never authorises anything: the
+reviewer's check asks `cases_by_role`, which leaves grants out.
 """
 
 from typing import Any
 
 from agencies.roles import Role
 from cases.models import Case
-from cases.selectors import cases_visible_to
+from cases.selectors import cases_visible_to, is_in_role_scope
 from cases.services import LEAD_ROLES, can_work_on_case
 
 from .models import Assessment, AssessmentStatus
@@ -46,6 +50,7 @@ def is_reviewer(user: Any, assessment: Assessment) -> bool:
         and user.role in REVIEWER_ROLES
         and not is_assessor(user, assessment)
         and assessment.submitted_by_id != user.pk
+        and is_in_role_scope(user, assessment.case_id)
     )
 
 

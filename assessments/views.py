@@ -22,7 +22,8 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from cases.models import age_on
-from cases.views import _visible_case
+from cases.read_audit import ASSESSMENT_READ, CASE_READ, audited_read, record_read
+from cases.views import _visible_case, rendered
 from config.errors import DomainError
 from pathways.continuum import ContinuumLevel
 
@@ -124,17 +125,22 @@ def assessment_request(request: HttpRequest, case_pk: int) -> HttpResponse:
                 return redirect("work:assessment_detail", pk=assessment.pk)
     else:
         form = RequestAssessmentForm(area_id=area_id)
-    return TemplateResponse(
-        request,
-        "assessments/assessment_request.html",
-        {
-            "case": case,
-            "form": form,
-            "type_guide": _type_guide(case),
-            "heading": "Request an assessment",
-        },
-        status=status,
-    )
+    with audited_read():
+        response = rendered(
+            TemplateResponse(
+                request,
+                "assessments/assessment_request.html",
+                {
+                    "case": case,
+                    "form": form,
+                    "type_guide": _type_guide(case),
+                    "heading": "Request an assessment",
+                },
+                status=status,
+            )
+        )
+        record_read(actor=request.user, action=CASE_READ, target=case, section="assessment_request")
+    return response
 
 
 # --- the assessment page ---------------------------------------------------------------------
@@ -207,12 +213,18 @@ def _page(
         )
     if "return" in actions:
         context["return_form"] = bound.get("return") or ReturnAssessmentForm()
-    return TemplateResponse(request, "assessments/assessment_detail.html", context, status=status)
+    with audited_read():
+        response = rendered(
+            TemplateResponse(request, "assessments/assessment_detail.html", context, status=status)
+        )
+        record_read(actor=user, action=ASSESSMENT_READ, target=assessment, case=assessment.case_id)
+    return response
 
 
 @login_required
 def assessment_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    return _page(request, _visible_assessment(request, pk))
+    with audited_read():  # the assessment is fetched in the read's transaction too
+        return _page(request, _visible_assessment(request, pk))
 
 
 def _step(

@@ -57,3 +57,31 @@ class ChildReferenceTaken(DomainConflict):
 
 class ReferralConflict(DomainConflict):
     code = "referral_conflict"
+
+
+class NotAllowedToGrantAccess(DomainPermissionDenied):
+    code = "not_allowed_to_grant_access"
+
+
+class InvalidAccessGrant(DomainValidationError):
+    code = "invalid_access_grant"
+
+
+class NotAllowedToBreakGlass(DomainPermissionDenied):
+    code = "not_allowed_to_break_glass"
+
+
+class InvalidBreakGlass(DomainValidationError):
+    code = "invalid_break_glass"
+
+
+class NotAllowedToReviewBreakGlass(DomainPermissionDenied):
+    code = "not_allowed_to_review_break_glass"
+
+
+class InvalidBreakGlassReview(DomainValidationError):
+    code = "invalid_break_glass_review"
+
+
+class BreakGlassAlreadyReviewed(DomainConflict):
+    code = "break_glass_already_reviewed"

@@ -51,10 +51,9 @@ from .models import (
     TrafficLight,
     age_on,
 )
+from .selectors import CASEWORK_ROLES, cases_by_role
 
 INTAKE_ROLES = frozenset({Role.DSL, Role.FRONT_DOOR, Role.TEAM_MANAGER})
-# Roles that see every referral of their area (the same roles see the area's cases).
-AREA_REFERRAL_ROLES = frozenset({Role.FRONT_DOOR, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
 DEFAULT_PATHWAY_KEY = "default"
 MAX_AGE_AT_REFERRAL = 25
 # A client clock a little ahead of ours is not a referral "in the future".
@@ -153,18 +152,34 @@ def _area_id_of(user: Any) -> Any:
     return Agency.objects.filter(pk=user.agency_id).values("area_id")
 
 
-def referrals_visible_to(user: Any) -> QuerySet[Referral]:
-    """Referrals the user may see: a DSL their own agency's; area-wide roles their area's.
+def reads_referrals(user: Any) -> bool:
+    """Whether the user's role works with referrals at all: referrers and casework roles."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and (user.role == Role.DSL or user.role in CASEWORK_ROLES)
+    )
 
-    A referrer sees what became of each child (the stage) but not the case file; that is
-    the job of `cases.selectors.cases_visible_to`, which pages consult per case.
+
+def referrals_visible_to(user: Any) -> QuerySet[Referral]:
+    """Referrals the user may see.
+
+    - a DSL (referrer): their own agency's, and any they recorded: they see what became of
+      each child (the stage) but not the case file;
+    - the front door: every referral of their area, as they screen them all;
+    - the other casework roles: those they recorded, and those that opened or joined a case
+      their role's rule shows them (`cases.selectors.cases_by_role`: a manager's team, a
+      coordinator's specialist cases, a lead's own);
+    - analysts, administrators and auditors: none.
+
+    Pages and endpoints then ask `cases_visible_to` per case before linking to a case file.
     """
     referrals = Referral.objects.select_related("referring_agency", "recorded_by")
-    if not user.is_authenticated:
+    if not reads_referrals(user):
         return referrals.none()
     if user.role == Role.DSL and user.agency_id is not None:
         return referrals.filter(Q(referring_agency_id=user.agency_id) | Q(recorded_by=user))
-    if user.role in AREA_REFERRAL_ROLES and user.agency_id is not None:
+    if user.role == Role.FRONT_DOOR and user.agency_id is not None:
         area = _area_id_of(user)
         in_area_case = Case.objects.filter(
             referral=OuterRef("pk"), pathway_version__pathway__area_id__in=area
@@ -172,6 +187,11 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
         return referrals.filter(
             Q(referring_agency__area_id__in=area) | Q(recorded_by=user) | Exists(in_area_case)
         )
+    if user.role in CASEWORK_ROLES:
+        their_case = ReferralChild.objects.filter(
+            referral=OuterRef("pk"), case__in=cases_by_role(user).values("pk")
+        )
+        return referrals.filter(Q(recorded_by=user) | Exists(their_case))
     return referrals.none()
 
 

@@ -9,6 +9,7 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from guardian.models import UserObjectPermissionBase
 from viewflow.workflow.models import Process, Task
 
 from agencies.models import Agency
@@ -381,3 +382,104 @@ class CaseNote(models.Model):
 
     def __str__(self) -> str:
         return f"Note on case {self.case_id}"
+
+
+# --- explicit access to one case ---------------------------------------------------------------
+
+
+class AccessGrantKind(models.TextChoices):
+    CONSULTANT = "consultant", "Consultant"
+    INFORMATION_SHARING = "information_sharing", "Information-sharing recipient"
+    BREAK_GLASS = "break_glass", "Break-glass (emergency access)"
+
+
+class AccessGrant(models.Model):
+    """Read access to one case for one person, outside their role's rule: the source of truth.
+
+    Each grant is mirrored to guardian's `view_case` object permission, but guardian has no
+    expiry, so `cases.selectors.cases_visible_to` reads this table: an expired or revoked
+    grant stops working at that moment, with no job to run. A grant lets its holder read the
+    case file; it never lets them change it.
+    """
+
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access_grants")
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="case_access_grants"
+    )
+    kind = models.CharField(max_length=24, choices=AccessGrantKind.choices)
+    reason = models.TextField()
+    granted_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+    granted_at = models.DateTimeField()
+    expires_at = models.DateTimeField(null=True, blank=True)
+    revoked_at = models.DateTimeField(null=True, blank=True)
+    revoked_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    revoked_reason = models.TextField(blank=True)
+
+    class Meta:
+        indexes = [models.Index(fields=["user", "case"], name="access_grant_user_case_idx")]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(expires_at__isnull=True)
+                | models.Q(expires_at__gt=models.F("granted_at")),
+                name="access_grant_expires_after_granted",
+            ),
+            # Emergency access is always time-limited.
+            models.CheckConstraint(
+                condition=~models.Q(kind="break_glass") | models.Q(expires_at__isnull=False),
+                name="break_glass_grant_expires",
+            ),
+        ]
+        ordering = ["-granted_at", "-id"]
+
+    def __str__(self) -> str:
+        return f"{self.get_kind_display()} access to case {self.case_id} for {self.user_id}"
+
+    def is_active(self, at: datetime.datetime | None = None) -> bool:
+        from django.utils import timezone
+
+        at = at or timezone.now()
+        return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
+
+
+class BreakGlassOutcome(models.TextChoices):
+    JUSTIFIED = "justified", "Justified"
+    NOT_JUSTIFIED = "not_justified", "Not justified (remaining access revoked)"
+
+
+class BreakGlassReview(models.Model):
+    """A team manager's review of a practitioner's emergency access to a case."""
+
+    grant = models.OneToOneField(AccessGrant, on_delete=models.CASCADE, related_name="review")
+    outcome = models.CharField(max_length=16, choices=BreakGlassOutcome.choices, blank=True)
+    notes = models.TextField(blank=True)
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            # Reviewed means an outcome, a reviewer and a time, together.
+            models.CheckConstraint(
+                condition=models.Q(reviewed_at__isnull=True, reviewed_by__isnull=True, outcome="")
+                | (
+                    models.Q(reviewed_at__isnull=False, reviewed_by__isnull=False)
+                    & ~models.Q(outcome="")
+                ),
+                name="break_glass_review_complete",
+            )
+        ]
+
+    def __str__(self) -> str:
+        return f"Review of break-glass grant {self.grant_id}"
+
+
+class CaseUserObjectPermission(UserObjectPermissionBase):
+    """Guardian's per-case user permissions with a real foreign key to the case (guardian's
+    "direct foreign key" form): rows go with their case, and lookups use an index."""
+
+    content_object = models.ForeignKey(Case, on_delete=models.CASCADE)

@@ -1,8 +1,8 @@
-"""Case record pages (team, views, sharing decisions, notes, chronology), under a case."""
+"""Case record pages (team, views, sharing decisions, notes, chronology, access), under a case."""
 
 from django.urls import URLPattern, path
 
-from . import record_views
+from . import access_views, record_views
 
 urlpatterns: list[URLPattern] = [
     path("team/", record_views.case_team_add, name="case_team_add"),
@@ -17,4 +17,11 @@ urlpatterns: list[URLPattern] = [
     path("chronology/", record_views.case_chronology, name="case_chronology"),
     path("chronology.csv", record_views.case_chronology_csv, name="case_chronology_csv"),
     path("chronology.pdf", record_views.case_chronology_pdf, name="case_chronology_pdf"),
+    path("access-log/", access_views.case_access_log_page, name="case_access_log"),
+    path("access-grants/", access_views.case_access_grant_add, name="case_access_grant_add"),
+    path(
+        "access-grants/<int:grant_id>/revoke/",
+        access_views.case_access_grant_revoke,
+        name="case_access_grant_revoke",
+    ),
 ]

@@ -20,6 +20,7 @@ from config.errors import DomainError
 
 from .chronology import child_chronology, clean_kinds, describe_filters, export_chronology
 from .models import Case, TeamMember
+from .read_audit import CASE_READ, audited_read, record_read
 from .record_forms import (
     CaseNoteForm,
     ChronologyFilterForm,
@@ -35,7 +36,7 @@ from .services import (
     record_view,
     remove_team_member,
 )
-from .views import _case_context, _visible_case
+from .views import _visible_case, case_page, rendered
 
 
 def _area_id(case: Case) -> int:
@@ -58,12 +59,7 @@ def _back_to_case(request: HttpRequest, case: Case, message: str, anchor: str) -
 def _case_page_with(
     request: HttpRequest, case: Case, status: int, **record_forms: Any
 ) -> HttpResponse:
-    return TemplateResponse(
-        request,
-        "work/case_detail.html",
-        _case_context(request, case, record_forms=record_forms),
-        status=status,
-    )
+    return case_page(request, case, status=status, record_forms=record_forms)
 
 
 @login_required
@@ -182,33 +178,46 @@ def _chronology_page(
 ) -> HttpResponse:
     entries = []
     description = ""
-    if form.is_valid():
-        filters = _filters(form)
-        entries = child_chronology(child=case.child, user=request.user, **filters)
-        description = describe_filters(
-            clean_kinds(filters["kinds"]), filters["date_from"], filters["date_to"]
+    with audited_read():
+        if form.is_valid():
+            filters = _filters(form)
+            entries = child_chronology(child=case.child, user=request.user, **filters)
+            description = describe_filters(
+                clean_kinds(filters["kinds"]), filters["date_from"], filters["date_to"]
+            )
+        response = rendered(
+            TemplateResponse(
+                request,
+                "work/chronology.html",
+                {
+                    "case": case,
+                    "child": case.child,
+                    "form": form,
+                    "entries": entries,
+                    "filters_description": description,
+                },
+                status=status,
+            )
         )
-    return TemplateResponse(
-        request,
-        "work/chronology.html",
-        {
-            "case": case,
-            "child": case.child,
-            "form": form,
-            "entries": entries,
-            "filters_description": description,
-        },
-        status=status,
-    )
+        record_read(
+            actor=request.user,
+            action=CASE_READ,
+            target=case,
+            section="chronology",
+            cases=sorted({entry.case_id for entry in entries}),
+            entries=len(entries),
+        )
+    return response
 
 
 @login_required
 @require_GET
 def case_chronology(request: HttpRequest, pk: int) -> HttpResponse:
     """The child's whole timeline, across every case of theirs the user may see."""
-    case = _visible_case(request, pk)
-    form = ChronologyFilterForm(request.GET)
-    return _chronology_page(request, case, form, 200 if form.is_valid() else 400)
+    with audited_read():
+        case = _visible_case(request, pk)
+        form = ChronologyFilterForm(request.GET)
+        return _chronology_page(request, case, form, 200 if form.is_valid() else 400)
 
 
 def _export(request: HttpRequest, pk: int, export_format: str) -> HttpResponse:

@@ -14,9 +14,11 @@ from agencies.roles import Role
 from config.errors import DomainError, DomainPermissionDenied
 
 from .intake import INTAKE_ROLES, record_referral, referrals_visible_to
-from .models import ReferralChild
+from .models import Child, ReferralChild
+from .read_audit import CHILD_READ, REFERRAL_READ, audited_read, record_list_read, record_read
 from .referral_forms import ReferralForms
 from .selectors import cases_visible_to
+from .views import rendered
 
 ROW_SECTIONS = ("behaviour", "child")
 
@@ -50,12 +52,32 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                 messages.success(request, "Referral received.")
                 return redirect("work:referral_detail", pk=referral.pk)
         forms.propose_again()
-    return TemplateResponse(
+    response = TemplateResponse(
         request,
         "referrals/referral_form.html",
         {"forms": forms, "heading": "Log a referral", "is_dsl": user.role == Role.DSL},
         status=status,
     )
+    proposed = sorted(
+        {
+            candidate["id"]
+            for form in forms.children.forms
+            for candidate in getattr(form, "candidates", [])
+        }
+    )
+    if proposed:
+        # Existing children proposed as likely duplicates, with names and dates of birth:
+        # a read of their records.
+        with audited_read():
+            rendered(response)
+            record_list_read(
+                actor=user,
+                action=CHILD_READ,
+                model=Child,
+                ids=proposed,
+                purpose="duplicate_check",
+            )
+    return response
 
 
 @login_required
@@ -65,21 +87,31 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
     A referrer sees the stage; a link to the case only appears for someone who may open it.
     """
     links = ReferralChild.objects.select_related("child", "case__current_stage").order_by("pk")
-    referral = get_object_or_404(
-        referrals_visible_to(request.user).prefetch_related(
-            Prefetch("children", queryset=links), "behaviours"
-        ),
-        pk=pk,
-    )
-    children = list(referral.children.all())
-    visible = set(
-        cases_visible_to(request.user)
-        .filter(pk__in=[link.case_id for link in children])
-        .values_list("pk", flat=True)
-    )
-    rows = [{"link": link, "can_open": link.case_id in visible} for link in children]
-    return TemplateResponse(
-        request,
-        "referrals/referral_detail.html",
-        {"referral": referral, "rows": rows, "heading": f"Referral {referral.pk}"},
-    )
+    with audited_read():
+        referral = get_object_or_404(
+            referrals_visible_to(request.user).prefetch_related(
+                Prefetch("children", queryset=links), "behaviours"
+            ),
+            pk=pk,
+        )
+        children = list(referral.children.all())
+        visible = set(
+            cases_visible_to(request.user)
+            .filter(pk__in=[link.case_id for link in children])
+            .values_list("pk", flat=True)
+        )
+        rows = [{"link": link, "can_open": link.case_id in visible} for link in children]
+        response = rendered(
+            TemplateResponse(
+                request,
+                "referrals/referral_detail.html",
+                {"referral": referral, "rows": rows, "heading": f"Referral {referral.pk}"},
+            )
+        )
+        record_read(
+            actor=request.user,
+            action=REFERRAL_READ,
+            target=referral,
+            cases=[link.case_id for link in children],
+        )
+    return response

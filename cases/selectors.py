@@ -1,42 +1,147 @@
 """Reads of cases, always starting from what the user may see.
 
-Visibility (refined by the permissions issue): the front door, team managers and HSB
-coordinators see the open and closed cases of their area; a lead practitioner sees the
-cases they lead. Referrers (DSLs), analysts, administrators and auditors see no case file.
+Who sees which case file, by role (one rule each, here; docs/permissions.md has the matrix):
+
+- front door: every case of their area (they screen every referral and every repeat one);
+- lead practitioner: the cases they lead, and those they are on the team around the child;
+- team member: the cases they are on (an active `TeamMember` row: `left_at` is null);
+- team manager: their team's cases, the team being their agency: cases whose lead
+  practitioner, or an active team member, belongs to the manager's agency; plus every open
+  case of the area with an overdue stage, because breached timescales escalate to managers,
+  and every open case of the area with no lead practitioner yet, because allocating the lead
+  is a manager's job (once allocated, the case is the lead's team's);
+- HSB coordinator / panel member: cases of the area at a specialist-tier stage now, or that
+  have been at one (through the multi-agency HSB panel), plus any they lead or are on;
+- DSL / referrer, partnership analyst, system administrator, auditor: no case file (referrers
+  see their referrals' outcomes through `cases.intake.referrals_visible_to`; recipients of
+  shared information see what was shared through `decisions_shared_with`).
+
+On top of the role's rule, an active `AccessGrant` (a consultant, an information-sharing
+recipient given the file, or break-glass emergency access) lets one practitioner read one
+case until it expires or is revoked. A grant never lets anyone change a case: the writes ask
+`cases_by_role` instead.
 """
 
 from typing import Any
 
-from django.db.models import Q, QuerySet
+from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db.models.functions import Cast
+from django.utils import timezone
 
 from agencies.models import Agency
 from agencies.roles import Role
+from audit.models import AuditEvent
+from pathways.models import ServiceTier
 
-from .models import Case, StageMove
+from .models import (
+    AccessGrant,
+    BreakGlassReview,
+    Case,
+    InformationSharingDecision,
+    ReferralChild,
+    SharingDecision,
+    StageMove,
+    TeamMember,
+)
 
+# The roles that work cases; only they can be given a case file, by role or by grant.
+CASEWORK_ROLES = frozenset(
+    {
+        Role.FRONT_DOOR,
+        Role.LEAD_PRACTITIONER,
+        Role.TEAM_MEMBER,
+        Role.TEAM_MANAGER,
+        Role.HSB_COORDINATOR,
+    }
+)
+# Roles whose rule reaches beyond the cases they lead or are on: they may add to the record
+# of any case their rule shows them (`cases.services.can_work_on_case`).
 AREA_WIDE_ROLES = frozenset({Role.FRONT_DOOR, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
 CASE_WORKER_ROLES = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MEMBER})
+# Who can be told something about a case through an information-sharing decision.
+SHARING_RECIPIENT_ROLES = CASEWORK_ROLES | {Role.DSL}
+
+CASE_RELATED = ("child", "current_stage", "lead_practitioner", "pathway_version__pathway")
+
+
+def _area_of(user: Any) -> QuerySet[Agency, Any]:
+    return Agency.objects.filter(pk=user.agency_id).values("area_id")
+
+
+def holds_cases(user: Any) -> bool:
+    """Whether the user's role ever holds case files (the casework roles)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and getattr(user, "role", None) in CASEWORK_ROLES
+    )
+
+
+def role_scope(user: Any) -> Q | None:
+    """The condition on `Case` that the user's role gives them; None when it gives nothing."""
+    if not holds_cases(user):
+        return None
+    on_team = TeamMember.objects.filter(case=OuterRef("pk"), practitioner=user, left_at=None)
+    own = Q(lead_practitioner=user) | Q(Exists(on_team))
+    if user.agency_id is None:
+        return own
+    in_area = Q(pathway_version__pathway__area_id__in=_area_of(user))
+    if user.role == Role.FRONT_DOOR:
+        return own | in_area
+    if user.role == Role.TEAM_MANAGER:
+        agency_on_team = TeamMember.objects.filter(
+            case=OuterRef("pk"), agency_id=user.agency_id, left_at=None
+        )
+        team = Q(lead_practitioner__agency_id=user.agency_id) | Q(Exists(agency_on_team))
+        escalated = in_area & Q(stage_overdue_since__isnull=False, closed_at__isnull=True)
+        awaiting_allocation = in_area & Q(lead_practitioner__isnull=True, closed_at__isnull=True)
+        return own | team | escalated | awaiting_allocation
+    if user.role == Role.HSB_COORDINATOR:
+        been_specialist = StageMove.objects.filter(
+            case=OuterRef("pk"), to_stage__tier=ServiceTier.SPECIALIST
+        )
+        specialist = Q(current_stage__tier=ServiceTier.SPECIALIST) | Q(Exists(been_specialist))
+        return own | (in_area & specialist)
+    return own
+
+
+def active_grants(user: Any, *, at: Any = None) -> QuerySet[AccessGrant]:
+    """The user's grants in force now: not revoked, and not expired (checked here, at read
+    time, so an expired grant stops working without a job)."""
+    now = at or timezone.now()
+    return AccessGrant.objects.filter(user=user, revoked_at__isnull=True).filter(
+        Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
+def cases_by_role(user: Any) -> QuerySet[Case]:
+    """The cases the user's role gives them, without grants: the cases they may work on."""
+    scope = role_scope(user)
+    base = Case.objects.select_related(*CASE_RELATED)
+    return base.none() if scope is None else base.filter(scope)
 
 
 def cases_visible_to(user: Any) -> QuerySet[Case]:
-    base = Case.objects.select_related(
-        "child", "current_stage", "lead_practitioner", "pathway_version__pathway"
-    )
-    if not user.is_authenticated:
+    """Every case file the user may read: their role's cases and their active grants."""
+    base = Case.objects.select_related(*CASE_RELATED)
+    if not holds_cases(user):
         return base.none()
-    if user.role in AREA_WIDE_ROLES and user.agency_id is not None:
-        area = Agency.objects.filter(pk=user.agency_id).values("area_id")
-        return base.filter(pathway_version__pathway__area_id__in=area)
-    if user.role in CASE_WORKER_ROLES:
-        return base.filter(lead_practitioner=user)
-    return base.none()
+    granted = Exists(active_grants(user).filter(case=OuterRef("pk")))
+    scope = role_scope(user)
+    return base.filter(granted if scope is None else scope | Q(granted))
+
+
+def is_in_role_scope(user: Any, case_id: int) -> bool:
+    return cases_by_role(user).filter(pk=case_id).exists()
 
 
 def my_cases(user: Any) -> QuerySet[Case]:
-    """Open cases the user leads, or for area-wide roles every open case, soonest due first."""
-    cases = cases_visible_to(user).filter(closed_at__isnull=True)
+    """Open cases the user leads or is on, or for area-wide roles every open case their rule
+    gives them, soonest due first. Emergency access is not the user's work: not listed."""
+    cases = cases_by_role(user).filter(closed_at__isnull=True)
     if user.role in CASE_WORKER_ROLES:
-        cases = cases.filter(lead_practitioner=user)
+        on_team = TeamMember.objects.filter(case=OuterRef("pk"), practitioner=user, left_at=None)
+        cases = cases.filter(Q(lead_practitioner=user) | Q(Exists(on_team)))
     return cases.order_by("stage_due_on", "pk")
 
 
@@ -47,7 +152,7 @@ def stage_tasks_for(user: Any) -> QuerySet[Case]:
     query per guardian permission row. Team managers also receive every overdue stage:
     that is where a breached timescale escalates.
     """
-    cases = cases_visible_to(user).filter(closed_at__isnull=True)
+    cases = cases_by_role(user).filter(closed_at__isnull=True)
     mine = Q(current_stage__responsible_role=user.role)
     if user.role == Role.LEAD_PRACTITIONER:
         mine &= Q(lead_practitioner=user)
@@ -59,4 +164,117 @@ def stage_tasks_for(user: Any) -> QuerySet[Case]:
 def case_route(case: Case) -> QuerySet[StageMove]:
     return case.moves.select_related("from_stage", "to_stage", "transition", "actor").order_by(
         "moved_at", "pk"
+    )
+
+
+# --- what was shared with the user ------------------------------------------------------------
+
+
+def receives_shared_information(user: Any) -> bool:
+    """Whether the user's role can be told about a child (practitioners, referrers)."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and getattr(user, "role", None) in SHARING_RECIPIENT_ROLES
+    )
+
+
+def decisions_shared_with(user: Any) -> QuerySet[InformationSharingDecision]:
+    """Decisions to share naming the user as recipient, newest first: what was shared, why,
+    by whom and about which child. Never the case file itself."""
+    if not receives_shared_information(user):
+        return InformationSharingDecision.objects.none()
+    return (
+        InformationSharingDecision.objects.filter(
+            recipient_practitioner=user, decision=SharingDecision.SHARE
+        )
+        .select_related("case__child", "decided_by__agency", "recipient_agency")
+        .order_by("-decided_at", "-pk")
+    )
+
+
+# --- grants, break-glass reviews and the access log ------------------------------------------
+
+
+def case_grants(case: Case) -> QuerySet[AccessGrant]:
+    """Every grant on the case, newest first, with who holds it and who gave it."""
+    return (
+        AccessGrant.objects.filter(case=case)
+        .select_related("user__agency", "granted_by", "revoked_by")
+        .order_by("-granted_at", "-pk")
+    )
+
+
+def break_glass_reviews_for(user: Any) -> QuerySet[BreakGlassReview]:
+    """Emergency accesses by practitioners of the manager's agency: unreviewed first, then
+    newest. Only team managers review; a manager never reviews their own."""
+    if not (
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and getattr(user, "role", None) == Role.TEAM_MANAGER
+        and user.agency_id is not None
+    ):
+        return BreakGlassReview.objects.none()
+    return (
+        BreakGlassReview.objects.filter(grant__user__agency_id=user.agency_id)
+        .exclude(grant__user=user)
+        .select_related("grant__user", "grant__case", "reviewed_by")
+        .order_by(F("reviewed_at").asc(nulls_first=True), "-grant__granted_at", "-pk")
+    )
+
+
+# What the access log shows: reads of the record and the grants that opened it.
+ACCESS_LOG_CASE_ACTIONS = (
+    "case.read",
+    "sharing.read",
+    "case.break_glass",
+    "case.break_glass_reviewed",
+    "case.access_granted",
+    "case.access_revoked",
+)
+
+
+def _ids_as_text(queryset: QuerySet[Any]) -> QuerySet[Any]:
+    # AuditEvent.object_id is text; compare like with like so the index on it is used.
+    return queryset.annotate(text_id=Cast("pk", CharField())).values("text_id")
+
+
+def case_access_log(case: Case) -> QuerySet[AuditEvent]:
+    """Who has looked at this child's record: reads of the case, its assessments, referrals
+    and sharing decisions, exports of the child's chronology, and grants of access, newest
+    first. One query per page (and one to count), whatever the number of events: each part
+    is an indexed (object_type, object_id) match."""
+    from assessments.models import Assessment
+
+    condition = (
+        Q(object_type="cases.case", object_id=str(case.pk), action__in=ACCESS_LOG_CASE_ACTIONS)
+        | Q(
+            object_type="cases.child",
+            object_id=str(case.child_id),
+            action__in=("chronology.exported", "child.read"),
+        )
+        | Q(
+            object_type="assessments.assessment",
+            object_id__in=_ids_as_text(Assessment.objects.filter(case=case)),
+            action="assessment.read",
+        )
+        | Q(
+            object_type="cases.referral",
+            object_id__in=ReferralChild.objects.filter(case=case)
+            .annotate(text_id=Cast("referral_id", CharField()))
+            .values("text_id"),
+            action="referral.read",
+        )
+        | Q(
+            object_type="cases.informationsharingdecision",
+            object_id__in=_ids_as_text(InformationSharingDecision.objects.filter(case=case)),
+            action="sharing.read",
+        )
+    )
+    agency_name = Agency.objects.filter(pk=OuterRef("actor_agency_id")).values("name")[:1]
+    return (
+        AuditEvent.objects.filter(condition)
+        .select_related("actor")
+        .annotate(actor_agency_name=Subquery(agency_name))
+        .order_by("-occurred_at", "-pk")
     )

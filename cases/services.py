@@ -28,7 +28,7 @@ from .models import (
     TeamMember,
     ViewHolder,
 )
-from .selectors import AREA_WIDE_ROLES, cases_visible_to
+from .selectors import AREA_WIDE_ROLES, SHARING_RECIPIENT_ROLES, is_in_role_scope
 
 DESIGNATING_ROLES = frozenset({Role.FRONT_DOOR, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
 LEAD_ROLES = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
@@ -42,6 +42,9 @@ def designate_lead_practitioner(
 
     if actor.role not in DESIGNATING_ROLES:
         raise NotAllowedToDesignate("Your role may not designate a lead practitioner.")
+    if not is_in_role_scope(actor, case.pk):
+        # Read access from a grant (a consultant, break glass) never reaches as far as this.
+        raise NotAllowedToDesignate("You may not designate a lead practitioner for this case.")
     if not practitioner.is_active or practitioner.role not in LEAD_ROLES:
         raise InvalidLeadPractitioner(
             "This person cannot act as lead practitioner.",
@@ -89,17 +92,18 @@ NOTE_MAX_LENGTH = 20000
 
 
 def can_work_on_case(user: Any, case: Case) -> bool:
-    """Who may add to a case's record: its lead practitioner, or the front door, a team
-    manager or an HSB coordinator of the case's area.
+    """Who may add to a case's record: its lead practitioner, or a front-door practitioner,
+    team manager or HSB coordinator whose role's rule shows them the case.
 
-    A narrowing of `cases_visible_to`, never a widening: the case must also be visible to the
-    user, so the area rule stays the selector's alone and a refusal here is never a leak.
+    A narrowing of `cases_visible_to`, never a widening: the case must be in the user's role
+    scope (`cases_by_role`), so the visibility rules stay the selector's alone, a refusal here
+    is never a leak, and read access from a grant never becomes a right to write.
     """
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
     if case.lead_practitioner_id != user.pk and user.role not in AREA_WIDE_ROLES:
         return False
-    return cases_visible_to(user).filter(pk=case.pk).exists()
+    return is_in_role_scope(user, case.pk)
 
 
 def _case_to_work_on(case_id: int, actor: Any) -> Case:
@@ -276,8 +280,10 @@ def record_information_sharing_decision(
     and whether with consent. Decisions not to share are recorded too. Consent not sought, or
     a refusal overridden, needs the reason why; an override needs who overrode it (named
     explicitly, never assumed to be the recorder). Consent as the lawful basis needs consent
-    given. A named recipient practitioner works for the recipient agency. The actor is
-    recorded as who decided.
+    given. A named recipient practitioner works for the recipient agency and holds a
+    practitioner's role (a referrer or casework role: never an analyst, administrator or
+    auditor); they then see the decision under "Shared with me", not the case file. The
+    actor is recorded as who decided.
     """
     from pathways.flows import PathwayFlow
 
@@ -304,6 +310,15 @@ def record_information_sharing_decision(
         ):
             errors["recipient_practitioner"] = [
                 f"This practitioner does not work for {recipient_agency}."
+            ]
+        elif (
+            recipient_practitioner is not None
+            and recipient_practitioner.role not in SHARING_RECIPIENT_ROLES
+        ):
+            # Analysts, administrators and auditors never receive a child's details.
+            errors["recipient_practitioner"] = [
+                "Information about a child is shared with practitioners, not with analysts, "
+                "administrators or auditors."
             ]
         if message := _required(
             purpose, "Say why: the purpose of sharing (or of not sharing).", max_length=5000

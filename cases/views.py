@@ -5,6 +5,7 @@ from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
@@ -21,9 +22,22 @@ from pathways import engine
 from pathways.definitions import definition_from_version
 from pathways.graph import layout
 
+from .access import can_request_break_glass, can_review_break_glass, can_see_access_log
 from .forms import LeadDesignationForm, TransitionForm
+from .intake import referrals_visible_to
 from .models import Case, Referral
-from .selectors import case_route, cases_visible_to, my_cases, stage_tasks_for
+from .read_audit import CASE_READ, REFERRAL_READ, audited_read, record_list_read, record_read
+from .selectors import (
+    active_grants,
+    break_glass_reviews_for,
+    case_route,
+    cases_visible_to,
+    holds_cases,
+    is_in_role_scope,
+    my_cases,
+    receives_shared_information,
+    stage_tasks_for,
+)
 from .services import DESIGNATING_ROLES, designate_lead_practitioner
 
 PAGE_SIZE = 25
@@ -33,54 +47,105 @@ def _page(request: HttpRequest, queryset: Any) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
 
 
+def rendered(response: TemplateResponse) -> TemplateResponse:
+    """Render now, inside the read's transaction, so the queries the template runs (the
+    case record's inclusion tags) happen before the read's audit event is committed."""
+    response.render()
+    return response
+
+
+def _require_caseworker(request: HttpRequest) -> None:
+    if not holds_cases(request.user):
+        raise PermissionDenied
+
+
 @login_required
 def landing(request: HttpRequest) -> HttpResponse:
     """A landing page per role: what this person needs first."""
     user: Any = request.user
-    context: dict[str, Any] = {"role_label": Role(user.role).label if user.role else ""}
-    if user.role == Role.DSL:
-        # Referrers see their agency's referrals and where each went, not the case file.
-        context["referrals"] = (
-            Referral.objects.filter(referring_agency_id=user.agency_id)
-            .prefetch_related("cases__current_stage")
-            .order_by("-received_at")[:20]
+    context: dict[str, Any] = {
+        "role_label": Role(user.role).label if user.role else "",
+        "can_break_glass": can_request_break_glass(user),
+        "shared_with_me": receives_shared_information(user),
+    }
+    if can_review_break_glass(user):
+        context["break_glass_pending"] = (
+            break_glass_reviews_for(user).filter(reviewed_at__isnull=True).count()
         )
-    elif user.role in (Role.ANALYST,):
-        by_stage = (
-            Case.objects.filter(closed_at__isnull=True)
-            .values("current_stage__name")
-            .annotate(n=Count("pk"))
-            .order_by("current_stage__name")
+    with audited_read():
+        if user.role == Role.DSL:
+            # Referrers see their agency's referrals and where each went, not the case file.
+            referrals = list(
+                referrals_visible_to(user)
+                .prefetch_related("cases__current_stage")
+                .order_by("-received_at")[:20]
+            )
+            context["referrals"] = referrals
+            record_list_read(
+                actor=user,
+                action=REFERRAL_READ,
+                model=Referral,
+                ids=[referral.pk for referral in referrals],
+                list="landing",
+            )
+        elif user.role in (Role.ANALYST,):
+            by_stage = (
+                Case.objects.filter(closed_at__isnull=True)
+                .values("current_stage__name")
+                .annotate(n=Count("pk"))
+                .order_by("current_stage__name")
+            )
+            context["stage_counts"] = [
+                {
+                    "stage": row["current_stage__name"],
+                    "count": row["n"] if row["n"] >= 5 else "<5",
+                }
+                for row in by_stage
+            ]
+        elif user.role == Role.AUDITOR:
+            context["events"] = AuditEvent.objects.select_related("actor").order_by("-pk")[:25]
+        elif user.role == Role.SYSTEM_ADMINISTRATOR:
+            context["agencies"] = Agency.objects.order_by("name")
+        elif holds_cases(user):
+            tasks = stage_tasks_for(user)
+            context["tasks"] = list(tasks[:10])
+            context["task_count"] = tasks.count()
+            context["case_count"] = my_cases(user).count()
+            context["overdue_count"] = tasks.filter(stage_due_on__lt=timezone.localdate()).count()
+            record_list_read(
+                actor=user,
+                action=CASE_READ,
+                model=Case,
+                ids=[case.pk for case in context["tasks"]],
+                list="landing",
+            )
+        return rendered(TemplateResponse(request, "work/landing.html", context))
+
+
+def _audited_case_list(request: HttpRequest, queryset: Any, **context: Any) -> HttpResponse:
+    _require_caseworker(request)
+    with audited_read():
+        page = _page(request, queryset)
+        record_list_read(
+            actor=request.user,
+            action=CASE_READ,
+            model=Case,
+            ids=[case.pk for case in page.object_list],
+            list=context.get("list", ""),
         )
-        context["stage_counts"] = [
-            {"stage": row["current_stage__name"], "count": row["n"] if row["n"] >= 5 else "<5"}
-            for row in by_stage
-        ]
-    elif user.role == Role.AUDITOR:
-        context["events"] = AuditEvent.objects.select_related("actor").order_by("-pk")[:25]
-    elif user.role == Role.SYSTEM_ADMINISTRATOR:
-        context["agencies"] = Agency.objects.order_by("name")
-    else:
-        tasks = stage_tasks_for(user)
-        context["tasks"] = tasks[:10]
-        context["task_count"] = tasks.count()
-        context["case_count"] = my_cases(user).count()
-        context["overdue_count"] = tasks.filter(stage_due_on__lt=timezone.localdate()).count()
-    return TemplateResponse(request, "work/landing.html", context)
+        return rendered(TemplateResponse(request, "work/case_list.html", {"page": page, **context}))
 
 
 @login_required
 def task_inbox(request: HttpRequest) -> HttpResponse:
-    page = _page(request, stage_tasks_for(request.user))
-    return TemplateResponse(
-        request, "work/case_list.html", {"page": page, "heading": "My tasks", "inbox": True}
+    return _audited_case_list(
+        request, stage_tasks_for(request.user), heading="My tasks", inbox=True, list="tasks"
     )
 
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    page = _page(request, my_cases(request.user))
-    return TemplateResponse(request, "work/case_list.html", {"page": page, "heading": "My cases"})
+    return _audited_case_list(request, my_cases(request.user), heading="My cases", list="cases")
 
 
 def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
@@ -89,7 +154,12 @@ def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, A
     definition = definition_from_version(case.pathway_version)
     taken = Counter(move.transition.key for move in route if move.transition)
     visited = {move.to_stage.key for move in route}
-    options = engine.transitions_for(case=case, actor=user) if not extra.get("closed") else []
+    # Access from a grant is read-only: the page offers nothing the services would refuse.
+    by_role = is_in_role_scope(user, case.pk)
+    options = engine.transitions_for(case=case, actor=user) if by_role else []
+    grant = (
+        None if by_role else active_grants(user).filter(case=case).order_by("-expires_at").first()
+    )
     forms = extra.pop("forms", {})
     context = {
         "case": case,
@@ -113,7 +183,9 @@ def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, A
             }
             for option in options
         ],
-        "can_designate": user.role in DESIGNATING_ROLES and case.closed_at is None,
+        "can_designate": by_role and user.role in DESIGNATING_ROLES and case.closed_at is None,
+        "access_grant": grant,
+        "can_see_access_log": can_see_access_log(user, case),
         "lead_form": extra.pop("lead_form", None)
         or LeadDesignationForm(area_id=case.pathway_version.pathway.area_id),
         "designations": case.lead_designations.select_related("practitioner", "designated_by"),
@@ -133,16 +205,49 @@ def _visible_case(request: HttpRequest, pk: int) -> Case:
     return get_object_or_404(cases_visible_to(request.user), pk=pk)
 
 
+def case_page(request: HttpRequest, case: Case, *, status: int = 200, **extra: Any) -> HttpResponse:
+    """The case page, read and audited as one `case.read` of the case (also when a refused
+    form re-renders it: the page shows the record again)."""
+    with audited_read():
+        response = rendered(
+            TemplateResponse(
+                request,
+                "work/case_detail.html",
+                _case_context(request, case, **extra),
+                status=status,
+            )
+        )
+        record_read(actor=request.user, action=CASE_READ, target=case)
+    return response
+
+
+def _workable_case(request: HttpRequest, pk: int) -> Case:
+    """A case the user may act on by their role: unseen is 404, read-only access is 403."""
+    case = _visible_case(request, pk)
+    if not is_in_role_scope(request.user, case.pk):
+        raise PermissionDenied
+    return case
+
+
+def _back_to_case_or_home(request: HttpRequest, case: Case) -> HttpResponse:
+    # A manager who hands a case to another team, or clears a stage escalated to them,
+    # may no longer see it: back home rather than to a 404.
+    if cases_visible_to(request.user).filter(pk=case.pk).exists():
+        return redirect("work:case_detail", pk=case.pk)
+    messages.info(request, f"Case {case.pk} is no longer in your view.")
+    return redirect("work:index")
+
+
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _visible_case(request, pk)
-    return TemplateResponse(request, "work/case_detail.html", _case_context(request, case))
+    with audited_read():  # the case is fetched in the read's transaction too
+        return case_page(request, _visible_case(request, pk))
 
 
 @login_required
 @require_POST
 def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _visible_case(request, pk)
+    case = _workable_case(request, pk)
     key = request.POST.get("transition_key", "")
     form = TransitionForm(request.POST, prefix=key)
     status = 400
@@ -165,21 +270,17 @@ def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
             form.add_error(None, error.message)
         else:
             messages.success(request, "The case has moved on.")
-            return redirect("work:case_detail", pk=case.pk)
+            return _back_to_case_or_home(request, case)
     case = _visible_case(request, pk)
-    return TemplateResponse(
-        request,
-        "work/case_detail.html",
-        _case_context(request, case, forms={key: form}, failed_transition=key),
-        status=status,
-    )
+    return case_page(request, case, status=status, forms={key: form}, failed_transition=key)
 
 
 @login_required
 @require_POST
 def case_designate_lead(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _visible_case(request, pk)
+    case = _workable_case(request, pk)
     form = LeadDesignationForm(request.POST, area_id=case.pathway_version.pathway.area_id)
+    status = 400
     if form.is_valid():
         try:
             designate_lead_practitioner(
@@ -189,6 +290,7 @@ def case_designate_lead(request: HttpRequest, pk: int) -> HttpResponse:
                 reason=form.cleaned_data["reason"],
             )
         except DomainError as error:
+            status = error.status_code
             for field, errors in error.fields.items():
                 for message in errors:
                     form.add_error(field if field in form.fields else None, message)
@@ -196,10 +298,5 @@ def case_designate_lead(request: HttpRequest, pk: int) -> HttpResponse:
                 form.add_error(None, error.message)
         else:
             messages.success(request, "Lead practitioner designated.")
-            return redirect("work:case_detail", pk=case.pk)
-    return TemplateResponse(
-        request,
-        "work/case_detail.html",
-        _case_context(request, case, lead_form=form),
-        status=400,
-    )
+            return _back_to_case_or_home(request, case)
+    return case_page(request, case, status=status, lead_form=form)

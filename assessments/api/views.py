@@ -17,6 +17,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from cases.api.permissions import HoldsCases
+from cases.api.reads import AuditedListMixin
+from cases.read_audit import ASSESSMENT_READ, CASE_READ, audited_read, record_read
 from cases.selectors import cases_visible_to
 
 from ..models import Assessment, AssessmentContribution, AssessmentStatus
@@ -63,23 +66,36 @@ def _visible_assessment(request: Request, pk: int) -> Assessment:
     )
 
 
-def _detail(request: Request, pk: int, *, status_code: int = status.HTTP_200_OK) -> Response:
-    assessment = get_object_or_404(
-        assessments_visible_to(request.user)
-        .select_related("started_by")
-        .prefetch_related(_contributions()),
-        pk=pk,
-    )
-    return Response(
-        AssessmentDetailSerializer(assessment, context={"request": request}).data,
-        status=status_code,
-    )
+def _detail(
+    request: Request, pk: int, *, status_code: int = status.HTTP_200_OK, audit: bool = False
+) -> Response:
+    """The assessment as the user may see it; `audit` for a read (a write's answer is not a
+    read: the write is audited already)."""
+    with audited_read():
+        assessment = get_object_or_404(
+            assessments_visible_to(request.user)
+            .select_related("started_by")
+            .prefetch_related(_contributions()),
+            pk=pk,
+        )
+        data = AssessmentDetailSerializer(assessment, context={"request": request}).data
+        if audit:
+            record_read(
+                actor=request.user,
+                action=ASSESSMENT_READ,
+                target=assessment,
+                case=assessment.case_id,
+            )
+    return Response(data, status=status_code)
 
 
-class AssessmentListApi(generics.ListCreateAPIView):
+class AssessmentListApi(AuditedListMixin, generics.ListCreateAPIView):
     """Assessments on the cases you may see, newest first; POST requests a new one."""
 
     serializer_class = AssessmentListSerializer
+    permission_classes = [HoldsCases]
+    read_action = ASSESSMENT_READ
+    audit_model = Assessment
 
     def get_queryset(self) -> QuerySet[Assessment]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -135,7 +151,7 @@ class AssessmentListApi(generics.ListCreateAPIView):
 class AssessmentDetailApi(APIView):
     @extend_schema(responses=AssessmentDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return _detail(request, pk)
+        return _detail(request, pk, audit=True)
 
 
 class AssessmentStartApi(APIView):
@@ -252,17 +268,19 @@ class ToolListApi(APIView):
         values: dict[str, Any] = filters.validated_data
         if "case" not in values:
             return Response(AssessmentToolSerializer(active_tools(), many=True).data)
-        case = get_object_or_404(cases_visible_to(request.user), pk=values["case"])
-        judged = tools_for(
-            case=case,
-            practitioner=request.user,
-            on=timezone.localdate(),
-            assessment_type=values.get("assessment_type", ""),
-        )
-        return Response(
-            AssessmentToolSerializer(
+        with audited_read():
+            case = get_object_or_404(cases_visible_to(request.user), pk=values["case"])
+            judged = tools_for(
+                case=case,
+                practitioner=request.user,
+                on=timezone.localdate(),
+                assessment_type=values.get("assessment_type", ""),
+            )
+            data = AssessmentToolSerializer(
                 [item.tool for item in judged],
                 many=True,
                 context={"suitability": {item.tool.pk: item for item in judged}},
             ).data
-        )
+            # The tools judged against the child's age and needs: a read of the case.
+            record_read(actor=request.user, action=CASE_READ, target=case, section="tools")
+        return Response(data)

@@ -43,7 +43,7 @@ def test_overdue_assessments_are_open_ones_past_their_due_date(
 def test_a_lead_practitioner_sees_only_the_assessments_of_cases_they_lead(
     case, default_version, front_door, manager, make_user, lead_practitioner
 ):
-    other_lead = make_user(Role.LEAD_PRACTITIONER)
+    other_lead = make_user(Role.LEAD_PRACTITIONER, agency=manager.agency)  # same team
     other_case = early_help_case(
         version=default_version, front_door=front_door, lead=other_lead, manager=manager
     )

@@ -31,9 +31,11 @@ POSTGRES_FORWARD = [
     BEGIN
         SELECT seq, hash INTO head_seq, head_hash FROM audit_auditchainhead WHERE id = 1 FOR UPDATE;
         IF NOT FOUND THEN
-            INSERT INTO audit_auditchainhead (id, seq, hash) VALUES (1, 0, repeat('0', 64));
-            head_seq := 0;
-            head_hash := repeat('0', 64);
+            -- The head row is gone only after a flush; concurrent first writers race here.
+            INSERT INTO audit_auditchainhead (id, seq, hash) VALUES (1, 0, repeat('0', 64))
+                ON CONFLICT (id) DO NOTHING;
+            SELECT seq, hash INTO head_seq, head_hash FROM audit_auditchainhead
+                WHERE id = 1 FOR UPDATE;
         END IF;
         NEW.seq := head_seq + 1;
         NEW.prev_hash := head_hash;

@@ -40,6 +40,7 @@ from cases.models import (
     TeamMember,
     ViewHolder,
 )
+from cases.read_audit import CASE_READ, SHARING_READ, audited_read, record_read
 from cases.services import (
     add_case_note,
     add_team_member,
@@ -247,10 +248,28 @@ CHRONOLOGY_PARAMETERS = [
 
 
 class _CaseRecordListApi(generics.ListAPIView):
-    """One part of a visible case's record as a paginated list; POST adds to it."""
+    """One part of a visible case's record as a paginated list; POST adds to it. Each read
+    is audited as one event on the case naming the section and the ids shown."""
 
     model: type[Model]
+    section: str
+    read_action = CASE_READ
     filter_backends: list[Any] = []
+
+    def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        with audited_read():
+            case = self.get_case()
+            page = self.paginate_queryset(self.get_queryset())
+            rows = page if page is not None else list(self.get_queryset())
+            data = self.get_serializer(rows, many=True).data
+            record_read(
+                actor=request.user,
+                action=self.read_action,
+                target=case,
+                section=self.section,
+                ids=[row.pk for row in rows],
+            )
+        return self.get_paginated_response(data) if page is not None else Response(data)
 
     def get_case(self) -> Case:
         if not hasattr(self, "_case"):
@@ -273,6 +292,7 @@ class TeamApi(_CaseRecordListApi):
     """The team around the child: current members first, then those who left."""
 
     model = TeamMember
+    section = "team"
     serializer_class = TeamMemberSerializer
 
     def select(self, case: Case) -> QuerySet[Any]:
@@ -312,6 +332,7 @@ class RecordedViewsApi(_CaseRecordListApi):
     """The child's and the family's views, newest first; recordable on closed cases too."""
 
     model = RecordedView
+    section = "views"
     serializer_class = RecordedViewSerializer
 
     def select(self, case: Case) -> QuerySet[Any]:
@@ -334,6 +355,8 @@ class SharingDecisionsApi(_CaseRecordListApi):
     """Information-sharing decisions, including decisions not to share, newest first."""
 
     model = InformationSharingDecision
+    section = "sharing_decisions"
+    read_action = SHARING_READ
     serializer_class = SharingDecisionSerializer
 
     def select(self, case: Case) -> QuerySet[Any]:
@@ -361,6 +384,7 @@ class NotesApi(_CaseRecordListApi):
     """Case notes, newest first."""
 
     model = CaseNote
+    section = "notes"
     serializer_class = CaseNoteSerializer
 
     def select(self, case: Case) -> QuerySet[Any]:
@@ -402,12 +426,22 @@ class ChronologyApi(generics.ListAPIView):
         return super().get(request, *args, **kwargs)
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        case = _visible_case(request, self.kwargs["pk"])
-        entries = child_chronology(
-            child=case.child, user=request.user, **_chronology_filters(request)
-        )
-        page = self.paginate_queryset(entries)
-        return self.get_paginated_response(self.get_serializer(page, many=True).data)
+        with audited_read():
+            case = _visible_case(request, self.kwargs["pk"])
+            entries = child_chronology(
+                child=case.child, user=request.user, **_chronology_filters(request)
+            )
+            page = self.paginate_queryset(entries) or []
+            data = self.get_serializer(page, many=True).data
+            record_read(
+                actor=request.user,
+                action=CASE_READ,
+                target=case,
+                section="chronology",
+                cases=sorted({entry.case_id for entry in page}),
+                entries=len(page),
+            )
+        return self.get_paginated_response(data)
 
 
 def _export(request: Request, pk: int, export_format: str) -> HttpResponse:

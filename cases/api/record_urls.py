@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from . import record
+from . import access, record
 
 urlpatterns: list[URLPattern] = [
     path("team/", record.TeamApi.as_view(), name="case-team"),
@@ -21,4 +21,11 @@ urlpatterns: list[URLPattern] = [
     path("chronology/", record.ChronologyApi.as_view(), name="case-chronology"),
     path("chronology.csv", record.ChronologyCsvApi.as_view(), name="case-chronology-csv"),
     path("chronology.pdf", record.ChronologyPdfApi.as_view(), name="case-chronology-pdf"),
+    path("access-log/", access.AccessLogApi.as_view(), name="case-access-log"),
+    path("access-grants/", access.AccessGrantsApi.as_view(), name="case-access-grants"),
+    path(
+        "access-grants/<int:grant_id>/revoke/",
+        access.AccessGrantRevokeApi.as_view(),
+        name="case-access-grant-revoke",
+    ),
 ]

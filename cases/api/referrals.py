@@ -29,6 +29,7 @@ from cases.intake import (
 )
 from cases.models import (
     Channel,
+    Child,
     Involvement,
     Referral,
     ReferralBehaviour,
@@ -36,8 +37,17 @@ from cases.models import (
     Setting,
     TrafficLight,
 )
+from cases.read_audit import (
+    CHILD_READ,
+    REFERRAL_READ,
+    audited_read,
+    record_list_read,
+    record_read,
+)
 from cases.selectors import cases_visible_to
 from pathways.continuum import ContinuumLevel
+
+from .permissions import ReadsReferrals
 
 SOURCE_MESSAGE = '"{input}" is not a census referral-source code (1A to 10).'
 
@@ -303,6 +313,7 @@ class ReferralListApi(generics.ListAPIView):
     recording a new one."""
 
     serializer_class = ReferralListSerializer
+    permission_classes = [ReadsReferrals]
 
     def get_queryset(self) -> QuerySet[Referral]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -312,14 +323,21 @@ class ReferralListApi(generics.ListAPIView):
         )
 
     def list(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        queryset = self.get_queryset()
-        page = self.paginate_queryset(queryset)
-        rows = list(queryset) if page is None else page
-        context = {
-            **self.get_serializer_context(),
-            "visible_case_ids": _visible_case_ids(request.user, rows),
-        }
-        data = ReferralListSerializer(rows, many=True, context=context).data
+        with audited_read():
+            queryset = self.get_queryset()
+            page = self.paginate_queryset(queryset)
+            rows = list(queryset) if page is None else page
+            context = {
+                **self.get_serializer_context(),
+                "visible_case_ids": _visible_case_ids(request.user, rows),
+            }
+            data = ReferralListSerializer(rows, many=True, context=context).data
+            record_list_read(
+                actor=request.user,
+                action=REFERRAL_READ,
+                model=Referral,
+                ids=[referral.pk for referral in rows],
+            )
         return Response(data) if page is None else self.get_paginated_response(data)
 
     @extend_schema(
@@ -332,16 +350,28 @@ class ReferralListApi(generics.ListAPIView):
         return Response(_detail_data(request, referral.pk), status=status.HTTP_201_CREATED)
 
 
-def _detail_data(request: Request, pk: int) -> dict[str, Any]:
+def _detail(request: Request, pk: int) -> tuple[Referral, dict[str, Any]]:
     referral = get_object_or_404(_with_children(referrals_visible_to(request.user)), pk=pk)
     context = {"visible_case_ids": _visible_case_ids(request.user, [referral])}
-    return dict(ReferralDetailSerializer(referral, context=context).data)
+    return referral, dict(ReferralDetailSerializer(referral, context=context).data)
+
+
+def _detail_data(request: Request, pk: int) -> dict[str, Any]:
+    return _detail(request, pk)[1]
 
 
 class ReferralDetailApi(APIView):
     @extend_schema(responses=ReferralDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(_detail_data(request, pk))
+        with audited_read():
+            referral, data = _detail(request, pk)
+            record_read(
+                actor=request.user,
+                action=REFERRAL_READ,
+                target=referral,
+                cases=[link.case_id for link in referral.children.all()],
+            )
+        return Response(data)
 
 
 class ReferralDuplicatesApi(APIView):
@@ -354,10 +384,20 @@ class ReferralDuplicatesApi(APIView):
         if getattr(request.user, "role", None) not in INTAKE_ROLES:
             raise PermissionDenied("Your role may not record referrals.")
         values = _valid(DuplicateQuerySerializer(data=request.data))
-        children = likely_duplicates(
-            first_name=values["first_name"],
-            last_name=values["last_name"],
-            date_of_birth=values["date_of_birth"],
-            reference=values["reference"] or None,
-        )
+        with audited_read():
+            children = likely_duplicates(
+                first_name=values["first_name"],
+                last_name=values["last_name"],
+                date_of_birth=values["date_of_birth"],
+                reference=values["reference"] or None,
+            )
+            if children:
+                # Names and dates of birth of existing children: a read of their records.
+                record_list_read(
+                    actor=request.user,
+                    action=CHILD_READ,
+                    model=Child,
+                    ids=[child.pk for child in children],
+                    purpose="duplicate_check",
+                )
         return Response({"candidates": [duplicate_candidate(child) for child in children]})

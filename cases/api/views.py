@@ -2,6 +2,7 @@
 
 from typing import Any
 
+from django.core.exceptions import PermissionDenied
 from django.db.models import Prefetch, QuerySet
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
@@ -11,10 +12,19 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.models import Case, StageMove
-from cases.selectors import cases_visible_to, my_cases, stage_tasks_for
+from cases.read_audit import CASE_READ, audited_read, record_read
+from cases.selectors import (
+    CASE_RELATED,
+    cases_visible_to,
+    is_in_role_scope,
+    my_cases,
+    stage_tasks_for,
+)
 from cases.services import designate_lead_practitioner
 from pathways import engine
 
+from .permissions import HoldsCases
+from .reads import AuditedListMixin
 from .serializers import (
     CaseDetailSerializer,
     CaseListSerializer,
@@ -29,20 +39,33 @@ def _visible_case(request: Request, pk: int) -> Case:
     return get_object_or_404(cases_visible_to(request.user), pk=pk)
 
 
-def _detail(request: Request, pk: int) -> Case:
+def _with_route(cases: QuerySet[Case]) -> QuerySet[Case]:
     moves = StageMove.objects.select_related("transition", "from_stage", "to_stage", "actor")
-    return get_object_or_404(
-        cases_visible_to(request.user).prefetch_related(
-            Prefetch("moves", queryset=moves.order_by("moved_at", "pk"), to_attr="route_moves")
-        ),
-        pk=pk,
+    return cases.prefetch_related(
+        Prefetch("moves", queryset=moves.order_by("moved_at", "pk"), to_attr="route_moves")
     )
 
 
-class CaseListApi(generics.ListAPIView):
+def _detail(request: Request, pk: int) -> Case:
+    return get_object_or_404(_with_route(cases_visible_to(request.user)), pk=pk)
+
+
+def _answer_to_write(case: Case) -> dict[str, Any]:
+    """The case as the user's write left it. Not a new read through the selector: a manager
+    who hands a case to another team, or clears an escalated stage, has just acted on it and
+    gets the answer to that once, though the case may now have left their view."""
+    written = _with_route(Case.objects.select_related(*CASE_RELATED)).get(pk=case.pk)
+    return dict(CaseDetailSerializer(written).data)
+
+
+class CaseListApi(AuditedListMixin, generics.ListAPIView):
     """Cases the user may see; `?scope=mine` for the open cases they work."""
 
     serializer_class = CaseListSerializer
+    permission_classes = [HoldsCases]
+
+    def audit_changes(self) -> dict[str, Any]:
+        return {"list": "cases"}
 
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -58,10 +81,14 @@ class CaseListApi(generics.ListAPIView):
         return queryset
 
 
-class TaskInboxApi(generics.ListAPIView):
+class TaskInboxApi(AuditedListMixin, generics.ListAPIView):
     """The user's inbox: open cases whose current stage is theirs to work, soonest due first."""
 
     serializer_class = CaseListSerializer
+    permission_classes = [HoldsCases]
+
+    def audit_changes(self) -> dict[str, Any]:
+        return {"list": "tasks"}
 
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
@@ -69,24 +96,44 @@ class TaskInboxApi(generics.ListAPIView):
         return stage_tasks_for(self.request.user)
 
 
+def _workable_case(request: Request, pk: int) -> Case:
+    """A case the user may act on by their role: unseen is 404; seen only through a grant
+    (read access) is 403."""
+    case = _visible_case(request, pk)
+    if not is_in_role_scope(request.user, case.pk):
+        raise PermissionDenied("Your access to this case is read-only.")
+    return case
+
+
 class CaseDetailApi(APIView):
     @extend_schema(responses=CaseDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        return Response(CaseDetailSerializer(_detail(request, pk)).data)
+        with audited_read():
+            case = _detail(request, pk)
+            data = CaseDetailSerializer(case).data
+            record_read(actor=request.user, action=CASE_READ, target=case)
+        return Response(data)
 
 
 class CaseTransitionsApi(APIView):
-    """What the user may do now, and doing it."""
+    """What the user may do now, and doing it. Read-only access (a grant) offers nothing."""
 
     @extend_schema(responses=TransitionOptionSerializer(many=True))
     def get(self, request: Request, pk: int) -> Response:
-        case = _visible_case(request, pk)
-        options = engine.transitions_for(case=case, actor=request.user)
-        return Response(TransitionOptionSerializer(options, many=True).data)
+        with audited_read():
+            case = _visible_case(request, pk)
+            options = (
+                engine.transitions_for(case=case, actor=request.user)
+                if is_in_role_scope(request.user, case.pk)
+                else []
+            )
+            data = TransitionOptionSerializer(options, many=True).data
+            record_read(actor=request.user, action=CASE_READ, target=case, section="transitions")
+        return Response(data)
 
     @extend_schema(request=TakeTransitionSerializer, responses=CaseDetailSerializer)
     def post(self, request: Request, pk: int) -> Response:
-        case = _visible_case(request, pk)
+        case = _workable_case(request, pk)
         payload = TakeTransitionSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         values: dict[str, Any] = payload.validated_data
@@ -98,7 +145,7 @@ class CaseTransitionsApi(APIView):
             data=values["data"],
             expected_version=values["expected_version"],
         )
-        return Response(CaseDetailSerializer(_detail(request, pk)).data)
+        return Response(_answer_to_write(case))
 
 
 class CaseLeadPractitionerApi(APIView):
@@ -113,4 +160,4 @@ class CaseLeadPractitionerApi(APIView):
             actor=request.user,
             reason=payload.validated_data["reason"],
         )
-        return Response(CaseDetailSerializer(_detail(request, pk)).data, status=status.HTTP_200_OK)
+        return Response(_answer_to_write(case), status=status.HTTP_200_OK)

@@ -72,7 +72,9 @@ def _share(case, actor, agency, **overrides):
 
 def _full_history(child, version, front_door, manager, make_user, agency):
     """Every kind of entry, across two cases of the same child, in a known order."""
-    lead, second_lead = make_user(Role.LEAD_PRACTITIONER), make_user(Role.LEAD_PRACTITIONER)
+    # Leads of the manager's own team, so the manager keeps seeing the case.
+    lead = make_user(Role.LEAD_PRACTITIONER, agency=manager.agency)
+    second_lead = make_user(Role.LEAD_PRACTITIONER, agency=manager.agency)
     received = timezone.now() - datetime.timedelta(minutes=5)
     referral = Referral.objects.create(
         received_at=received,

@@ -17,7 +17,10 @@ def test_an_authorised_early_help_assessment_recommends_the_step_up_the_lead_tak
     page, live_server, log_in, default_version, front_door, manager, coordinator, make_user
 ):
     catalogue()  # a transactional test starts from an empty catalogue
-    lead = make_user(Role.LEAD_PRACTITIONER, first_name="Daniel", last_name="Evans")
+    # A lead of the manager's own team: a team manager authorises their team's assessments.
+    lead = make_user(
+        Role.LEAD_PRACTITIONER, first_name="Daniel", last_name="Evans", agency=manager.agency
+    )
     case = early_help_case(
         version=default_version, front_door=front_door, lead=lead, manager=manager
     )

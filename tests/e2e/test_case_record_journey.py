@@ -35,8 +35,13 @@ def test_referral_about_two_children_to_a_complete_chronology(
     dsl = make_user(Role.DSL, agency=school)
     front_door = make_user(Role.FRONT_DOOR)
     manager = make_user(Role.TEAM_MANAGER)
-    first_lead = make_user(Role.LEAD_PRACTITIONER, first_name="Daniel", last_name="Evans")
-    second_lead = make_user(Role.LEAD_PRACTITIONER, first_name="Amira", last_name="Haddad")
+    # Practitioners of the manager's own team (a manager's team is their agency).
+    first_lead = make_user(
+        Role.LEAD_PRACTITIONER, first_name="Daniel", last_name="Evans", agency=manager.agency
+    )
+    second_lead = make_user(
+        Role.LEAD_PRACTITIONER, first_name="Amira", last_name="Haddad", agency=manager.agency
+    )
 
     # 1. The DSL logs one referral about a child displaying HSB and a child harmed.
     _sign_in_as(page, log_in, dsl)

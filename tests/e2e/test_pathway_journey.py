@@ -15,7 +15,10 @@ PASSWORD = "correct-horse-battery"
 def test_front_door_routes_to_early_help_manager_designates_lead_who_steps_up(
     page, live_server, log_in, default_version, front_door, manager, make_user
 ):
-    lead = make_user(Role.LEAD_PRACTITIONER, first_name="Daniel", last_name="Evans")
+    # A practitioner of the manager's own team: the manager allocates the case to them.
+    lead = make_user(
+        Role.LEAD_PRACTITIONER, first_name="Daniel", last_name="Evans", agency=manager.agency
+    )
     case = open_case(version=default_version, actor=front_door)
     case_url = f"{live_server.url}/work/cases/{case.pk}/"
 

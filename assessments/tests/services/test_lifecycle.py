@@ -28,6 +28,7 @@ from assessments.services import (
 from audit.models import AuditEvent
 from cases.chronology import child_chronology
 from cases.models import Case
+from cases.services import add_team_member
 from pathways import engine
 
 from ..factories import (
@@ -62,14 +63,14 @@ def test_only_the_assessor_may_start(case, brook, lead_practitioner, front_door)
 
 
 def test_an_assessment_requested_for_someone_is_theirs_to_complete(
-    case, brook, lead_practitioner, coordinator, front_door
+    case, brook, lead_practitioner, manager, front_door
 ):
-    assessment = requested(case, front_door, requested_for=coordinator)
+    assessment = requested(case, front_door, requested_for=manager)
 
     with pytest.raises(NotTheAssessor):
         start_assessment(assessment=assessment, tool=brook, actor=lead_practitioner)
 
-    assert start_assessment(assessment=assessment, tool=brook, actor=coordinator).tool == brook
+    assert start_assessment(assessment=assessment, tool=brook, actor=manager).tool == brook
 
 
 def test_a_step_out_of_order_is_a_conflict(case, brook, lead_practitioner):
@@ -296,9 +297,20 @@ def test_an_authorisation_on_time_keeps_no_late_reason(case, brook, lead_practit
 
 
 @pytest.mark.parametrize("role", [Role.HSB_COORDINATOR, Role.FRONT_DOOR, Role.LEAD_PRACTITIONER])
-def test_only_a_team_manager_authorises_or_returns(case, brook, lead_practitioner, make_user, role):
+def test_only_a_team_manager_authorises_or_returns(
+    case, brook, lead_practitioner, front_door, make_user, role
+):
     assessment = submitted(case, lead_practitioner, brook)
     actor = lead_practitioner if role == Role.LEAD_PRACTITIONER else make_user(role)
+    if role == Role.HSB_COORDINATOR:
+        # On the team around the child, so the coordinator sees the early-help case.
+        add_team_member(
+            case=case,
+            agency=actor.agency,
+            practitioner=actor,
+            role_on_case="HSB adviser",
+            actor=front_door,
+        )
 
     with pytest.raises(NotAllowedToAuthorise):
         authorise_assessment(assessment=assessment, actor=actor)
@@ -315,7 +327,8 @@ def test_a_manager_may_not_authorise_their_own_assessment(case, brook, manager, 
     with pytest.raises(NotAllowedToAuthorise, match="another manager"):
         authorise_assessment(assessment=assessment, actor=manager)
 
-    assert authorise_assessment(assessment=assessment, actor=make_user(Role.TEAM_MANAGER))
+    colleague = make_user(Role.TEAM_MANAGER, agency=manager.agency)
+    assert authorise_assessment(assessment=assessment, actor=colleague)
 
 
 def test_the_manager_may_choose_another_route_that_leaves_the_stage(

@@ -14,9 +14,12 @@ from assessments.exceptions import (
 from assessments.models import AssessmentStatus
 from assessments.services import request_assessment
 from audit.models import AuditEvent
+from cases.services import designate_lead_practitioner
 from cases.tests.factories import open_case
 from pathways import engine
 from pathways.working_days import add_working_days
+
+from ..factories import panel_case
 
 pytestmark = pytest.mark.django_db
 
@@ -37,13 +40,33 @@ def test_the_lead_practitioner_requests_an_assessment_due_by_the_stage_deadline(
     assert event.changes["due_on"] == case.stage_due_on.isoformat()
 
 
-@pytest.mark.parametrize("role", [Role.FRONT_DOOR, Role.TEAM_MANAGER, Role.HSB_COORDINATOR])
-def test_area_wide_roles_may_request(case, make_user, role):
-    assessment = request_assessment(
-        case=case, assessment_type="brief_assessment", actor=make_user(role)
+def test_the_front_door_and_the_leads_team_manager_may_request(case, make_user, manager):
+    for actor in (make_user(Role.FRONT_DOOR), manager):
+        assessment = request_assessment(case=case, assessment_type="brief_assessment", actor=actor)
+        assessment.delete()  # one open assessment of a type per case
+
+        assert assessment.assessment_type == "brief_assessment"
+
+
+def test_another_teams_manager_may_not_request(case, make_user):
+    with pytest.raises(NotAllowedToRequestAssessment):
+        request_assessment(
+            case=case, assessment_type="brief_assessment", actor=make_user(Role.TEAM_MANAGER)
+        )
+
+
+def test_an_hsb_coordinator_requests_on_cases_at_the_specialist_tier(
+    case, default_version, front_door, lead_practitioner, manager, coordinator
+):
+    at_panel = panel_case(
+        version=default_version, front_door=front_door, lead=lead_practitioner, manager=manager
     )
 
-    assert assessment.pk is not None
+    assert request_assessment(
+        case=at_panel, assessment_type="hsb_focused_risk_assessment", actor=coordinator
+    )
+    with pytest.raises(NotAllowedToRequestAssessment):
+        request_assessment(case=case, assessment_type="brief_assessment", actor=coordinator)
 
 
 @pytest.mark.parametrize("role", [Role.DSL, Role.LEAD_PRACTITIONER, Role.ANALYST])
@@ -53,7 +76,7 @@ def test_others_may_not_request(case, make_user, role):
 
 
 def test_a_social_care_assessment_is_due_45_working_days_from_the_referral(
-    default_version, front_door, coordinator
+    default_version, front_door, lead_practitioner
 ):
     received = timezone.now() - datetime.timedelta(days=3)
     case = open_case(version=default_version, actor=front_door, received_at=received)
@@ -63,11 +86,12 @@ def test_a_social_care_assessment_is_due_45_working_days_from_the_referral(
         actor=front_door,
         data={"significant_harm_suspected": True, "continuum_level": "abusive"},
     )
+    case = designate_lead_practitioner(case=case, practitioner=lead_practitioner, actor=front_door)
 
     assessment = request_assessment(
         case=case,
         assessment_type="csc_assessment",
-        requested_for=coordinator,
+        requested_for=lead_practitioner,
         actor=front_door,
     )
 

@@ -7,6 +7,7 @@ from rest_framework.test import APIClient
 from agencies.roles import Role
 from audit.models import AuditEvent
 from cases.models import Case, StageMove
+from cases.services import designate_lead_practitioner
 from cases.tests.factories import open_case
 
 pytestmark = pytest.mark.django_db
@@ -110,9 +111,12 @@ def test_a_stale_version_is_a_409_conflict(default_version, front_door):
 
 def test_a_role_the_transition_does_not_allow_gets_403(default_version, front_door, make_user):
     case = open_case(version=default_version, actor=front_door)
-    coordinator = make_user(Role.HSB_COORDINATOR, agency=front_door.agency)
+    lead = make_user(Role.LEAD_PRACTITIONER)
+    designate_lead_practitioner(case=case, practitioner=lead, actor=front_door)
+    case.refresh_from_db()
 
-    response = _client_for(coordinator).post(
+    # The lead sees the case, but routing at the initial decision is not for their role.
+    response = _client_for(lead).post(
         reverse("api:cases:case-transitions", args=[case.pk]),
         {
             "transition": "route_to_early_help",
@@ -142,8 +146,8 @@ def test_anonymous_requests_are_refused(api, default_version, front_door):
 
 
 def test_designating_a_lead_through_the_api(default_version, front_door, manager, make_user):
-    case = open_case(version=default_version, actor=front_door)
-    lead = make_user(Role.LEAD_PRACTITIONER)
+    case = open_case(version=default_version, actor=front_door)  # awaiting allocation
+    lead = make_user(Role.LEAD_PRACTITIONER, agency=manager.agency)
 
     response = _client_for(manager).post(
         reverse("api:cases:case-lead-practitioner", args=[case.pk]),
@@ -157,7 +161,7 @@ def test_designating_a_lead_through_the_api(default_version, front_door, manager
 
 @pytest.mark.parametrize("url_name", ["api:cases:case-list", "api:cases:task-inbox"])
 def test_list_endpoints_use_the_same_queries_for_3_and_30_cases(
-    url_name, default_version, front_door
+    url_name, default_version, front_door, read_audit_queries
 ):
     client = _client_for(front_door)
     for _ in range(3):
@@ -169,4 +173,4 @@ def test_list_endpoints_use_the_same_queries_for_3_and_30_cases(
     with CaptureQueriesContext(connection) as thirty:
         assert len(client.get(reverse(url_name)).json()["results"]) == 30
 
-    assert len(thirty) == len(three) <= 4
+    assert len(thirty) == len(three) <= 4 + read_audit_queries

@@ -268,7 +268,7 @@ def test_a_dsl_lists_their_agencys_referrals_with_outcomes_but_no_case_file(
     assert child["case"] is None
 
 
-def test_area_wide_roles_list_the_areas_referrals_with_their_cases(
+def test_the_front_door_lists_the_areas_referrals_with_their_cases(
     default_version, dsl, front_door, coordinator
 ):
     referral = _refer(dsl)
@@ -276,7 +276,9 @@ def test_area_wide_roles_list_the_areas_referrals_with_their_cases(
         role=Role.FRONT_DOOR, agency=AgencyFactory(area=LocalAreaFactory(name="Elsewhere"))
     )
 
-    for user in (front_door, coordinator):
+    # An HSB coordinator sees a referral once one of its cases reaches the specialist tier.
+    assert _client_for(coordinator).get(reverse(LIST)).json()["results"] == []
+    for user in (front_door,):
         rows = _client_for(user).get(reverse(LIST)).json()["results"]
         assert [row["id"] for row in rows] == [referral.pk]
         case = rows[0]["children"][0]["case"]
@@ -306,7 +308,7 @@ def test_a_referral_outside_the_users_view_is_404(default_version, dsl, make_use
 
 @pytest.mark.parametrize("role", [Role.DSL, Role.FRONT_DOOR])
 def test_the_referral_list_costs_the_same_queries_for_3_and_30_referrals(
-    default_version, dsl, make_user, role
+    default_version, dsl, make_user, role, read_audit_queries
 ):
     reader = dsl if role == Role.DSL else make_user(role)
     client = _client_for(reader)
@@ -319,4 +321,4 @@ def test_the_referral_list_costs_the_same_queries_for_3_and_30_referrals(
     with CaptureQueriesContext(connection) as thirty:
         assert len(client.get(reverse(LIST)).json()["results"]) == 30
 
-    assert len(thirty) == len(three) <= 6
+    assert len(thirty) == len(three) <= 6 + read_audit_queries
