@@ -7,6 +7,8 @@ from viewflow.urls import Application, Site
 
 from agencies.roles import Role
 from cases import views as case_views
+from partnership import permissions as partnership_permissions
+from partnership import views as partnership_views
 from pathways import views as pathway_views
 
 CASEWORK_ROLES = frozenset(
@@ -57,12 +59,21 @@ class WorkApplication(LinkApplication):
             "note_add",
             frozenset({Role.DSL, Role.FRONT_DOOR}),
         ),
+        MenuLink("Shared with me", "work:shared_with_me", "share", CASEWORK_ROLES | {Role.DSL}),
+        MenuLink("Emergency access", "work:break_glass", "lock_open", CASEWORK_ROLES),
+        MenuLink(
+            "Break-glass reviews",
+            "work:break_glass_reviews",
+            "policy",
+            frozenset({Role.TEAM_MANAGER}),
+        ),
     )
 
     urlpatterns = [
         path("referrals/", include("cases.referral_urls")),
         path("cases/<int:pk>/", include("cases.record_urls")),
         path("assessments/", include("assessments.urls")),
+        path("access/", include("cases.access_urls")),
     ]
     index_path = path("", case_views.landing, name="index")
     tasks_path = path("tasks/", case_views.task_inbox, name="tasks")
@@ -89,8 +100,38 @@ class PathwaysApplication(LinkApplication):
     publish_path = path("versions/<int:pk>/publish/", pathway_views.version_publish, name="publish")
 
 
+class PartnershipApplication(LinkApplication):
+    """Domain 3 performance from the live records and the HSB framework audit tool.
+
+    Shown to the roles `partnership.permissions` names: analysts (suppressed figures and
+    pseudonyms), team managers and HSB coordinators; not to administrators.
+    """
+
+    title = "Partnership"
+    icon = "insights"
+    app_name = "partnership_app"
+    permission = staticmethod(partnership_permissions.can_view_partnership)
+    menu_links = (
+        MenuLink(
+            "Dashboard",
+            "partnership_app:index",
+            "insights",
+            partnership_permissions.DASHBOARD_ROLES,
+        ),
+        MenuLink(
+            "Audit rounds",
+            "partnership_app:rounds",
+            "fact_check",
+            partnership_permissions.AUDIT_VIEW_ROLES,
+        ),
+    )
+
+    urlpatterns = [path("", include("partnership.urls"))]
+    index_path = path("", partnership_views.dashboard, name="index")
+
+
 site = Site(
     title="HSB Pathways",
     primary_color="#2b4c7e",
-    viewsets=[WorkApplication(), PathwaysApplication()],
+    viewsets=[WorkApplication(), PathwaysApplication(), PartnershipApplication()],
 )
