@@ -21,6 +21,7 @@ from django.utils.text import slugify
 
 from assessments.models import Assessment, AssessmentType
 from audit.services import record_event
+from config.pdf import PROTECTIVE_MARKING, marked_canvas
 from config.spreadsheets import csv_text
 from pathways.compiled import compiled_version
 from pathways.continuum import ClosureReason, ContinuumLevel
@@ -656,9 +657,6 @@ def chronology_csv(entries: Iterable[ChronologyEntry]) -> str:
     )
 
 
-PROTECTIVE_MARKING = "OFFICIAL-SENSITIVE"
-
-
 def chronology_pdf(
     child: Child, entries: Iterable[ChronologyEntry], *, subtitle: str = ""
 ) -> bytes:
@@ -668,34 +666,11 @@ def chronology_pdf(
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.pdfgen import canvas
     from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
 
-    page_width, page_height = landscape(A4)
     footer_reference = f"Chronology of {child.reference}"
 
-    class NumberedCanvas(canvas.Canvas):
-        # Pages are drawn once the count is known, so each can say "Page n of m".
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self.setFont("Helvetica-Bold", 9)
-                self.drawCentredString(page_width / 2, page_height - 10 * mm, PROTECTIVE_MARKING)
-                self.drawCentredString(page_width / 2, 8 * mm, PROTECTIVE_MARKING)
-                self.setFont("Helvetica", 8)
-                self.drawString(15 * mm, 8 * mm, footer_reference)
-                self.drawRightString(page_width - 15 * mm, 8 * mm, f"Page {number} of {total}")
-                super().showPage()
-            super().save()
+    NumberedCanvas = marked_canvas(footer_reference)
 
     styles = getSampleStyleSheet()
     cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)

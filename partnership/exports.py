@@ -13,7 +13,7 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 from django.utils.text import slugify
 
-from cases.chronology import PROTECTIVE_MARKING
+from config.pdf import PROTECTIVE_MARKING, marked_canvas
 from config.spreadsheets import xlsx_bytes
 
 from .models import AuditRound
@@ -185,7 +185,6 @@ def round_pdf(audit_round: AuditRound, compare: Sequence[AuditRound] = ()) -> Ex
     from reportlab.lib.pagesizes import A4, landscape
     from reportlab.lib.styles import getSampleStyleSheet
     from reportlab.lib.units import mm
-    from reportlab.pdfgen import canvas
     from reportlab.platypus import (
         LongTable,
         PageBreak,
@@ -196,31 +195,10 @@ def round_pdf(audit_round: AuditRound, compare: Sequence[AuditRound] = ()) -> Ex
         TableStyle,
     )
 
-    page_width, page_height = landscape(A4)
+    page_width = landscape(A4)[0]
     footer = f"HSB framework audit {audit_round.label}"
 
-    class NumberedCanvas(canvas.Canvas):
-        # Pages are drawn once the count is known, so each can say "Page n of m".
-        def __init__(self, *args: Any, **kwargs: Any) -> None:
-            super().__init__(*args, **kwargs)
-            self._pages: list[dict[str, Any]] = []
-
-        def showPage(self) -> None:
-            self._pages.append(dict(self.__dict__))
-            self._startPage()
-
-        def save(self) -> None:
-            total = len(self._pages)
-            for number, state in enumerate(self._pages, start=1):
-                self.__dict__.update(state)
-                self.setFont("Helvetica-Bold", 9)
-                self.drawCentredString(page_width / 2, page_height - 10 * mm, PROTECTIVE_MARKING)
-                self.drawCentredString(page_width / 2, 8 * mm, PROTECTIVE_MARKING)
-                self.setFont("Helvetica", 8)
-                self.drawString(15 * mm, 8 * mm, footer)
-                self.drawRightString(page_width - 15 * mm, 8 * mm, f"Page {number} of {total}")
-                super().showPage()
-            super().save()
+    NumberedCanvas = marked_canvas(footer)
 
     styles = getSampleStyleSheet()
     cell = styles["BodyText"].clone("cell", fontSize=7.5, leading=9.5)
