@@ -9,14 +9,11 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
-from django.http import HttpRequest
 
 from cases.codes import Gender
 from pathways.continuum import ContinuumLevel
 
 from .models import (
-    Assessment,
-    AssessmentContribution,
     AssessmentTool,
     AssessmentType,
     ToolCertification,
@@ -99,28 +96,5 @@ class ToolCertificationAdmin(admin.ModelAdmin):
     list_select_related = ["practitioner", "tool"]
 
 
-class ContributionInline(admin.TabularInline):
-    model = AssessmentContribution
-    extra = 0
-    can_delete = False
-    readonly_fields = ["agency", "practitioner", "summary", "recorded_at", "recorded_by"]
-
-    def has_add_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
-
-
-@admin.register(Assessment)
-class AssessmentAdmin(admin.ModelAdmin):
-    list_display = ["pk", "case", "assessment_type", "status", "due_on", "tool", "authorised_at"]
-    list_filter = ["status", "assessment_type"]
-    list_select_related = ["case", "tool"]
-    inlines = [ContributionInline]
-
-    def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> list[str]:
-        return [field.name for field in Assessment._meta.fields]
-
-    def has_add_permission(self, request: HttpRequest) -> bool:
-        return False
-
-    def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return False
+# Assessments themselves are case content: administrators configure tools and
+# certifications here and never see a child's assessment (issue 6).
