@@ -17,13 +17,13 @@ baseline, and prints both medians, their ratio and PASS/FAIL against the 1 s tar
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from datetime import timedelta
 from typing import Any
 
+from benchmarks.harness import setup_django, throwaway_database
 from benchmarks.transitions import QueryCounter
 
 TARGET_SECONDS = 1.0
@@ -39,24 +39,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Throwaway database (created, then dropped).",
     )
     return parser.parse_args(argv)
-
-
-def setup_django(database_name: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        sys.exit(
-            "benchmarks.dashboard measures PostgreSQL only; SQLite timings say nothing about "
-            "production. Set DATABASE_URL=postgres://user@host:port/dbname and run again."
-        )
-    import django
-    from django.conf import settings
-
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = database_name
-    django.setup()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        sys.exit(f"Refusing to run on {connection.vendor}: the benchmark needs PostgreSQL.")
 
 
 # --- set-based generation -------------------------------------------------------------------
@@ -554,17 +536,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.cases < 10 or args.runs < 1:
         sys.exit("--cases must be at least 10 and --runs positive.")
-    setup_django(args.database_name)
+    setup_django(benchmark="dashboard", database_name=args.database_name)
 
-    from django.db import connection
-    from django.test.utils import setup_databases, teardown_databases
-
-    print(f"Creating database {args.database_name} and migrating ...", flush=True)
-    old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=[])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            server = cursor.fetchone()[0]
+    with throwaway_database(args.database_name) as server:
         setup = create_area()
         started = time.perf_counter()
         counts = generate(args.cases, setup)
@@ -578,9 +552,6 @@ def main(argv: list[str] | None = None) -> int:
         timings, queries = time_dashboard(area_id, args.runs)
         baseline = time_baseline(area_id, args.runs)
         per_figure = time_figures(area_id)
-    finally:
-        connection.close()
-        teardown_databases(old_config, verbosity=0)
 
     dashboard = statistics.median(timings)
     base = statistics.median(baseline)

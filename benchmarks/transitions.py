@@ -14,13 +14,14 @@ raw SQL on a scratch table, timed the same number of times on the same connectio
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import time
 from collections.abc import Callable
 from datetime import timedelta
 from typing import Any
+
+from benchmarks.harness import setup_django, throwaway_database
 
 TARGET_MEDIAN_MS = 10.0
 AUDIT_TARGET = 0.20  # issue: auditing may add at most 20% to a transition
@@ -34,25 +35,6 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         "--database-name", default="hsb_bench", help="Throwaway database (created, then dropped)."
     )
     return parser.parse_args(argv)
-
-
-def setup_django(database_name: str) -> None:
-    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "config.settings.test")
-    if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
-        sys.exit(
-            "benchmarks.transitions measures PostgreSQL only; SQLite timings say nothing about "
-            "production. Set DATABASE_URL=postgres://user@host:port/dbname and run again."
-        )
-    import django
-    from django.conf import settings
-
-    # Django's test machinery creates and drops this database; nothing else is touched.
-    settings.DATABASES["default"].setdefault("TEST", {})["NAME"] = database_name
-    django.setup()
-    from django.db import connection
-
-    if connection.vendor != "postgresql":
-        sys.exit(f"Refusing to run on {connection.vendor}: the benchmark needs PostgreSQL.")
 
 
 def percentile(sorted_values: list[float], fraction: float) -> float:
@@ -267,17 +249,9 @@ def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     if args.cases < 1 or args.transitions < 1:
         sys.exit("--cases and --transitions must be positive.")
-    setup_django(args.database_name)
+    setup_django(benchmark="transitions", database_name=args.database_name)
 
-    from django.db import connection
-    from django.test.utils import setup_databases, teardown_databases
-
-    print(f"Creating database {args.database_name} and migrating ...", flush=True)
-    old_config = setup_databases(verbosity=0, interactive=False, serialized_aliases=[])
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute("SHOW server_version")
-            server = cursor.fetchone()[0]
+    with throwaway_database(args.database_name) as server:
         setup = create_people_and_pathway()
         started = time.perf_counter()
         cases = open_cases_at_plan(args.cases, setup)
@@ -291,9 +265,6 @@ def main(argv: list[str] | None = None) -> int:
         print("Measuring what the audit event adds ...", flush=True)
         audited, unaudited = time_audit_overhead(cases, args.transitions, setup, position)
         baseline = time_baseline(args.transitions, rows=args.cases)
-    finally:
-        connection.close()
-        teardown_databases(old_config, verbosity=0)
 
     moves = summarise(result["timings"])
     base = summarise(baseline)
