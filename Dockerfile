@@ -26,6 +26,7 @@ COPY . .
 # The key below exists only for this build step; the running containers read SECRET_KEY
 # from .env.
 RUN SECRET_KEY=collectstatic-build-step-only-not-a-runtime-secret-0123456789 \
+    AUDIT_CHAIN_KEYS=build:Y29sbGVjdHN0YXRpYy1idWlsZC1zdGVwLW9ubHktMzJi \
     python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin hsb

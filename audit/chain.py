@@ -1,22 +1,90 @@
-"""The audit trail's hash chain: how an event is digested, linked and verified.
+"""What the audit trail's keys cover: one definition for the writer, the sealer and verify.
 
-The same functions serve the writer (SQLite path), the PostgreSQL trigger's twin, and
-`verify_audit_trail`, so there is one definition of what an event's hash covers.
+An event carries `mac`, an HMAC-SHA256 under the key named by `key_id`, over its canonical
+content: every concrete field of `AuditEvent` except those the database assigns or that carry
+the MAC itself (`UNSIGNED_FIELDS`). A field added to the model later is covered without a
+change here; while it holds its empty value it is left out, so events written before the
+field existed still verify.
+
+Seals (`AuditSeal`) link events in order: each seal's `digest` is a running SHA-256 over its
+events' leaves (an event's MAC; for events from before keys, the unkeyed content digest of
+the old hash chain), and its `hash` is an HMAC over the seal's own fields including the
+previous seal's hash, so the seals form a keyed chain.
 """
 
 from __future__ import annotations
 
 import hashlib
+import hmac
 import json
-from collections.abc import Iterable
-from dataclasses import dataclass
-from datetime import UTC
+from datetime import UTC, datetime
 from typing import Any
 
+from django.conf import settings
+
+# Assigned by the database at insert (id, the transaction id) or the signature itself.
+UNSIGNED_FIELDS = frozenset({"id", "xid", "key_id", "mac"})
+_EMPTY: tuple[Any, ...] = (None, "", {}, [])
+EVENT_DOMAIN = b"hsb-audit-event-v2\n"
+SEAL_DOMAIN = b"hsb-audit-seal-v1\n"
 GENESIS = "0" * 64
 
 
-def content_digest(event: Any) -> str:
+def _json(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
+
+
+def _plain(value: Any) -> Any:
+    if isinstance(value, datetime):
+        return value.astimezone(UTC).isoformat(timespec="microseconds")
+    return value
+
+
+# --- keys ----------------------------------------------------------------------------------
+
+
+def chain_keys() -> dict[str, bytes]:
+    return dict(settings.AUDIT_CHAIN_KEYS)
+
+
+def current_key() -> tuple[str, bytes]:
+    key_id, secret = settings.AUDIT_CHAIN_KEYS[0]
+    return key_id, secret
+
+
+def _hmac(secret: bytes, domain: bytes, key_id: str, text: str) -> str:
+    message = domain + key_id.encode() + b"\n" + text.encode()
+    return hmac.new(secret, message, hashlib.sha256).hexdigest()
+
+
+# --- events --------------------------------------------------------------------------------
+
+
+def canonical_content(event: Any) -> str:
+    """The event's signed content as one JSON text (field name → value, empties left out)."""
+    content = {}
+    for field in type(event)._meta.concrete_fields:
+        if field.name in UNSIGNED_FIELDS:
+            continue
+        value = getattr(event, field.attname)
+        if value in _EMPTY:
+            continue
+        content[field.attname] = _plain(value)
+    return _json(content)
+
+
+def event_mac(event: Any, key_id: str, secret: bytes) -> str:
+    return _hmac(secret, EVENT_DOMAIN, key_id, canonical_content(event))
+
+
+def sign_event(event: Any) -> None:
+    key_id, secret = current_key()
+    event.key_id = key_id
+    event.mac = event_mac(event, key_id, secret)
+
+
+def legacy_content_digest(event: Any) -> str:
+    """The unkeyed content digest of the hash chain before keys (frozen: old events keep it)."""
     payload = {
         "occurred_at": event.occurred_at.astimezone(UTC).isoformat(timespec="microseconds"),
         "actor_id": event.actor_id,
@@ -30,63 +98,55 @@ def content_digest(event: Any) -> str:
         "request_id": event.request_id,
         "client_address": event.client_address,
     }
-    text = json.dumps(
-        payload, sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str
-    )
-    return hashlib.sha256(text.encode()).hexdigest()
+    return hashlib.sha256(_json(payload).encode()).hexdigest()
 
 
-def link_digest(seq: int, prev_hash: str, content_hash: str) -> str:
-    # Mirrors the PostgreSQL trigger in audit/migrations/0002_append_only_chain.py.
-    return hashlib.sha256(f"{seq}|{prev_hash}|{content_hash}".encode()).hexdigest()
+def seal_leaf(event: Any) -> str:
+    """What a seal's digest covers for one event: its MAC, or the legacy content digest."""
+    return event.mac if event.key_id else legacy_content_digest(event)
 
 
-@dataclass(frozen=True)
-class ChainProblem:
-    seq: int | None
-    event_id: int | None
-    message: str
+class RunningDigest:
+    """SHA-256 over the leaves in order; a deleted, inserted or reordered event changes it."""
+
+    def __init__(self) -> None:
+        self._hash = hashlib.sha256(b"hsb-audit-seal-digest-v1\n")
+        self.count = 0
+
+    def add(self, leaf: str) -> None:
+        self._hash.update(leaf.encode() + b"\n")
+        self.count += 1
+
+    def hexdigest(self) -> str:
+        return self._hash.hexdigest()
 
 
-def verify_chain(
-    events: Iterable[Any], head: tuple[int, str] | None = None
-) -> tuple[int, list[ChainProblem]]:
-    """Walk events in sequence order; return how many were checked and every broken link."""
-    problems: list[ChainProblem] = []
-    expected_seq, prev_hash, checked = 1, GENESIS, 0
+# --- seals ---------------------------------------------------------------------------------
 
-    def report(event: Any, message: str) -> None:
-        name = f"event {event.seq} (id {event.pk})"
-        problems.append(ChainProblem(event.seq, event.pk, f"{name} {message}"))
+SEAL_FIELDS = (
+    "seq",
+    "prev_hash",
+    "basis",
+    "xid_from",
+    "xid_to",
+    "first_id",
+    "last_id",
+    "event_count",
+    "total_count",
+    "digest",
+    "sealed_at",
+)
 
-    for event in events:
-        checked += 1
-        if event.seq is None:
-            report(event, "has no place in the chain (inserted outside the trigger)")
-            continue
-        if event.seq > expected_seq:
-            gap = f"{expected_seq}" + (f"-{event.seq - 1}" if event.seq > expected_seq + 1 else "")
-            problems.append(
-                ChainProblem(
-                    expected_seq, None, f"event(s) {gap} missing before {event.seq} (deleted)"
-                )
-            )
-        elif event.seq < expected_seq:
-            report(event, "repeats an earlier place in the chain (inserted)")
-        if event.prev_hash != prev_hash:
-            report(event, "does not link to the event before it (inserted, or that one changed)")
-        if content_digest(event) != event.content_hash:
-            report(event, "was edited: its content does not match its hash")
-        if link_digest(event.seq, event.prev_hash, event.content_hash) != event.hash:
-            report(event, "has a link hash that does not match (forged)")
-        expected_seq, prev_hash = event.seq + 1, event.hash
-    if head is not None and head != (expected_seq - 1, prev_hash):
-        problems.append(
-            ChainProblem(
-                head[0],
-                None,
-                f"the chain head names event {head[0]} but the events end at {expected_seq - 1} "
-                "(events removed from the end, or the head changed)",
-            )
-        )
-    return checked, problems
+
+def canonical_seal(seal: Any) -> str:
+    return _json({name: _plain(getattr(seal, name)) for name in SEAL_FIELDS})
+
+
+def seal_mac(seal: Any, key_id: str, secret: bytes) -> str:
+    return _hmac(secret, SEAL_DOMAIN, key_id, canonical_seal(seal))
+
+
+def sign_seal(seal: Any) -> None:
+    key_id, secret = current_key()
+    seal.key_id = key_id
+    seal.hash = seal_mac(seal, key_id, secret)

@@ -1,16 +1,16 @@
 import ipaddress
 from typing import Any
 
-from django.db import connection, models
+from django.db import models
 from django.utils import timezone
 
-from .chain import GENESIS, content_digest, link_digest
+from .chain import sign_event
 from .context import current_request_context
-from .models import AuditChainHead, AuditEvent
+from .models import AuditEvent
 
 
 def _normalised_address(address: str | None) -> str | None:
-    # Hash what the database will store: GenericIPAddressField compresses IPv6.
+    # Sign what the database will store: GenericIPAddressField compresses IPv6.
     if not address:
         return None
     try:
@@ -27,7 +27,11 @@ def record_event(
     changes: dict[str, Any] | None = None,
     reason: str = "",
 ) -> AuditEvent:
-    """Append one event; call inside the transaction that makes the change."""
+    """Append one event; call inside the transaction that makes the change.
+
+    One INSERT and no lock: the event is signed here (audit/chain.py) and linked into the
+    trail later by the sealer (audit/sealing.py).
+    """
     context = current_request_context()
     event = AuditEvent(
         occurred_at=timezone.now(),
@@ -42,16 +46,6 @@ def record_event(
         request_id=context.request_id,
         client_address=_normalised_address(context.client_address),
     )
-    event.content_hash = content_digest(event)
-    if connection.vendor != "postgresql":
-        # PostgreSQL links the event in its insert trigger; elsewhere (the embedded SQLite
-        # demo, which serialises writers) the link is computed here.
-        head, _ = AuditChainHead.objects.select_for_update().get_or_create(
-            pk=1, defaults={"seq": 0, "hash": GENESIS}
-        )
-        event.seq = head.seq + 1
-        event.prev_hash = head.hash
-        event.hash = link_digest(event.seq, event.prev_hash, event.content_hash)
-        AuditChainHead.objects.filter(pk=1).update(seq=event.seq, hash=event.hash)
+    sign_event(event)
     event.save(force_insert=True)
     return event

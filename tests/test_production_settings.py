@@ -6,6 +6,7 @@ exactly the environment under test (the test process itself uses config.settings
 
 from __future__ import annotations
 
+import base64
 import os
 import re
 import secrets
@@ -26,6 +27,7 @@ def run_manage(*args: str, **env_overrides: str) -> subprocess.CompletedProcess[
         SECRET_KEY=secrets.token_urlsafe(48),  # 64 characters
         DEBUG="0",
         ALLOWED_HOSTS="hsb.example.org",
+        AUDIT_CHAIN_KEYS="k1:" + base64.b64encode(secrets.token_bytes(32)).decode(),
     )
     env.update(env_overrides)
     return subprocess.run(  # noqa: S603 - fixed argv: this interpreter and manage.py

@@ -11,6 +11,8 @@ from pathlib import Path
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
 
+from audit.keys import ChainKeyError, development_chain_key, parse_chain_keys
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 
@@ -32,6 +34,20 @@ if not SECRET_KEY:
     if not DEBUG and os.environ.get("DJANGO_ALLOW_INSECURE_KEY") != "1":
         raise ImproperlyConfigured("SECRET_KEY must be set when DEBUG is off.")
     SECRET_KEY = "insecure-development-key-only-for-debug-and-tests"  # noqa: S105
+
+# Audit chain keys (audit/keys.py): "id:base64secret,..." with the current key first; older
+# keys stay listed to verify what they signed. The database never holds them. Without the
+# variable, a key derived from SECRET_KEY serves development and tests; production refuses it.
+try:
+    AUDIT_CHAIN_KEYS = parse_chain_keys(os.environ.get("AUDIT_CHAIN_KEYS", ""))
+except ChainKeyError as exc:
+    raise ImproperlyConfigured(str(exc)) from exc
+AUDIT_CHAIN_KEYS_FROM_ENVIRONMENT = bool(AUDIT_CHAIN_KEYS)
+if not AUDIT_CHAIN_KEYS:
+    AUDIT_CHAIN_KEYS = [development_chain_key(SECRET_KEY)]
+# Where export_audit_head writes anchors (the latest seal): in production a volume the web
+# app and its database role cannot rewrite (mounted read-only into web, written by the worker).
+AUDIT_ANCHOR_DIR = Path(os.environ.get("AUDIT_ANCHOR_DIR", BASE_DIR / "var" / "audit-anchors"))
 
 ALLOWED_HOSTS = env_list("ALLOWED_HOSTS", "127.0.0.1,localhost")
 CSRF_TRUSTED_ORIGINS = env_list("CSRF_TRUSTED_ORIGINS")

@@ -5,13 +5,27 @@
 
 from django.core.exceptions import ImproperlyConfigured
 
+from audit.keys import production_key_problem
+
 from .base import *  # noqa: F403
-from .base import DEBUG, SECRET_KEY, env_bool
+from .base import (
+    AUDIT_CHAIN_KEYS,
+    AUDIT_CHAIN_KEYS_FROM_ENVIRONMENT,
+    DEBUG,
+    SECRET_KEY,
+    env_bool,
+)
 
 if DEBUG:
     raise ImproperlyConfigured("DEBUG must be off under production settings.")
 if len(SECRET_KEY) < 50 or SECRET_KEY.startswith("insecure-"):
     raise ImproperlyConfigured("SECRET_KEY must be a random string of at least 50 characters.")
+# The audit chain's keys: a real one of at least 32 bytes, never the derived development key.
+_chain_key_problem = production_key_problem(
+    AUDIT_CHAIN_KEYS if AUDIT_CHAIN_KEYS_FROM_ENVIRONMENT else []
+)
+if _chain_key_problem:
+    raise ImproperlyConfigured(_chain_key_problem)
 
 # TLS is terminated in front of gunicorn; trust its forwarded scheme.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")

@@ -2,27 +2,26 @@ import json
 from typing import Any
 
 from django.core.management.base import BaseCommand
-from django.utils import timezone
 
-from audit.models import AuditChainHead
+from audit.anchors import anchor_json, anchor_of, export_anchor, read_anchor
+from audit.models import AuditSeal
 
 
 class Command(BaseCommand):
     help = (
-        "Print the audit chain head (sequence and hash) as JSON, to keep somewhere the "
-        "database administrators cannot write; pass it back to verify_audit_trail --expect-head."
+        "Write the latest audit seal (seq, hash, event count, time) as a new anchor file in "
+        "AUDIT_ANCHOR_DIR, which the app's database role cannot rewrite, and print it as JSON "
+        "(its expect_head can be passed to verify_audit_trail --expect-head)."
     )
 
     def handle(self, *args: Any, **options: Any) -> None:
-        head = AuditChainHead.objects.filter(pk=1).first()
-        seq, digest = (head.seq, head.hash) if head else (0, "0" * 64)
-        self.stdout.write(
-            json.dumps(
-                {
-                    "seq": seq,
-                    "hash": digest,
-                    "exported_at": timezone.now().isoformat(),
-                    "expect_head": f"{seq}:{digest}",
-                }
-            )
-        )
+        path = export_anchor()
+        if path is not None:
+            data = anchor_json(read_anchor(path))
+            data["file"] = str(path)
+        else:
+            seal = AuditSeal.objects.order_by("-seq").first()
+            # Nothing sealed yet, or the latest anchor already names this seal.
+            data = anchor_json(anchor_of(seal)) if seal else {"seq": 0, "expect_head": None}
+            data["file"] = None
+        self.stdout.write(json.dumps(data))

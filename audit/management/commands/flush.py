@@ -1,4 +1,4 @@
-"""Django's flush, able to empty SQLite's append-only audit table.
+"""Django's flush, able to empty SQLite's append-only audit tables.
 
 On SQLite, flush deletes rows, which the audit triggers refuse; this lifts them for the
 flush only (an operation that destroys the whole database anyway) and puts them back.
@@ -11,8 +11,8 @@ from typing import Any
 from django.core.management.commands.flush import Command as FlushCommand
 from django.db import connections
 
-# The migration that created the triggers holds their SQL: one definition.
-_triggers = importlib.import_module("audit.migrations.0003_append_only_chain")
+# The latest migration that changed the triggers lists them all: one definition.
+_triggers = importlib.import_module("audit.migrations.0004_keyed_seals")
 
 
 class Command(FlushCommand):

@@ -2,46 +2,52 @@ from typing import Any
 
 from django.core.management.base import BaseCommand, CommandError
 
-from audit.chain import ChainProblem, verify_chain
-from audit.models import AuditChainHead, AuditEvent
+from audit.verification import verify_trail
+
+SHOWN = 200
 
 
 class Command(BaseCommand):
     help = (
-        "Walk the audit trail's hash chain and report every edited, deleted or inserted event. "
-        "Exits non-zero when the chain is broken."
+        "Check the audit trail: every event's MAC, every seal's digest over its events, the "
+        "seal chain, and the latest anchor in AUDIT_ANCHOR_DIR. Prints what is broken and "
+        "where; exits non-zero when anything is."
     )
 
     def add_arguments(self, parser: Any) -> None:
         parser.add_argument(
             "--expect-head",
             metavar="SEQ:HASH",
-            help="A head exported earlier (export_audit_head): it must still be in the chain.",
+            help="A seal exported earlier (export_audit_head): it must still be in the chain.",
+        )
+        parser.add_argument(
+            "--no-anchor",
+            action="store_true",
+            help="Skip the check against the latest anchor file (not recommended).",
         )
 
-    def handle(self, *args: Any, expect_head: str | None = None, **options: Any) -> None:
-        head_row = AuditChainHead.objects.filter(pk=1).first()
-        head = (head_row.seq, head_row.hash) if head_row else None
-        events = AuditEvent.objects.order_by("seq", "id").iterator(chunk_size=2000)
-        checked, problems = verify_chain(events, head=head)
-        if expect_head:
-            seq_text, _, expected_hash = expect_head.partition(":")
-            stored = (
-                AuditEvent.objects.filter(seq=int(seq_text)).values_list("hash", flat=True).first()
-            )
-            if stored != expected_hash:
-                problems.append(
-                    ChainProblem(
-                        int(seq_text),
-                        None,
-                        f"exported head {seq_text} is not in the chain as exported "
-                        "(trail rewritten or truncated)",
-                    )
-                )
-        for problem in problems:
-            self.stderr.write(f"BROKEN: {problem.message}")
-        if problems:
+    def handle(
+        self, *args: Any, expect_head: str | None = None, no_anchor: bool = False, **options: Any
+    ) -> None:
+        report = verify_trail(check_anchor=not no_anchor, expect_head=expect_head)
+        for problem in report.problems[:SHOWN]:
+            self.stderr.write(f"BROKEN: {problem}")
+        if len(report.problems) > SHOWN:
+            self.stderr.write(f"BROKEN: … and {len(report.problems) - SHOWN} more")
+        for warning in report.warnings:
+            self.stderr.write(f"WARNING: {warning}")
+        if report.problems:
             raise CommandError(
-                f"audit trail broken: {len(problems)} problem(s) in {checked} events"
+                f"audit trail broken: {len(report.problems)} problem(s) in {report.events} "
+                f"events and {report.seals} seals"
             )
-        self.stdout.write(f"audit trail intact: {checked} events, head {head[0] if head else 0}")
+        head = report.head
+        anchor = (
+            f"; matches anchor {report.anchor.path.name}"
+            if report.anchor and report.anchor.path
+            else ""
+        )
+        self.stdout.write(
+            f"audit trail intact: {report.events} events, {report.seals} seals, "
+            f"head seal {head.seq if head else 0}, {report.pending} awaiting their seal{anchor}"
+        )
