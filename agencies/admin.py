@@ -1,7 +1,13 @@
 from django.contrib import admin
 from django.contrib.auth.admin import UserAdmin as BaseUserAdmin
+from knox.models import AuthToken
 
 from .models import Agency, LocalArea, User
+
+# knox's token admin can mint a token for any user and show it: an administrator could act as
+# anyone. Tokens are issued only to their owner (POST /api/auth/token/), never here.
+if admin.site.is_registered(AuthToken):
+    admin.site.unregister(AuthToken)
 
 
 @admin.register(LocalArea)

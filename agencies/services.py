@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from django.db import transaction
 from django_otp.plugins.otp_totp.models import TOTPDevice
-from rest_framework.authtoken.models import Token
+from knox.models import AuthToken
 
 from audit.services import record_event
 
@@ -41,6 +43,8 @@ def confirm_totp_enrolment(*, device: TOTPDevice, code: str, actor: Any) -> TOTP
             device.confirmed = True
             device.save(update_fields=["confirmed"])
             record_event(actor=actor, action="account.second_factor_enrolled", target=actor)
+            # Tokens issued on the password alone must not outlive the stronger login.
+            revoke_api_tokens(user=actor, actor=actor, why="second_factor_enrolled")
     # Raised only after the block commits: a rollback would undo django-otp's throttling count.
     if not verified:
         raise WrongCode(WRONG_CODE, fields={"otp_token": [WRONG_CODE]})
@@ -57,7 +61,15 @@ def remove_totp_device(*, code: str, actor: Any) -> None:
         record_event(actor=actor, action="account.second_factor_removed", target=actor)
 
 
-def issue_api_token(*, user: Any, code: str) -> Token:
+@dataclass(frozen=True)
+class IssuedToken:
+    """The token as shown once to its owner; the database keeps only its SHA-512 digest."""
+
+    key: str
+    expiry: datetime | None
+
+
+def issue_api_token(*, user: Any, code: str) -> IssuedToken:
     """The user's API token, after the second factor whenever their login would ask for it.
 
     Administrators get a token only with a valid code from their confirmed authenticator (one
@@ -73,5 +85,35 @@ def issue_api_token(*, user: Any, code: str) -> Token:
         if verify_code(user=user, code=code) is None:
             message = "A current code from your authenticator app is required (otp_token)."
             raise WrongCode(message, fields={"otp_token": [message]})
-    token, _ = Token.objects.get_or_create(user=user)
-    return token
+    with transaction.atomic():
+        # django-rest-knox: a fresh random token per call, stored hashed, expiring after
+        # REST_KNOX["TOKEN_TTL"] (API_TOKEN_TTL_HOURS).
+        instance, key = AuthToken.objects.create(user=user)
+        record_event(
+            actor=user,
+            action="account.api_token_issued",
+            target=user,
+            changes={"expiry": instance.expiry.isoformat() if instance.expiry else None},
+        )
+    return IssuedToken(key=key, expiry=instance.expiry)
+
+
+def revoke_api_tokens(*, user: Any, actor: Any, why: str, token: AuthToken | None = None) -> int:
+    """Ends the user's API tokens (or just `token`), audited; returns how many were ended.
+
+    Called at logout (web and API), at a password change and at second-factor enrolment, so a
+    token never outlives the login that earned it.
+    """
+    with transaction.atomic():
+        tokens = AuthToken.objects.filter(user=user)
+        if token is not None:
+            tokens = tokens.filter(pk=token.pk)
+        count, _ = tokens.delete()
+        if count:
+            record_event(
+                actor=actor,
+                action="account.api_tokens_revoked",
+                target=user,
+                changes={"count": count, "why": why},
+            )
+    return count

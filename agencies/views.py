@@ -25,6 +25,7 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import services
 from .exceptions import WrongCode
 from .forms import CodeForm
+from .login_events import record_login
 from .security import (
     SECOND_FACTOR_REQUIRED,
     confirmed_totp_device,
@@ -68,6 +69,7 @@ class LoginView(auth_views.LoginView):
 
     def form_valid(self, form: Any) -> HttpResponse:
         response = super().form_valid(form)
+        record_login(user=form.get_user())
         # Decided by security.stamp_login_session as login() ran.
         if self.request.session.get(SECOND_FACTOR_REQUIRED):
             return HttpResponseRedirect(_with_next("two_factor_verify", self.get_success_url()))

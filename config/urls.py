@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
+from agencies.api.views import logout as api_logout
 from agencies.api.views import obtain_auth_token
 
 from .api_root import api_root
@@ -15,6 +16,8 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("partnership/", include("partnership.api.urls")),
     # Locks out like the login page; administrators must send a second-factor code.
     path("auth/token/", obtain_auth_token, name="token"),
+    # Ends the user's API tokens (web logout does the same).
+    path("auth/logout/", api_logout, name="logout"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -1,20 +1,34 @@
-"""POST /api/auth/token/: DRF's token view with the lockout and second-factor rules."""
+"""POST /api/auth/token/ and /api/auth/logout/: tokens with the lockout and second-factor rules.
+
+Tokens are django-rest-knox's: random, stored as a SHA-512 digest, expiring after
+API_TOKEN_TTL_HOURS, ended at logout, password change and second-factor enrolment.
+"""
 
 from typing import Any
 
+from django.contrib.auth import authenticate
 from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
-from rest_framework.authtoken.serializers import AuthTokenSerializer
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.exceptions import ValidationError
+from rest_framework.permissions import AllowAny, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
+from rest_framework.views import APIView
 
 from agencies.exceptions import LockedOut
-from agencies.services import issue_api_token
+from agencies.services import issue_api_token, revoke_api_tokens
+
+LOCKED_OUT = (
+    "Too many failed login attempts: this username is locked out from your address for a "
+    "while. Try again later."
+)
 
 
-class TokenCredentialsSerializer(AuthTokenSerializer):
+class TokenCredentialsSerializer(serializers.Serializer):
+    username = serializers.CharField(write_only=True)
+    password = serializers.CharField(
+        write_only=True, trim_whitespace=False, style={"input_type": "password"}
+    )
     otp_token = serializers.CharField(
         required=False,
         allow_blank=True,
@@ -25,13 +39,27 @@ class TokenCredentialsSerializer(AuthTokenSerializer):
         ),
     )
 
+    def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
+        # Through the authentication backends, so django-axes counts and locks as on the page.
+        user = authenticate(
+            request=self.context["request"], username=attrs["username"], password=attrs["password"]
+        )
+        if user is None:
+            raise serializers.ValidationError(
+                "Unable to log in with provided credentials.", code="authorization"
+            )
+        attrs["user"] = user
+        return attrs
+
 
 class TokenResponseSerializer(serializers.Serializer):
-    token = serializers.CharField(read_only=True)
+    token = serializers.CharField(source="key", read_only=True)
+    expiry = serializers.DateTimeField(read_only=True, allow_null=True)
 
 
-class ObtainAuthTokenView(ObtainAuthToken):
-    serializer_class = TokenCredentialsSerializer
+class ObtainTokenView(APIView):
+    authentication_classes: list[Any] = []
+    permission_classes = [AllowAny]
 
     @extend_schema(
         request=TokenCredentialsSerializer,
@@ -39,26 +67,39 @@ class ObtainAuthTokenView(ObtainAuthToken):
         summary="Obtain an API token",
         description=(
             "Username and password, plus `otp_token` for administrators and for users with "
-            "two-step verification. Repeated wrong passwords lock the username out from the "
-            "client's address for a while (429)."
+            "two-step verification. Each call issues a new token, shown once, that expires "
+            "after `expiry` and ends at logout, password change and two-step set-up. Repeated "
+            "wrong passwords lock the username out from the client's address for a while (429)."
         ),
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        serializer = self.get_serializer(data=request.data)
+        serializer = TokenCredentialsSerializer(data=request.data, context={"request": request})
         if not serializer.is_valid():
             # authenticate(request=...) ran through django-axes, which flags this DRF request;
             # AxesMiddleware only sees the Django request underneath, so answer here.
             if getattr(request, "axes_locked_out", False):
-                raise LockedOut(
-                    "Too many failed login attempts: this username is locked out from your "
-                    "address for a while. Try again later."
-                )
+                raise LockedOut(LOCKED_OUT)
             raise ValidationError(serializer.errors)
-        token = issue_api_token(
+        issued = issue_api_token(
             user=serializer.validated_data["user"],
             code=serializer.validated_data.get("otp_token", ""),
         )
-        return Response({"token": token.key})
+        return Response(TokenResponseSerializer(issued).data)
 
 
-obtain_auth_token = ObtainAuthTokenView.as_view()
+class LogoutView(APIView):
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        request=None,
+        responses={204: None},
+        summary="End your API tokens",
+        description="Ends every API token of the signed-in user, as logging out on the web does.",
+    )
+    def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
+        revoke_api_tokens(user=request.user, actor=request.user, why="api_logout")
+        return Response(status=204)
+
+
+obtain_auth_token = ObtainTokenView.as_view()
+logout = LogoutView.as_view()

@@ -62,7 +62,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "rest_framework",
-    "rest_framework.authtoken",
+    # API tokens hashed at rest, expiring (django-rest-knox); agencies/api/views.py issues them.
+    "knox",
     "drf_spectacular",
     "django_filters",
     "guardian",
@@ -186,7 +187,7 @@ STORAGES = {
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API call answers 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
+        "knox.auth.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -210,6 +211,15 @@ SPECTACULAR_SETTINGS = {
         "ContinuumLevelEnum": "pathways.continuum.ContinuumLevel",
         "ClosureReasonEnum": "pathways.continuum.ClosureReason",
     },
+}
+
+# API tokens (django-rest-knox): only a SHA-512 digest is stored; each expires after
+# API_TOKEN_TTL_HOURS and ends at logout, password change and second-factor enrolment.
+API_TOKEN_TTL_HOURS = int(os.environ.get("API_TOKEN_TTL_HOURS", "10"))
+REST_KNOX = {
+    "TOKEN_TTL": timedelta(hours=API_TOKEN_TTL_HOURS),
+    "AUTH_HEADER_PREFIX": "Token",
+    "AUTO_REFRESH": False,
 }
 
 VIEWFLOW = {"AUTOREGISTER": False}
