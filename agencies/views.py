@@ -13,7 +13,8 @@ from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse, HttpResponseRedirect
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse, HttpResponseRedirect
 from django.shortcuts import redirect, render, resolve_url
 from django.urls import reverse
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -25,7 +26,9 @@ from django_otp.plugins.otp_totp.models import TOTPDevice
 from . import services
 from .exceptions import WrongCode
 from .forms import CodeForm
+from .lockout import lift_lockout, locked_out_users_visible_to
 from .login_events import record_login
+from .roles import Role
 from .security import (
     SECOND_FACTOR_REQUIRED,
     confirmed_totp_device,
@@ -183,3 +186,25 @@ def _base32_secret(device: TOTPDevice) -> str:
 
 def _grouped(text: str, size: int) -> list[str]:
     return [text[index : index + size] for index in range(0, len(text), size)]
+
+
+@never_cache
+@login_required
+@require_http_methods(["GET", "POST"])
+def lockouts(request: HttpRequest) -> HttpResponse:
+    """A team manager's list of their agency's locked-out users, each with a way to lift it."""
+    if request.user.role != Role.TEAM_MANAGER:  # type: ignore[union-attr]
+        raise PermissionDenied
+    if request.method == "POST":
+        try:
+            user_id = int(request.POST.get("user", ""))
+        except ValueError as exc:
+            raise Http404 from exc
+        user = lift_lockout(user_id=user_id, actor=request.user)
+        messages.success(request, f"{user} can log in again.")
+        return redirect("lockouts")
+    return render(
+        request,
+        "agencies/lockouts.html",
+        {"heading": "Login lockouts", "users": locked_out_users_visible_to(request.user)},
+    )

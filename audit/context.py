@@ -7,6 +7,8 @@ from dataclasses import dataclass
 
 from django.http import HttpRequest, HttpResponse
 
+from config.client_address import client_address
+
 
 @dataclass(frozen=True)
 class RequestContext:
@@ -29,7 +31,8 @@ class AuditContextMiddleware:
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request.headers.get("X-Request-ID", "")[:64] or uuid.uuid4().hex
         token = _current.set(
-            RequestContext(request_id=request_id, client_address=request.META.get("REMOTE_ADDR"))
+            # The client's address behind the TLS proxy, as django-axes sees it too.
+            RequestContext(request_id=request_id, client_address=client_address(request))
         )
         try:
             response = self.get_response(request)

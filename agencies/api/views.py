@@ -22,6 +22,10 @@ LOCKED_OUT = (
     "Too many failed login attempts: this username is locked out from your address for a "
     "while. Try again later."
 )
+USERNAME_LOCKED_OUT = (
+    "Too many failed login attempts for this username from many addresses: logging in is "
+    "paused. Ask your team manager to lift the lock."
+)
 
 
 class TokenCredentialsSerializer(serializers.Serializer):
@@ -78,6 +82,8 @@ class ObtainTokenView(APIView):
             # authenticate(request=...) ran through django-axes, which flags this DRF request;
             # AxesMiddleware only sees the Django request underneath, so answer here.
             if getattr(request, "axes_locked_out", False):
+                if getattr(request, "hsb_username_locked_out", False):
+                    raise LockedOut(USERNAME_LOCKED_OUT)
                 raise LockedOut(LOCKED_OUT)
             raise ValidationError(serializer.errors)
         issued = issue_api_token(
