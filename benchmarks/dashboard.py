@@ -251,6 +251,7 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
                 "ethnicity": f"({_text_array(ETHNICITIES)})[1 + mod(g, {len(ETHNICITIES)})]",
                 "special_educational_needs": "mod(g, 5) = 0",
                 "learning_disability": "mod(g, 17) = 0",
+                "area_id": str(version.pathway.area_id),
             },
             series,
             children,
@@ -268,6 +269,7 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
                 "continuum_level": "(ARRAY['', 'normal', 'inappropriate', 'problematic', "
                 "'abusive', 'violent'])[1 + mod(g, 6)]",
                 "police_involved": "mod(g, 9) = 0",
+                "area_id": str(version.pathway.area_id),
             },
             series,
             cases,
@@ -296,6 +298,7 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
                 "referral_id": f"{base} + g",
                 "involvement": "CASE WHEN mod(g, 8) = 0 THEN 'harmed' ELSE 'displaying_hsb' END",
                 "pathway_version_id": str(version.pk),
+                "area_id": str(version.pathway.area_id),
                 "current_stage_id": "f.stage_id",
                 "referral_received_at": received,
                 "stage_entered_at": f"{received} + ((f.hours) * interval '1 hour')",

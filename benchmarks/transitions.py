@@ -9,6 +9,10 @@ database machinery, opens the cases on the published default pathway and walks e
 allowed (review_plan, then continue_plan, and so on), each in its own committed transaction.
 The baseline is the least a move can cost: one single-row UPDATE, one INSERT and a COMMIT in
 raw SQL on a scratch table, timed the same number of times on the same connection.
+
+The transitions are timed as production runs them: as the serving role `hsb_app` (SET ROLE)
+with an area context, so row-level security applies; alternating blocks with and without it
+(the owner bypasses it) give its overhead as a ratio from the same run.
 """
 
 from __future__ import annotations
@@ -17,7 +21,8 @@ import argparse
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -25,6 +30,7 @@ from benchmarks.harness import setup_django, throwaway_database
 
 TARGET_MEDIAN_MS = 10.0
 AUDIT_TARGET = 0.20  # issue: auditing may add at most 20% to a transition
+RLS_TARGET = 0.10  # issue 12: row-level security should add at most 10%
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -78,7 +84,7 @@ def create_people_and_pathway() -> dict[str, Any]:
         area=area, definition=parse_yaml(DEFAULT_PATHWAY_YAML.read_text()), actor=None
     )
     version = publish_version(version=draft, actor=None)
-    return {"version": version, **people}
+    return {"version": version, "area_id": area.pk, **people}
 
 
 def open_cases_at_plan(count: int, setup: dict[str, Any]) -> list[Any]:
@@ -100,6 +106,7 @@ def open_cases_at_plan(count: int, setup: dict[str, Any]) -> list[Any]:
             last_name=f"Child {n}",
             date_of_birth=born,
             gender="girl",
+            area_id=setup["version"].pathway.area_id,
         )
         for n in range(count)
     )
@@ -192,6 +199,51 @@ def time_audit_overhead(
     return audited, unaudited
 
 
+SERVING_ROLE = "hsb_app"
+
+
+def serving_role_exists() -> bool:
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", [SERVING_ROLE])
+        return cursor.fetchone() is not None
+
+
+@contextmanager
+def row_level_security(area_id: int) -> Iterator[None]:
+    """Act as the app does in production: the serving role (which row-level security binds;
+    the owner bypasses it) with a request's area context set."""
+    from django.db import connection
+
+    from agencies.db_context import area_context
+
+    connection.ensure_connection()
+    with connection.connection.cursor() as cursor:
+        cursor.execute(f"SET ROLE {SERVING_ROLE}")
+    try:
+        with area_context(str(area_id)):
+            yield
+    finally:
+        with connection.connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+
+def time_rls_overhead(
+    cases: list[Any], total: int, setup: dict[str, Any], position: list[int], block: int = 500
+) -> tuple[list[float], list[float]]:
+    """Alternate blocks with row-level security on (serving role, area set) and off (the
+    owner, which bypasses it), so drift hits both alike."""
+    on: list[float] = []
+    off: list[float] = []
+    for start in range(0, total, block):
+        size = min(block, total - start)
+        with row_level_security(setup["area_id"]):
+            on += time_transitions(cases, size, setup, position)["timings"]
+        off += time_transitions(cases, size, setup, position)["timings"]
+    return on, off
+
+
 def time_baseline(total: int, rows: int) -> list[float]:
     """A bare single-row UPDATE plus INSERT plus COMMIT, in raw SQL on the same connection."""
     from django.db import connection
@@ -261,9 +313,23 @@ def main(argv: list[str] | None = None) -> int:
             flush=True,
         )
         position = [0] * len(cases)
-        result = time_transitions(cases, args.transitions, setup, position)
-        print("Measuring what the audit event adds ...", flush=True)
-        audited, unaudited = time_audit_overhead(cases, args.transitions, setup, position)
+        rls = serving_role_exists()
+        if not rls:
+            print(
+                f"No role {SERVING_ROLE!r} on this server: timing as the owner, without "
+                "row-level security (./scripts/bench creates it).",
+                flush=True,
+            )
+        # The headline figures are what production pays: row-level security on.
+        with row_level_security(setup["area_id"]) if rls else nullcontext():
+            result = time_transitions(cases, args.transitions, setup, position)
+            print("Measuring what the audit event adds ...", flush=True)
+            audited, unaudited = time_audit_overhead(cases, args.transitions, setup, position)
+        rls_on: list[float] = []
+        rls_off: list[float] = []
+        if rls:
+            print("Measuring what row-level security adds ...", flush=True)
+            rls_on, rls_off = time_rls_overhead(cases, args.transitions, setup, position)
         baseline = time_baseline(args.transitions, rows=args.cases)
 
     moves = summarise(result["timings"])
@@ -291,8 +357,18 @@ def main(argv: list[str] | None = None) -> int:
         f"{without_audit['median']:.2f} ms without: +{overhead:.1%} "
         f"({'PASS' if overhead <= AUDIT_TARGET else 'FAIL'} against +{AUDIT_TARGET:.0%})"
     )
+    if rls_on:
+        with_rls, without_rls = summarise(rls_on), summarise(rls_off)
+        rls_ratio = with_rls["median"] / without_rls["median"]
+        print(
+            f"row-level security   median {with_rls['median']:.2f} ms on (serving role, area "
+            f"set), {without_rls['median']:.2f} ms off (owner): ratio {rls_ratio:.3f}, "
+            f"{rls_ratio - 1:+.1%} ({'PASS' if rls_ratio - 1 <= RLS_TARGET else 'FAIL'} "
+            f"against +{RLS_TARGET:.0%})"
+        )
     print(
         f"{verdict}: median {moves['median']:.2f} ms against the {TARGET_MEDIAN_MS:.0f} ms target"
+        + (" (row-level security on)" if rls else " (row-level security off)")
     )
     return 0 if verdict == "PASS" else 1
 

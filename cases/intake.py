@@ -455,7 +455,7 @@ def _consider_child(
     if child is None:
         details = {k: v for k, v in entry.details.items() if k != "confirm_new"}
         details["reference"] = details["reference"] or _new_reference()
-        child = Child.objects.create(**details)
+        child = Child.objects.create(**details, area_id=referral.area_id)
     open_case = (
         Case.objects.select_for_update()
         .filter(child=child, closed_at__isnull=True)
@@ -660,6 +660,7 @@ def _record_referral(
     # Write.
     level = highest_level(behaviour["continuum_level"] for behaviour in behaviours)
     referral = Referral.objects.create(
+        area_id=referring_agency.area_id,
         received_at=received_at,
         source=source,
         channel=channel,

@@ -12,7 +12,7 @@ from django.db import models
 from guardian.models import UserObjectPermissionBase
 from viewflow.workflow.models import Process, Task
 
-from agencies.models import Agency
+from agencies.models import Agency, LocalArea
 from pathways.continuum import ClosureReason, ContinuumLevel
 from pathways.models import PathwayVersion, Stage, Transition
 
@@ -38,6 +38,8 @@ class Child(models.Model):
     school = models.ForeignKey(
         Agency, on_delete=models.PROTECT, null=True, blank=True, related_name="pupils"
     )
+    # The area that holds the child's record; row-level security keys on it (migration 0007).
+    area = models.ForeignKey(LocalArea, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     class Meta:
@@ -97,6 +99,8 @@ class Referral(models.Model):
     police_involved = models.BooleanField(default=False)
     crime_reference = models.CharField(max_length=64, blank=True)
     police_outcome = models.TextField(blank=True)
+    # The referring agency's (the recording actor's) area, denormalised for row-level security.
+    area = models.ForeignKey(LocalArea, on_delete=models.PROTECT, related_name="+")
     created_at = models.DateTimeField(auto_now_add=True)
 
     def __str__(self) -> str:
@@ -144,6 +148,8 @@ class Case(Process):
     )
     involvement = models.CharField(max_length=16, choices=Involvement.choices)
     pathway_version = models.ForeignKey(PathwayVersion, on_delete=models.PROTECT, related_name="+")
+    # The pathway's area, denormalised so row-level security needs no join.
+    area = models.ForeignKey(LocalArea, on_delete=models.PROTECT, related_name="+")
     current_stage = models.ForeignKey(Stage, on_delete=models.PROTECT, related_name="+")
     current_task = models.ForeignKey(
         Task, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"

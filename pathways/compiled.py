@@ -19,6 +19,8 @@ class CompiledVersion:
     stage_by_key: dict[str, Stage]
     transitions: dict[str, Transition]
     exits: dict[int, list[Transition]]
+    # The pathway's area: a case opened on this version belongs to it.
+    area_id: int = 0
 
     @property
     def initial_stage(self) -> Stage:
@@ -49,6 +51,7 @@ def _compile(version: PathwayVersion) -> CompiledVersion:
         stage_by_key={stage.key: stage for stage in stages.values()},
         transitions={t.key: t for t in transitions},
         exits=exits,
+        area_id=version.pathway.area_id,
     )
 
 

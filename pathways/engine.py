@@ -205,6 +205,7 @@ def initialise_case(
     case.involvement = involvement
     case.referral = referral
     case.pathway_version_id = compiled.version_id
+    case.area_id = compiled.area_id
     case.current_stage = stage
     case.referral_received_at = referral_received_at
     case.stage_entered_at = now

@@ -6,7 +6,8 @@ Usage: python scripts/run_tests.py [pytest args...]
 When PostgreSQL server binaries are found (``/usr/lib/postgresql/*/bin``, highest version
 first, else ``initdb``/``pg_ctl`` on PATH) this script creates a temporary cluster on a free
 loopback port, points ``DATABASE_URL`` at it, runs ``python -m pytest`` and always stops the
-cluster and deletes its directory afterwards, also on Ctrl-C, SIGTERM or an error.
+cluster and deletes its directory afterwards, also on Ctrl-C, SIGTERM or an error. The
+cluster has the deployment's two roles, ``hsb_owner`` and ``hsb_app`` (the serving role).
 
 As root, PostgreSQL refuses to run, so the cluster runs as an unprivileged system user:
 ``postgres`` when it exists, otherwise a system user ``hsb-test-pg`` created on first use.
@@ -44,6 +45,12 @@ SERVER_OPTIONS = (
     "-c listen_addresses=127.0.0.1 -c fsync=off -c synchronous_commit=off "
     "-c full_page_writes=off -c max_connections=50"
 )
+# The two database roles of a deployment (README, "Running in production"): the owner that
+# migrates and the serving role that owns nothing. The suite itself connects as the cluster's
+# superuser (pytest-django creates the test database); tests `SET ROLE hsb_app` to act as the
+# serving role, which `migrate` grants its rights to (agencies/db_context.py).
+OWNER_ROLE = "hsb_owner"
+SERVING_ROLE = "hsb_app"
 # Benchmarks measure what production pays: durable commits.
 DURABLE_SERVER_OPTIONS = "-c listen_addresses=127.0.0.1 -c max_connections=50"
 
@@ -238,6 +245,23 @@ class ThrowawayCluster:
                 DATABASE_NAME,
             ]
         )
+        for role in (OWNER_ROLE, SERVING_ROLE):
+            self._run(
+                [
+                    self.binaries.tool("createuser"),
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(self.port),
+                    "--username",
+                    self.db_user,
+                    "--login",
+                    "--no-superuser",
+                    "--no-createdb",
+                    "--no-createrole",
+                    role,
+                ]
+            )
 
     def _wait_until_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout

@@ -96,8 +96,8 @@ def normalise(name: str) -> str:
 # --- docker-compose.yml ---------------------------------------------------------
 
 
-def test_compose_has_the_three_services() -> None:
-    assert {"db", "web", "worker"} <= set(load_compose()["services"])
+def test_compose_has_the_four_services() -> None:
+    assert {"db", "migrate", "web", "worker"} <= set(load_compose()["services"])
 
 
 def test_db_is_postgres_16_on_a_declared_named_volume() -> None:
@@ -116,13 +116,18 @@ def test_db_healthcheck_uses_pg_isready() -> None:
     assert "pg_isready" in (" ".join(test) if isinstance(test, list) else test)
 
 
-def test_web_migrates_then_runs_gunicorn() -> None:
+def test_migrate_runs_once_then_web_runs_gunicorn() -> None:
+    migrate = service("migrate")
+    assert "manage.py migrate" in command_text(migrate)
+    assert migrate.get("restart") == "no"
     command = command_text(service("web"))
     assert "gunicorn config.wsgi:application" in command
     for option in ("--workers 2", "--worker-class sync", "--bind 0.0.0.0:8000"):
         assert option in command
-    assert "manage.py migrate" in command
-    assert command.index("manage.py migrate") < command.index("gunicorn")
+    assert "manage.py migrate" not in command, "web serves as a role that cannot migrate"
+    for name in ("web", "worker"):
+        condition = service(name)["depends_on"]["migrate"]["condition"]
+        assert condition == "service_completed_successfully"
 
 
 def test_worker_runs_workflow_timers_every_minute() -> None:
@@ -139,7 +144,7 @@ def test_worker_command_exists() -> None:
     assert get_commands().get("workflow_timers") == "viewflow"
 
 
-@pytest.mark.parametrize("name", ["web", "worker"])
+@pytest.mark.parametrize("name", ["migrate", "web", "worker"])
 def test_app_services_use_env_file_production_settings_and_the_db(name: str) -> None:
     svc = service(name)
     env_file = svc.get("env_file")
@@ -154,15 +159,45 @@ def test_app_services_use_env_file_production_settings_and_the_db(name: str) -> 
     assert svc["depends_on"]["db"]["condition"] == "service_healthy"
 
 
-def test_compose_db_credentials_match_database_url() -> None:
-    db_env = environment(service("db"))
-    url = environment(service("web"))["DATABASE_URL"]
-    match = re.match(r"postgres(?:ql)?://([^:]+):([^@]+)@", url)
+def _url_parts(name: str) -> tuple[str, str, str]:
+    url = environment(service(name))["DATABASE_URL"]
+    match = re.fullmatch(r"postgres(?:ql)?://([^:]+):([^@]+)@db:5432/(\w+)", url)
     assert match, url
-    user, password = match.groups()
-    assert user == db_env["POSTGRES_USER"]
-    assert password == db_env["POSTGRES_PASSWORD"]
-    assert url.rsplit("/", 1)[1] == db_env["POSTGRES_DB"]
+    user, password, database = match.groups()
+    return user, password, database
+
+
+def test_migrations_run_as_the_owner_and_the_app_serves_as_a_role_that_owns_nothing() -> None:
+    db_env = environment(service("db"))
+    owner = _url_parts("migrate")
+    assert owner[0] == "hsb_owner"
+    assert owner[1] == "${DATABASE_OWNER_PASSWORD:?set DATABASE_OWNER_PASSWORD in .env}"
+    for name in ("web", "worker"):
+        user, password, database = _url_parts(name)
+        assert (user, database) == ("hsb_app", db_env["POSTGRES_DB"])
+        assert password == "${DATABASE_APP_PASSWORD:?set DATABASE_APP_PASSWORD in .env}"
+        assert environment(service(name))["DATABASE_SERVING_ROLE"] == user
+    # Neither the owner nor the serving role is the cluster superuser.
+    assert db_env["POSTGRES_USER"] not in {"hsb_owner", "hsb_app"}
+    assert owner[2] == db_env["POSTGRES_DB"]
+
+
+def test_the_db_init_script_creates_both_roles_with_passwords_from_env() -> None:
+    mounts = [str(v) for v in service("db").get("volumes", [])]
+    init = [m for m in mounts if ":/docker-entrypoint-initdb.d/" in m]
+    assert init, "db must mount the roles script into /docker-entrypoint-initdb.d/"
+    script = ROOT / init[0].split(":", 1)[0]
+    text = script.read_text()
+    assert os.access(script, os.X_OK)
+    for role, variable in (
+        ("hsb_owner", "DATABASE_OWNER_PASSWORD"),
+        ("hsb_app", "DATABASE_APP_PASSWORD"),
+    ):
+        assert re.search(rf"CREATE ROLE {role} LOGIN PASSWORD", text)
+        assert f"${variable}" in text
+        assert variable in environment(service("db"))
+    assert "NOSUPERUSER" in text and "SUPERUSER " not in text.replace("NOSUPERUSER", "")
+    assert "OWNER TO hsb_owner" in text
 
 
 # --- Dockerfile and .dockerignore -------------------------------------------------

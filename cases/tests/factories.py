@@ -3,6 +3,7 @@ import datetime
 import factory
 from django.utils import timezone
 
+from agencies.tests.factories import LocalAreaFactory
 from cases.models import Case, Child
 from pathways import engine
 
@@ -18,6 +19,7 @@ class ChildFactory(factory.django.DjangoModelFactory):
         lambda: datetime.date.today() - datetime.timedelta(days=13 * 365)
     )
     gender = "girl"
+    area = factory.SubFactory(LocalAreaFactory)
 
 
 def open_case(
@@ -25,7 +27,7 @@ def open_case(
 ) -> Case:
     """Open a case on a published version the way referral intake does."""
     return engine.open_case(
-        child=child or ChildFactory(),
+        child=child or ChildFactory(area=version.pathway.area),
         involvement=involvement,
         version_id=version.pk,
         referral=None,

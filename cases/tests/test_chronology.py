@@ -80,6 +80,7 @@ def _full_history(child, version, front_door, manager, make_user, agency):
         received_at=received,
         source="2A",
         referring_agency=agency,
+        area=agency.area,
         description="Invented incident in the playground.",
         continuum_level="problematic",
         recorded_by=front_door,
@@ -173,7 +174,9 @@ def test_entries_at_the_same_moment_keep_a_stable_order(child, default_version, 
     first = add_case_note(case=case, text="First.", actor=front_door)
     second = add_case_note(case=case, text="Second.", actor=front_door)
     CaseNote.objects.filter(pk__in=[first.pk, second.pk]).update(written_at=moment)
-    referral = Referral.objects.create(received_at=moment, source="6", description="Police.")
+    referral = Referral.objects.create(
+        received_at=moment, source="6", description="Police.", area=case.area
+    )
     ReferralChild.objects.create(referral=referral, child=child, involvement="harmed", case=case)
 
     entries = child_chronology(child=child, user=front_door)

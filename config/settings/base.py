@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.context.AuditContextMiddleware",
+    # The actor's area on the database connection, for row-level security (after auth).
+    "agencies.db_context.DatabaseAreaMiddleware",
     # Holds administrators (and users with an authenticator) at the code page until verified.
     "agencies.middleware.SecondFactorMiddleware",
     "viewflow.middleware.SiteMiddleware",
@@ -130,6 +132,9 @@ DATABASES = {
     )
 }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
+# The role the app serves as (owns nothing); `migrate`, run as the owner, grants it access
+# (agencies/db_context.py). Skipped when the role does not exist.
+DATABASE_SERVING_ROLE = os.environ.get("DATABASE_SERVING_ROLE", "hsb_app")
 
 AUTH_USER_MODEL = "agencies.User"
 AUTHENTICATION_BACKENDS = [
