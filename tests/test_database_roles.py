@@ -19,6 +19,16 @@ from audit.services import record_event
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
 
 SERVING_ROLE = "hsb_app"
+PRIVILEGES_SQL = (
+    "SELECT tablename, tableowner, "
+    "has_table_privilege(%(role)s, quote_ident(tablename), 'SELECT'), "
+    "has_table_privilege(%(role)s, quote_ident(tablename), 'INSERT'), "
+    "has_table_privilege(%(role)s, quote_ident(tablename), 'UPDATE'), "
+    "has_table_privilege(%(role)s, quote_ident(tablename), 'DELETE'), "
+    "has_table_privilege(%(role)s, quote_ident(tablename), 'TRUNCATE'), "
+    "has_table_privilege(%(role)s, quote_ident(tablename), 'TRIGGER') "
+    "FROM pg_tables WHERE schemaname = current_schema()"
+)
 
 
 @pytest.fixture(autouse=True)
@@ -135,3 +145,20 @@ def test_the_serving_role_may_write_ordinary_tables_but_not_truncate_them(area) 
 def test_grants_are_skipped_for_a_role_that_does_not_exist() -> None:
     assert grant_serving_role(role="no_such_role_here") is False
     assert grant_serving_role() is True
+
+
+def test_privileges_table_by_table() -> None:
+    """Every audit table (events and seals): INSERT and SELECT only; every other table: no
+    TRUNCATE, TRIGGER or REFERENCES; none owned."""
+    with connection.cursor() as cursor:
+        cursor.execute(PRIVILEGES_SQL, {"role": SERVING_ROLE})
+        rows = cursor.fetchall()
+    audit_tables = {row[0] for row in rows if row[0].startswith("audit_")}
+    assert {"audit_auditevent", "audit_auditseal"} <= audit_tables
+    for table, owner, select, insert, update, delete, truncate, trigger in rows:
+        assert owner != SERVING_ROLE, table
+        assert not truncate and not trigger, table
+        if table in audit_tables:
+            assert (select, insert, update, delete) == (True, True, False, False), table
+        elif table != "django_migrations":
+            assert (select, insert, update, delete) == (True, True, True, True), table
