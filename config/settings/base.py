@@ -94,6 +94,8 @@ MIDDLEWARE = [
     "django_otp.middleware.OTPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "audit.context.AuditContextMiddleware",
+    # A 403/404 on a case-bearing route becomes an audit event, written after the view.
+    "agencies.refused_reads.RefusedReadMiddleware",
     # The actor's area on the database connection, for row-level security (after auth).
     "agencies.db_context.DatabaseAreaMiddleware",
     # Holds administrators (and users with an authenticator) at the code page until verified.
