@@ -30,6 +30,9 @@ RUN SECRET_KEY=collectstatic-build-step-only-not-a-runtime-secret-0123456789 \
     python manage.py collectstatic --noinput
 
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin hsb
+# Audit anchors (AUDIT_ANCHOR_DIR): a named volume mounted here takes this owner on first use;
+# the worker writes it, web mounts it read-only.
+RUN mkdir -p /var/lib/hsb/audit-anchors && chown hsb /var/lib/hsb/audit-anchors
 USER hsb
 
 EXPOSE 8000
