@@ -5,12 +5,16 @@ Rules (each in one function here, used by the pages, the API and the services al
 - Who may grant or revoke access to a case, and read its access log: the case stewards,
   that is its lead practitioner and the team managers whose rule shows them the case
   (`can_manage_access`).
-- A grant goes to an active practitioner of a casework role who cannot already see the case
-  by their role; it is read-only, may expire, and is mirrored to guardian's `view_case`
-  object permission. `AccessGrant` stays the source of truth: the selectors read it and
-  honour expiry themselves.
-- Break glass: a practitioner of a casework role who needs a case of their area that they
-  cannot see says why, and gets read access at once for four hours. It is audited
+- A grant goes to an active practitioner of a casework role of the case's area (another
+  area's user answers as one who does not exist) who cannot already see the case by their
+  role; it is read-only and may expire.
+- `AccessGrant` is the audited record of who granted what, why and until when. What opens
+  the case is guardian's `view_case` row for the person and case (`CaseUserObjectPermission`),
+  kept in step here: it carries the latest expiry of their grants in force, and goes when
+  none is left. `cases_visible_to` and `user.has_perm("cases.view_case", case)` (through
+  `cases.backends`) read that row and its expiry, so an expired grant needs no job.
+- Break glass: a practitioner of a casework role who needs a case of their own area that
+  they cannot see says why, and gets read access at once for four hours. It is audited
   (`case.break_glass`) and waits for review by a team manager of the practitioner's agency,
   who records the outcome and notes; "not justified" ends what is left of the access.
 """
@@ -27,6 +31,7 @@ from audit.services import record_event
 
 from .exceptions import (
     BreakGlassAlreadyReviewed,
+    GranteeNotFound,
     InvalidAccessGrant,
     InvalidBreakGlass,
     InvalidBreakGlassReview,
@@ -40,8 +45,16 @@ from .models import (
     BreakGlassOutcome,
     BreakGlassReview,
     Case,
+    CaseUserObjectPermission,
 )
-from .selectors import CASEWORK_ROLES, active_grants, is_in_role_scope
+from .selectors import (
+    CASEWORK_ROLES,
+    active_grants,
+    case_area_id,
+    is_in_role_scope,
+    person_of_area,
+    view_grants,
+)
 
 BREAK_GLASS_DURATION = datetime.timedelta(hours=4)
 VIEW_CASE = "cases.view_case"
@@ -87,15 +100,26 @@ def _lock(case_id: int) -> Any:
     return PathwayFlow.lock(case_id)
 
 
-def _mirror_granted(grant: AccessGrant) -> None:
-    assign_perm(VIEW_CASE, grant.user, grant.case)
-
-
-def _mirror_revoked(grant: AccessGrant) -> None:
-    # Another grant of the same person to the same case keeps guardian's permission.
-    others = active_grants(grant.user).filter(case_id=grant.case_id).exclude(pk=grant.pk)
-    if not others.exists():
+def _sync_guardian(grant: AccessGrant) -> None:
+    """Bring guardian's row for the grant's person and case in step with their grants in
+    force: the latest expiry (none if any grant is open-ended), or no row at all. Called
+    under the case's lock, after the grant record is written."""
+    in_force = list(
+        active_grants(grant.user).filter(case_id=grant.case_id).values_list("expires_at", flat=True)
+    )
+    if not in_force:
         remove_perm(VIEW_CASE, grant.user, grant.case)
+        return
+    ends = [end for end in in_force if end is not None]
+    expires_at = None if len(ends) < len(in_force) else max(ends)
+    assign_perm(VIEW_CASE, grant.user, grant.case)
+    CaseUserObjectPermission.objects.filter(
+        user=grant.user, content_object=grant.case, permission__codename="view_case"
+    ).update(expires_at=expires_at)
+
+
+def _view_grant(user: Any, case: Case) -> CaseUserObjectPermission | None:
+    return view_grants(user).filter(content_object=case).first()
 
 
 def grant_case_access(
@@ -110,17 +134,25 @@ def grant_case_access(
     """Give one practitioner read access to one case (a consultant, or an information-sharing
     recipient who needs the file), until `expires_at` or until revoked.
 
-    Rules: the actor is a steward of the case; a grantable kind and a reason; the grantee is
-    an active practitioner of a casework role, not the actor, who cannot already see the case
-    by their role and holds no active grant to it; an expiry, if given, is in the future.
+    Rules: the actor is a steward of the case; a grantable kind and a reason; the grantee (a
+    user or, from a payload, an id) is of the case's area, else 404 as for an id that does
+    not exist; they are an active practitioner of a casework role, not the actor, who cannot
+    already see the case by their role and holds no grant to it in force; an expiry, if
+    given, is in the future.
     """
     reason = (reason or "").strip()
     with _lock(case.pk):
-        locked = Case.objects.select_related("child").get(pk=case.pk)
+        locked = Case.objects.select_related("child", "pathway_version__pathway").get(pk=case.pk)
         if not can_manage_access(actor, locked):
             raise NotAllowedToGrantAccess(
                 "Only the case's lead practitioner or a team manager may grant access."
             )
+        if user is not None:
+            named = person_of_area(case_area_id(locked), user)
+            if named is None:
+                message = "No such practitioner in this case's area."
+                raise GranteeNotFound(message, fields={"user": [message]})
+            user = named
         now = timezone.now()
         errors: dict[str, list[str]] = {}
         if kind not in GRANTABLE_KINDS:
@@ -137,7 +169,7 @@ def grant_case_access(
             errors["user"] = ["You cannot grant access to yourself."]
         elif is_in_role_scope(user, locked.pk):
             errors["user"] = ["They can already see this case."]
-        elif active_grants(user).filter(case=locked).exists():
+        elif _view_grant(user, locked) is not None:
             errors["user"] = ["They already have access to this case."]
         if errors:
             raise InvalidAccessGrant("The access could not be granted.", fields=errors)
@@ -150,7 +182,7 @@ def grant_case_access(
             granted_at=now,
             expires_at=expires_at,
         )
-        _mirror_granted(grant)
+        _sync_guardian(grant)
         record_event(
             actor=actor,
             action="case.access_granted",
@@ -192,7 +224,7 @@ def _end(grant: AccessGrant, *, actor: Any, reason: str) -> None:
     grant.revoked_by = actor
     grant.revoked_reason = reason
     grant.save(update_fields=["revoked_at", "revoked_by", "revoked_reason"])
-    _mirror_revoked(grant)
+    _sync_guardian(grant)
     record_event(
         actor=actor,
         action="case.access_revoked",
@@ -239,7 +271,7 @@ def request_break_glass_access(*, case_id: Any, actor: Any, reason: str) -> Acce
                 "You can already see this case.",
                 fields={"case": ["You can already see this case: open it from your cases."]},
             )
-        current = active_grants(actor).filter(case=case).order_by("-expires_at").first()
+        current = _view_grant(actor, case)
         if current is not None:
             until = timezone.localtime(current.expires_at) if current.expires_at else None
             raise InvalidBreakGlass(
@@ -264,7 +296,7 @@ def request_break_glass_access(*, case_id: Any, actor: Any, reason: str) -> Acce
             expires_at=expires_at,
         )
         BreakGlassReview.objects.create(grant=grant)
-        _mirror_granted(grant)
+        _sync_guardian(grant)
         record_event(
             actor=actor,
             action="case.break_glass",

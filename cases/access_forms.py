@@ -9,7 +9,7 @@ from agencies.models import User
 from .access import GRANTABLE_KINDS
 from .models import BreakGlassOutcome
 from .record_forms import PractitionerChoiceField
-from .selectors import CASEWORK_ROLES
+from .selectors import grant_candidates
 
 
 class BreakGlassForm(forms.Form):
@@ -44,10 +44,9 @@ class GrantAccessForm(forms.Form):
     def __init__(self, *args: Any, area_id: int | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "grant")
         super().__init__(*args, **kwargs)
+        # The choices only: `grant_case_access` checks the grantee's role and area itself.
         self.fields["user"].queryset = (  # type: ignore[attr-defined]
-            User.objects.filter(is_active=True, role__in=CASEWORK_ROLES, agency__area_id=area_id)
-            .select_related("agency")
-            .order_by("last_name", "first_name", "pk")
+            grant_candidates(area_id).order_by("last_name", "first_name", "pk")
         )
 
 

@@ -9,12 +9,28 @@ class InvalidLeadPractitioner(DomainValidationError):
     code = "invalid_lead_practitioner"
 
 
+class LeadPractitionerNotFound(InvalidLeadPractitioner):
+    """The practitioner named does not exist or is of another area: one answer for both, so ids
+    cannot be walked to find who works elsewhere."""
+
+    status_code = 404
+    code = "not_found"
+
+
 class NotAllowedToWorkOnCase(DomainPermissionDenied):
     code = "not_allowed_to_work_on_case"
 
 
 class InvalidTeamMember(DomainValidationError):
     code = "invalid_team_member"
+
+
+class TeamMemberNotFound(InvalidTeamMember):
+    """The agency or practitioner named does not exist or is of another area: one answer for
+    both, so ids cannot be walked to find who works elsewhere."""
+
+    status_code = 404
+    code = "not_found"
 
 
 class InvalidRecordedView(DomainValidationError):
@@ -65,6 +81,14 @@ class NotAllowedToGrantAccess(DomainPermissionDenied):
 
 class InvalidAccessGrant(DomainValidationError):
     code = "invalid_access_grant"
+
+
+class GranteeNotFound(InvalidAccessGrant):
+    """The practitioner named does not exist or is of another area: one answer for both, so ids
+    cannot be walked to find who works elsewhere."""
+
+    status_code = 404
+    code = "not_found"
 
 
 class NotAllowedToBreakGlass(DomainPermissionDenied):

@@ -5,7 +5,7 @@ from django import forms
 from agencies.models import User
 from pathways.continuum import ClosureReason, ContinuumLevel
 
-from .services import LEAD_ROLES
+from .selectors import lead_candidates
 
 
 class TransitionForm(forms.Form):
@@ -43,6 +43,8 @@ class TransitionForm(forms.Form):
 
 
 class LeadDesignationForm(forms.Form):
+    """Offers the area's lead candidates; `designate_lead_practitioner` holds the rule."""
+
     practitioner = forms.ModelChoiceField(
         queryset=User.objects.none(), label="Lead practitioner", empty_label="Choose…"
     )
@@ -55,7 +57,5 @@ class LeadDesignationForm(forms.Form):
     def __init__(self, *args: Any, area_id: int | None = None, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["practitioner"].queryset = (  # type: ignore[attr-defined]
-            User.objects.filter(is_active=True, role__in=LEAD_ROLES, agency__area_id=area_id)
-            .select_related("agency")
-            .order_by("last_name", "first_name")
+            lead_candidates(area_id).order_by("last_name", "first_name")
         )

@@ -400,12 +400,13 @@ class AccessGrantKind(models.TextChoices):
 
 
 class AccessGrant(models.Model):
-    """Read access to one case for one person, outside their role's rule: the source of truth.
+    """Read access to one case for one person, outside their role's rule: the audited record
+    of who granted what, why, until when, and who ended it.
 
-    Each grant is mirrored to guardian's `view_case` object permission, but guardian has no
-    expiry, so `cases.selectors.cases_visible_to` reads this table: an expired or revoked
-    grant stops working at that moment, with no job to run. A grant lets its holder read the
-    case file; it never lets them change it.
+    What opens the case is its guardian row (`CaseUserObjectPermission`, carrying the
+    expiry), kept in step by `cases.access`: an expired or revoked grant stops working at
+    that moment, with no job to run. A grant lets its holder read the case file; it never
+    lets them change it.
     """
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="access_grants")
@@ -486,6 +487,15 @@ class BreakGlassReview(models.Model):
 
 class CaseUserObjectPermission(UserObjectPermissionBase):
     """Guardian's per-case user permissions with a real foreign key to the case (guardian's
-    "direct foreign key" form): rows go with their case, and lookups use an index."""
+    "direct foreign key" form): rows go with their case, and lookups use an index.
+
+    This is the per-object check for grants: `cases.selectors.cases_visible_to` reads these
+    rows, and `cases.backends.ExpiringObjectPermissionBackend` answers `has_perm` from them.
+    `cases.access` keeps one row per person and case in step with their `AccessGrant`
+    records: the latest expiry of their grants in force (null: until revoked), and no row
+    once none is in force.
+    """
 
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
+    # Guardian has no expiry of its own; read at query time, so expiry needs no job.
+    expires_at = models.DateTimeField(null=True, blank=True)

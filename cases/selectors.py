@@ -18,8 +18,14 @@ Who sees which case file, by role (one rule each, here; docs/permissions.md has 
 
 On top of the role's rule, an active `AccessGrant` (a consultant, an information-sharing
 recipient given the file, or break-glass emergency access) lets one practitioner read one
-case until it expires or is revoked. A grant never lets anyone change a case: the writes ask
-`cases_by_role` instead.
+case until it expires or is revoked. The grant is the audited record; what lets them in is
+its guardian row (`CaseUserObjectPermission`, with the grant's expiry), the same row that
+`user.has_perm("cases.view_case", case)` reads through `cases.backends`. A grant never lets
+anyone change a case: the writes ask `cases_by_role` instead.
+
+People named in a payload (a lead practitioner, a team member, a grantee) are looked up
+among the users of the case's area (`person_of_area`): to anyone else, another area's
+user is a user who does not exist.
 """
 
 from typing import Any
@@ -28,7 +34,7 @@ from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subque
 from django.db.models.functions import Cast
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.models import Agency, User
 from agencies.roles import Role
 from audit.models import AuditEvent
 from pathways.models import ServiceTier
@@ -37,6 +43,7 @@ from .models import (
     AccessGrant,
     BreakGlassReview,
     Case,
+    CaseUserObjectPermission,
     InformationSharingDecision,
     ReferralChild,
     SharingDecision,
@@ -60,6 +67,10 @@ AREA_WIDE_ROLES = frozenset({Role.FRONT_DOOR, Role.TEAM_MANAGER, Role.HSB_COORDI
 CASE_WORKER_ROLES = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MEMBER})
 # Who can be told something about a case through an information-sharing decision.
 SHARING_RECIPIENT_ROLES = CASEWORK_ROLES | {Role.DSL}
+# Who can be a case's lead practitioner.
+LEAD_ROLES = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
+# Guardian's per-object permission that a grant gives.
+VIEW_CASE_CODENAME = "view_case"
 
 CASE_RELATED = ("child", "current_stage", "lead_practitioner", "pathway_version__pathway")
 
@@ -106,11 +117,29 @@ def role_scope(user: Any) -> Q | None:
 
 
 def active_grants(user: Any, *, at: Any = None) -> QuerySet[AccessGrant]:
-    """The user's grants in force now: not revoked, and not expired (checked here, at read
-    time, so an expired grant stops working without a job)."""
+    """The user's grant records in force now: not revoked, and not expired (checked here, at
+    read time, so an expired grant stops working without a job)."""
     now = at or timezone.now()
     return AccessGrant.objects.filter(user=user, revoked_at__isnull=True).filter(
         Q(expires_at__isnull=True) | Q(expires_at__gt=now)
+    )
+
+
+def in_force(*, at: Any = None, prefix: str = "") -> Q:
+    """The condition on a guardian row (or a relation to one, through `prefix`) that it has
+    not expired: expiry is read at query time, so no job has to delete expired rows."""
+    now = at or timezone.now()
+    return Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": now})
+
+
+def view_grants(user: Any, *, at: Any = None) -> QuerySet[CaseUserObjectPermission]:
+    """Guardian's `view_case` rows of the user still in force: the per-object check that
+    `cases_visible_to` and the grant services consult. A revoked grant has no row."""
+    return CaseUserObjectPermission.objects.filter(
+        in_force(at=at),
+        user=user,
+        permission__codename=VIEW_CASE_CODENAME,
+        permission__content_type__app_label="cases",
     )
 
 
@@ -126,13 +155,64 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     base = Case.objects.select_related(*CASE_RELATED)
     if not holds_cases(user):
         return base.none()
-    granted = Exists(active_grants(user).filter(case=OuterRef("pk")))
+    granted = Exists(view_grants(user).filter(content_object=OuterRef("pk")))
     scope = role_scope(user)
     return base.filter(granted if scope is None else scope | Q(granted))
 
 
 def is_in_role_scope(user: Any, case_id: int) -> bool:
     return cases_by_role(user).filter(pk=case_id).exists()
+
+
+# --- people named in a payload ----------------------------------------------------------------
+
+
+def case_area_id(case: Case) -> int:
+    """The local area whose walls hold the case: its pathway's area."""
+    return case.pathway_version.pathway.area_id
+
+
+def people_of_area(area_id: int | None) -> QuerySet[User]:
+    """The users who work for an agency of the area: the only people a case of that area can
+    be given to (as lead, team member or grantee)."""
+    return User.objects.filter(agency__area_id=area_id).select_related("agency")
+
+
+def lead_candidates(area_id: int | None) -> QuerySet[User]:
+    """Who may be designated lead practitioner of a case of the area."""
+    return people_of_area(area_id).filter(is_active=True, role__in=LEAD_ROLES)
+
+
+def grant_candidates(area_id: int | None) -> QuerySet[User]:
+    """Who may be given read access to a case of the area: active casework practitioners."""
+    return people_of_area(area_id).filter(is_active=True, role__in=CASEWORK_ROLES)
+
+
+def _as_pk(value: Any) -> int | None:
+    value = getattr(value, "pk", value)
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def person_of_area(area_id: int | None, person: Any) -> User | None:
+    """The user named (by object or id) if they are of the area, else None: a user of another
+    area and one who does not exist look the same to the caller."""
+    pk = _as_pk(person)
+    if pk is None or area_id is None:
+        return None
+    return people_of_area(area_id).filter(pk=pk).first()
+
+
+def agency_of_area(area_id: int | None, agency: Any) -> Agency | None:
+    """The agency named (by object or id) if it is of the area, else None."""
+    pk = _as_pk(agency)
+    if pk is None or area_id is None:
+        return None
+    return Agency.objects.filter(area_id=area_id, pk=pk).first()
 
 
 def my_cases(user: Any) -> QuerySet[Case]:

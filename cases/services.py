@@ -13,8 +13,10 @@ from .exceptions import (
     InvalidRecordedView,
     InvalidSharingDecision,
     InvalidTeamMember,
+    LeadPractitionerNotFound,
     NotAllowedToDesignate,
     NotAllowedToWorkOnCase,
+    TeamMemberNotFound,
 )
 from .models import (
     Case,
@@ -28,16 +30,33 @@ from .models import (
     TeamMember,
     ViewHolder,
 )
-from .selectors import AREA_WIDE_ROLES, SHARING_RECIPIENT_ROLES, is_in_role_scope
+from .selectors import (
+    AREA_WIDE_ROLES,
+    LEAD_ROLES,
+    SHARING_RECIPIENT_ROLES,
+    agency_of_area,
+    case_area_id,
+    is_in_role_scope,
+    person_of_area,
+)
 
 DESIGNATING_ROLES = frozenset({Role.FRONT_DOOR, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
-LEAD_ROLES = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
+# One answer for a person who does not exist and one of another area (see the exceptions).
+NO_SUCH_PRACTITIONER = "No such practitioner in this case's area."
+NO_SUCH_AGENCY = "No such agency in this case's area."
 
 
 def designate_lead_practitioner(
     *, case: Case, practitioner: Any, actor: Any, reason: str = ""
 ) -> Case:
-    """Designate (or hand over to) the case's lead practitioner; one active at a time."""
+    """Designate (or hand over to) the case's lead practitioner; one active at a time.
+
+    Rules: the actor is a front-door practitioner, team manager or HSB coordinator whose
+    role's rule shows them the case; the practitioner (a user or, from a payload, an id) is
+    of the case's area, else 404 as for an id that does not exist, so the case never goes to
+    someone who would then read it from outside the area; they are active and of a lead
+    role; a handover says why.
+    """
     from pathways.flows import PathwayFlow
 
     if actor.role not in DESIGNATING_ROLES:
@@ -45,6 +64,12 @@ def designate_lead_practitioner(
     if not is_in_role_scope(actor, case.pk):
         # Read access from a grant (a consultant, break glass) never reaches as far as this.
         raise NotAllowedToDesignate("You may not designate a lead practitioner for this case.")
+    named = person_of_area(case_area_id(case), practitioner)
+    if named is None:
+        raise LeadPractitionerNotFound(
+            NO_SUCH_PRACTITIONER, fields={"practitioner": [NO_SUCH_PRACTITIONER]}
+        )
+    practitioner = named
     if not practitioner.is_active or practitioner.role not in LEAD_ROLES:
         raise InvalidLeadPractitioner(
             "This person cannot act as lead practitioner.",
@@ -132,21 +157,32 @@ def add_team_member(
 ) -> TeamMember:
     """Add an agency, or one of its practitioners, to the team around the child.
 
-    Rules: the case is open; the agency belongs to the case's area; a named practitioner is
-    active, works for that agency and is not already on the team; the role is said.
+    Rules: the case is open; the agency and the practitioner (objects or, from a payload,
+    ids) are of the case's area, else 404 as for ids that do not exist; a named practitioner
+    is active, works for that agency and is not already on the team; the role is said.
     """
     from pathways.flows import PathwayFlow
 
     role_on_case = (role_on_case or "").strip()
     with PathwayFlow.lock(case.pk):
         locked = _case_to_work_on(case.pk, actor)
+        area_id = case_area_id(locked)
+        named_agency = agency_of_area(area_id, agency)
+        if named_agency is None:
+            raise TeamMemberNotFound(NO_SUCH_AGENCY, fields={"agency": [NO_SUCH_AGENCY]})
+        agency = named_agency
+        if practitioner is not None:
+            named = person_of_area(area_id, practitioner)
+            if named is None:
+                raise TeamMemberNotFound(
+                    NO_SUCH_PRACTITIONER, fields={"practitioner": [NO_SUCH_PRACTITIONER]}
+                )
+            practitioner = named
         if locked.closed_at is not None:
             raise InvalidTeamMember("The case is closed: the team around the child is final.")
         errors: dict[str, list[str]] = {}
         if message := _required(role_on_case, "Say what they do for the child.", max_length=200):
             errors["role_on_case"] = message
-        if agency.area_id != locked.pathway_version.pathway.area_id:
-            errors["agency"] = ["Choose an agency in the case's area."]
         current = TeamMember.objects.filter(case=locked, left_at__isnull=True)
         if practitioner is not None:
             if not practitioner.is_active:

@@ -13,7 +13,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.models import User
 from audit.models import AuditEvent
 from cases.access import (
     GRANTABLE_KINDS,
@@ -44,6 +43,7 @@ from .permissions import (
     ReviewsBreakGlass,
 )
 from .reads import AuditedListMixin
+from .serializers import id_field
 from .views import _visible_case
 
 # --- serializers -----------------------------------------------------------------------------
@@ -119,7 +119,8 @@ class AccessGrantSerializer(serializers.ModelSerializer):
 
 
 class GrantAccessSerializer(serializers.Serializer):
-    user = serializers.PrimaryKeyRelatedField(queryset=User.objects.all())
+    # An id only: `grant_case_access` looks the grantee up in the case's area (else 404).
+    user = id_field(help_text="A user id: an active practitioner of the case's area.")
     kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in GRANTABLE_KINDS])
     reason = serializers.CharField(max_length=5000)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)

@@ -49,6 +49,7 @@ from cases.services import (
     remove_team_member,
 )
 
+from .serializers import id_field
 from .views import _visible_case
 
 # --- serializers -----------------------------------------------------------------------------
@@ -83,9 +84,13 @@ class TeamMemberSerializer(serializers.ModelSerializer):
 
 
 class AddTeamMemberSerializer(serializers.Serializer):
-    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
-    practitioner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    # Ids only: `add_team_member` looks them up in the case's area (else 404).
+    agency = id_field(help_text="An agency of the case's area.")
+    practitioner = id_field(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Optional: a practitioner who works for the agency.",
     )
     role_on_case = serializers.CharField(
         max_length=200, help_text="What they do for the child, e.g. school DSL."

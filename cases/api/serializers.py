@@ -2,7 +2,6 @@ from typing import Any
 
 from rest_framework import serializers
 
-from agencies.models import User
 from cases.models import Case, StageMove
 from pathways.continuum import ClosureReason, ContinuumLevel
 
@@ -117,6 +116,15 @@ class TakeTransitionSerializer(serializers.Serializer):
     )
 
 
+def id_field(**kwargs: Any) -> serializers.IntegerField:
+    """An id named in a payload: only its shape here (a positive bigint); the service looks
+    it up among what the rule allows, and another area's object answers 404, as one that
+    does not exist."""
+    return serializers.IntegerField(min_value=1, max_value=2**63 - 1, **kwargs)
+
+
 class DesignateLeadSerializer(serializers.Serializer):
-    practitioner = serializers.PrimaryKeyRelatedField(queryset=User.objects.filter(is_active=True))
+    practitioner = id_field(
+        help_text="A user id: an active lead practitioner or manager of the case's area."
+    )
     reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)

@@ -9,7 +9,7 @@ from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory
 from assessments.tests.factories import early_help_case, panel_case
 from cases.access import grant_case_access
-from cases.models import AccessGrant, AccessGrantKind
+from cases.models import AccessGrant, AccessGrantKind, CaseUserObjectPermission
 from cases.selectors import cases_by_role, cases_visible_to, my_cases, stage_tasks_for
 from cases.services import (
     add_team_member,
@@ -215,6 +215,10 @@ def test_an_expired_grant_stops_working_without_any_job(led_case, lead_practitio
     AccessGrant.objects.filter(pk=grant.pk).update(
         granted_at=timezone.now() - datetime.timedelta(days=3),
         expires_at=timezone.now() - datetime.timedelta(seconds=1),
+    )
+    # What opens the case is guardian's row, which carries the grant's expiry.
+    CaseUserObjectPermission.objects.filter(user=consultant).update(
+        expires_at=timezone.now() - datetime.timedelta(seconds=1)
     )
 
     assert not _sees(consultant, led_case)

@@ -3,6 +3,7 @@
 import datetime
 
 import pytest
+from django.db.models import F
 from django.utils import timezone
 
 from agencies.roles import Role
@@ -25,7 +26,13 @@ from cases.exceptions import (
     NotAllowedToGrantAccess,
     NotAllowedToReviewBreakGlass,
 )
-from cases.models import AccessGrant, AccessGrantKind, BreakGlassOutcome, Case
+from cases.models import (
+    AccessGrant,
+    AccessGrantKind,
+    BreakGlassOutcome,
+    Case,
+    CaseUserObjectPermission,
+)
 from cases.selectors import cases_visible_to
 from cases.services import can_work_on_case, designate_lead_practitioner
 from cases.tests.factories import open_case
@@ -158,6 +165,10 @@ def test_break_glass_access_ends_after_four_hours(case, make_user):
     AccessGrant.objects.filter(pk=grant.pk).update(
         granted_at=grant.granted_at - BREAK_GLASS_DURATION,
         expires_at=grant.expires_at - BREAK_GLASS_DURATION,
+    )
+    # The guardian row carries the expiry that opens the case: four hours pass for it too.
+    CaseUserObjectPermission.objects.filter(user=practitioner).update(
+        expires_at=F("expires_at") - BREAK_GLASS_DURATION
     )
 
     assert not _sees(practitioner, case)

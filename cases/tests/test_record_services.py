@@ -162,7 +162,8 @@ def test_an_agency_outside_the_cases_area_cannot_join(case, front_door):
     with pytest.raises(InvalidTeamMember) as refused:
         add_team_member(case=case, agency=elsewhere, role_on_case="School", actor=front_door)
 
-    assert refused.value.fields["agency"] == ["Choose an agency in the case's area."]
+    assert refused.value.fields["agency"] == ["No such agency in this case's area."]
+    assert refused.value.status_code == 404  # as for an agency that does not exist
 
 
 def test_a_role_on_the_case_is_required(case, front_door, agency):

@@ -143,8 +143,11 @@ AUTHENTICATION_BACKENDS = [
     # First: refuses any authenticate() call for a locked-out username and address.
     "axes.backends.AxesStandaloneBackend",
     "django.contrib.auth.backends.ModelBackend",
-    "guardian.backends.ObjectPermissionBackend",
+    # Guardian's object permissions, honouring the expiry of access grants.
+    "cases.backends.ExpiringObjectPermissionBackend",
 ]
+# guardian.W001 looks for guardian's own backend by name; ours above subclasses it.
+SILENCED_SYSTEM_CHECKS = ["guardian.W001"]
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
     {"NAME": "django.contrib.auth.password_validation.MinimumLengthValidator"},
