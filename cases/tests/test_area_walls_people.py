@@ -360,3 +360,37 @@ def test_a_case_seen_by_role_needs_no_guardian_row(default_version, front_door):
 
     assert _sees(front_door, case)
     assert not CaseUserObjectPermission.objects.exists()
+
+
+# --- the pages: the same walls ----------------------------------------------------------------
+
+
+def test_the_lead_page_refuses_another_areas_practitioner(
+    client, case, manager, make_user, elsewhere
+):
+    outsider = make_user(Role.LEAD_PRACTITIONER, agency=elsewhere)
+    client.force_login(manager)
+
+    response = client.post(
+        reverse("work:case_designate_lead", args=[case.pk]),
+        {"practitioner": outsider.pk, "reason": "Invented handover."},
+    )
+
+    assert response.status_code == 400
+    assert Case.objects.get(pk=case.pk).lead_practitioner_id != outsider.pk
+    assert not LeadDesignation.objects.filter(practitioner=outsider).exists()
+
+
+def test_the_grant_page_refuses_another_areas_practitioner(
+    client, case, lead_practitioner, make_user, elsewhere
+):
+    outsider = make_user(Role.TEAM_MEMBER, agency=elsewhere)
+    client.force_login(lead_practitioner)
+
+    response = client.post(
+        reverse("work:case_access_grant_add", args=[case.pk]),
+        {"grant-user": outsider.pk, "grant-kind": "consultant", "grant-reason": "Invented."},
+    )
+
+    assert response.status_code == 400
+    assert not AccessGrant.objects.exists()
