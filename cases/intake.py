@@ -5,8 +5,12 @@ child harmed. Serious case reviews found that the needs of one child can hide an
 so each child gets a case of their own (joining their open case, if they have one), and
 the referral's cases are linked to each other both ways.
 
-`record_referral` is the one write; `likely_duplicates`, `default_pathway_version` and
-`referrals_visible_to` are the reads intake needs.
+`record_referral` is the one write; `children_nameable_by`, `likely_duplicates`,
+`default_pathway_version` and `referrals_visible_to` are the reads intake needs.
+
+Areas are walls: a referrer names, finds as a likely duplicate and joins the open case of
+children of their own partnership area only. A child of another area is, to them, a child
+that does not exist: the same message, and nothing of that child in the answer.
 """
 
 from __future__ import annotations
@@ -105,20 +109,54 @@ def _similar_names(first_a: str, last_a: str, first_b: str, last_b: str) -> tupl
     return same_surname or shared_prefix or ratio >= 0.8, ratio
 
 
+def children_nameable_by(actor: Any) -> QuerySet[Child]:
+    """Children the actor may name in a referral or be shown as a likely duplicate: those of
+    the actor's partnership area, for the roles that record referrals.
+
+    A child belongs to the area that holds their record (`Child.area`), and to the areas of
+    the cases that hold them, of the agencies that referred them and of their school (chosen
+    within the referring area at intake). Subqueries, not joins, so the queryset can be
+    locked with `select_for_update`.
+    """
+    if not (
+        getattr(actor, "is_authenticated", False)
+        and getattr(actor, "is_active", False)
+        and getattr(actor, "role", None) in INTAKE_ROLES
+        and getattr(actor, "agency_id", None) is not None
+    ):
+        return Child.objects.none()
+    area = _area_id_of(actor)
+    in_area_case = Case.objects.filter(
+        child=OuterRef("pk"), pathway_version__pathway__area_id__in=area
+    )
+    referred_in_area = ReferralChild.objects.filter(
+        child=OuterRef("pk"), referral__referring_agency__area_id__in=area
+    )
+    area_schools = Agency.objects.filter(area_id__in=area).values("pk")
+    return Child.objects.filter(
+        Q(area_id__in=area)
+        | Q(Exists(in_area_case))
+        | Q(Exists(referred_in_area))
+        | Q(school_id__in=area_schools)
+    )
+
+
 def likely_duplicates(
     *,
+    actor: Any,
     first_name: str,
     last_name: str,
     date_of_birth: datetime.date | None,
     reference: str | None = None,
     limit: int = 10,
 ) -> list[Child]:
-    """Existing children who are probably this child, best match first.
+    """Existing children of the actor's area who are probably this child, best match first.
 
-    A match is the same reference, or the same date of birth and a similar name (ignoring
-    case: the same surname, first names sharing their first three letters, or full names at
-    least 80% alike). One query (date of birth and reference filtered in SQL), then scoring
-    in Python over that day's births.
+    Only children the actor may name (`children_nameable_by`): another area's children never
+    come back, not even their names. A match is the same reference, or the same date of birth
+    and a similar name (ignoring case: the same surname, first names sharing their first three
+    letters, or full names at least 80% alike). One query (date of birth and reference
+    filtered in SQL), then scoring in Python over that day's births.
     """
     reference = (reference or "").strip()
     condition = Q()
@@ -129,7 +167,7 @@ def likely_duplicates(
     if not condition:
         return []
     scored: list[tuple[int, float, int, Child]] = []
-    for child in Child.objects.filter(condition).order_by("pk")[:500]:
+    for child in children_nameable_by(actor).filter(condition).order_by("pk")[:500]:
         same_reference = bool(reference) and child.reference.casefold() == reference.casefold()
         similar, ratio = _similar_names(first_name, last_name, child.first_name, child.last_name)
         if same_reference or (child.date_of_birth == date_of_birth and similar):
@@ -302,12 +340,18 @@ def _check_new_child(
 
 
 def _check_children(
-    children: list[dict[str, Any]], received_on: datetime.date | None, errors: _Errors
+    children: list[dict[str, Any]],
+    received_on: datetime.date | None,
+    errors: _Errors,
+    *,
+    actor: Any,
 ) -> list[_ChildEntry]:
     if not children:
         errors.add("children", "Name at least one child displaying HSB.")
         return []
-    existing = Child.objects.in_bulk(
+    # Only children the actor may name: another area's child gets the very message a
+    # nonexistent id gets, so ids cannot be walked to find who exists elsewhere.
+    existing = children_nameable_by(actor).in_bulk(
         [pk for pk in (_child_id(entry) for entry in children) if pk is not None]
     )
     entries: list[_ChildEntry] = []
@@ -327,6 +371,7 @@ def _check_children(
                 # The details typed alongside a link must still point at that record: a
                 # stale choice after the name or date of birth changed is caught here.
                 matches = likely_duplicates(
+                    actor=actor,
                     first_name=_text(entry.get("first_name")),
                     last_name=_text(entry.get("last_name")),
                     date_of_birth=entry.get("date_of_birth"),
@@ -395,7 +440,7 @@ def _check_repeated_children(entries: list[_ChildEntry], errors: _Errors) -> Non
             seen.setdefault(mark, entry.index)
 
 
-def _check_duplicates(entries: list[_ChildEntry], errors: _Errors) -> None:
+def _check_duplicates(entries: list[_ChildEntry], errors: _Errors, *, actor: Any) -> None:
     """Never create a likely duplicate silently: propose the existing records instead."""
     for entry in entries:
         details = entry.details
@@ -405,6 +450,7 @@ def _check_duplicates(entries: list[_ChildEntry], errors: _Errors) -> None:
         if entry.child is not None or row_has_errors:
             continue
         candidates = likely_duplicates(
+            actor=actor,
             first_name=details["first_name"],
             last_name=details["last_name"],
             date_of_birth=details["date_of_birth"],
@@ -447,6 +493,7 @@ def _consider_child(
     entry: _ChildEntry,
     referral: Referral,
     version_id: int,
+    area_id: int,
     level: str,
     actor: Any,
 ) -> ReferralChild:
@@ -456,8 +503,13 @@ def _consider_child(
         details = {k: v for k, v in entry.details.items() if k != "confirm_new"}
         details["reference"] = details["reference"] or _new_reference()
         child = Child.objects.create(**details, area_id=referral.area_id)
+    # Only a case of the referring area is joined: another area's case is not ours to touch.
+    # A subquery, not a join, so the lock below takes the case's rows only.
+    area_cases = Case.objects.filter(
+        pathway_version_id__in=PathwayVersion.objects.filter(pathway__area_id=area_id).values("pk")
+    )
     open_case = (
-        Case.objects.select_for_update()
+        area_cases.select_for_update()
         .filter(child=child, closed_at__isnull=True)
         .order_by("-referral_received_at", "-pk")
         .first()
@@ -489,7 +541,7 @@ def _consider_child(
             facts=facts,
         )
         previous = (
-            Case.objects.filter(child=child, closed_at__isnull=False)
+            area_cases.filter(child=child, closed_at__isnull=False)
             .exclude(pk=case.pk)
             .order_by("-closed_at", "-pk")
             .first()
@@ -597,7 +649,9 @@ def _record_referral(
     # open a new case for them.
     linked = [pk for pk in (_child_id(entry) for entry in children) if pk is not None]
     if linked:
-        list(Child.objects.select_for_update().filter(pk__in=linked).values_list("pk"))
+        list(
+            children_nameable_by(actor).select_for_update().filter(pk__in=linked).values_list("pk")
+        )
 
     # Validation: collect every message, then refuse before writing anything.
     errors = _Errors()
@@ -620,7 +674,7 @@ def _record_referral(
         errors.add("description", "Describe the concern.")
     _check_behaviours(behaviours, errors)
     received_on = timezone.localtime(received_at).date() if received_at else None
-    entries = _check_children(children, received_on, errors)
+    entries = _check_children(children, received_on, errors, actor=actor)
     _check_schools(entries, referring_agency.area_id, errors)
     if parents_informed is None:
         errors.add("parents_informed", "Say whether the parents or carers were informed.")
@@ -637,7 +691,7 @@ def _record_referral(
     if len(_text(crime_reference)) > 64:
         errors.add("crime_reference", "Use at most 64 characters.")
     # Proposed alongside any other messages, so the referrer answers everything in one go.
-    _check_duplicates(entries, errors)
+    _check_duplicates(entries, errors, actor=actor)
     if errors:
         only_duplicates = set(errors.fields) == set(errors.candidates)
         kind = PossibleDuplicateChild if only_duplicates else InvalidReferral
@@ -691,7 +745,12 @@ def _record_referral(
     )
     links = [
         _consider_child(
-            entry=entry, referral=referral, version_id=version.pk, level=level, actor=actor
+            entry=entry,
+            referral=referral,
+            version_id=version.pk,
+            area_id=referring_agency.area_id,
+            level=level,
+            actor=actor,
         )
         for entry in entries
     ]

@@ -274,6 +274,7 @@ class ReferralForms:
 
     def __init__(self, data: Any = None, *, user: Any, quiet: bool = False) -> None:
         area_id = user.agency.area_id if user.agency_id else None
+        self.user = user
         self.referral = ReferralForm(data, user=user, quiet=quiet)
         self.behaviours = BehaviourFormSet(data, prefix="behaviours", form_kwargs={"quiet": quiet})
         self.children = ChildFormSet(
@@ -389,6 +390,7 @@ class ReferralForms:
                     "date_of_birth": child.date_of_birth,
                 }
                 for child in likely_duplicates(
+                    actor=self.user,
                     first_name=data.get("first_name", ""),
                     last_name=data.get("last_name", ""),
                     date_of_birth=data["date_of_birth"],

@@ -386,6 +386,7 @@ class ReferralDuplicatesApi(APIView):
         values = _valid(DuplicateQuerySerializer(data=request.data))
         with audited_read():
             children = likely_duplicates(
+                actor=request.user,
                 first_name=values["first_name"],
                 last_name=values["last_name"],
                 date_of_birth=values["date_of_birth"],

@@ -23,6 +23,12 @@ from pathways import engine
 
 pytestmark = pytest.mark.django_db
 
+
+def _area_child(**details):
+    """A child of the test area (their school is in it): one a referrer there may name."""
+    return ChildFactory(school=AgencyFactory(), **details)
+
+
 TODAY = datetime.date.today()
 
 
@@ -318,38 +324,59 @@ def test_the_front_door_records_a_referral_from_another_agency_in_its_area(
 
 
 def test_likely_duplicates_match_a_similar_name_on_the_same_date_of_birth(
-    django_assert_num_queries,
+    django_assert_num_queries, dsl
 ):
     born = _years_ago(12)
-    same_surname = ChildFactory(first_name="Zara", last_name="Marlowe", date_of_birth=born)
-    shared_prefix = ChildFactory(first_name="Jonathan", last_name="Quill", date_of_birth=born)
-    close_spelling = ChildFactory(first_name="Isla", last_name="Penhallowe", date_of_birth=born)
-    ChildFactory(first_name="Oscar", last_name="Underhill", date_of_birth=born)
-    ChildFactory(first_name="Jon", last_name="Marlowe", date_of_birth=born - datetime.timedelta(1))
+    # Children of the DSL's area: their school is in it.
+    school = dsl.agency
+    same_surname = ChildFactory(
+        first_name="Zara", last_name="Marlowe", date_of_birth=born, school=school
+    )
+    shared_prefix = ChildFactory(
+        first_name="Jonathan", last_name="Quill", date_of_birth=born, school=school
+    )
+    close_spelling = ChildFactory(
+        first_name="Isla", last_name="Penhallowe", date_of_birth=born, school=school
+    )
+    ChildFactory(first_name="Oscar", last_name="Underhill", date_of_birth=born, school=school)
+    ChildFactory(
+        first_name="Jon",
+        last_name="Marlowe",
+        date_of_birth=born - datetime.timedelta(1),
+        school=school,
+    )
 
     with django_assert_num_queries(1):
-        by_surname = likely_duplicates(first_name="Arlo", last_name="MARLOWE", date_of_birth=born)
+        by_surname = likely_duplicates(
+            actor=dsl, first_name="Arlo", last_name="MARLOWE", date_of_birth=born
+        )
     assert by_surname == [same_surname]
-    assert likely_duplicates(first_name="jon", last_name="Quilter", date_of_birth=born) == [
-        shared_prefix
-    ]
-    assert likely_duplicates(first_name="Isla", last_name="Penhalow", date_of_birth=born) == [
-        close_spelling
-    ]
+    assert likely_duplicates(
+        actor=dsl, first_name="jon", last_name="Quilter", date_of_birth=born
+    ) == [shared_prefix]
+    assert likely_duplicates(
+        actor=dsl, first_name="Isla", last_name="Penhalow", date_of_birth=born
+    ) == [close_spelling]
 
 
-def test_likely_duplicates_match_the_same_reference_whatever_the_name():
-    child = ChildFactory(reference="NW-0007", first_name="Theo", last_name="Sorrell")
+def test_likely_duplicates_match_the_same_reference_whatever_the_name(dsl):
+    child = ChildFactory(
+        reference="NW-0007", first_name="Theo", last_name="Sorrell", school=dsl.agency
+    )
 
     found = likely_duplicates(
-        first_name="Somebody", last_name="Else", date_of_birth=_years_ago(3), reference="nw-0007"
+        actor=dsl,
+        first_name="Somebody",
+        last_name="Else",
+        date_of_birth=_years_ago(3),
+        reference="nw-0007",
     )
 
     assert found == [child]
 
 
 def test_a_similar_child_is_proposed_not_silently_created(default_version, dsl):
-    existing = ChildFactory(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
+    existing = _area_child(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
 
     error = _refused(
         dsl,
@@ -380,7 +407,7 @@ def test_a_similar_child_is_proposed_not_silently_created(default_version, dsl):
 
 
 def test_a_duplicate_is_proposed_alongside_other_messages(default_version, dsl):
-    existing = ChildFactory(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
+    existing = _area_child(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
 
     error = _refused(
         dsl,
@@ -394,7 +421,7 @@ def test_a_duplicate_is_proposed_alongside_other_messages(default_version, dsl):
 
 
 def test_the_same_reference_is_proposed_as_the_same_child(default_version, dsl):
-    existing = ChildFactory(reference="NW-0101")
+    existing = _area_child(reference="NW-0101")
 
     error = _refused(dsl, PossibleDuplicateChild, children=[_child(reference="NW-0101")])
 
@@ -402,7 +429,7 @@ def test_the_same_reference_is_proposed_as_the_same_child(default_version, dsl):
 
 
 def test_linking_to_the_existing_record_creates_no_new_child(default_version, dsl):
-    existing = ChildFactory(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
+    existing = _area_child(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
     children_before = Child.objects.count()
 
     referral = _refer(
@@ -420,7 +447,7 @@ def test_linking_to_the_existing_record_creates_no_new_child(default_version, ds
 
 
 def test_confirming_a_different_child_creates_a_new_record(default_version, dsl):
-    existing = ChildFactory(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
+    existing = _area_child(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
 
     referral = _refer(
         dsl,
@@ -438,7 +465,7 @@ def test_confirming_a_different_child_creates_a_new_record(default_version, dsl)
 
 
 def test_a_confirmed_new_child_cannot_reuse_another_childs_reference(default_version, dsl):
-    ChildFactory(reference="NW-0101")
+    _area_child(reference="NW-0101")
 
     error = _refused(dsl, children=[_child(reference="NW-0101", confirm_new=True)])
 
@@ -446,7 +473,7 @@ def test_a_confirmed_new_child_cannot_reuse_another_childs_reference(default_ver
 
 
 def test_a_link_that_no_longer_matches_the_details_is_refused(default_version, dsl):
-    existing = ChildFactory(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
+    existing = _area_child(first_name="Freya", last_name="Ravensby", date_of_birth=_years_ago(11))
 
     error = _refused(
         dsl,
@@ -465,7 +492,7 @@ def test_a_link_that_no_longer_matches_the_details_is_refused(default_version, d
 def test_a_repeat_referral_joins_the_open_case_and_flags_a_repeat_concern(
     default_version, dsl, front_door
 ):
-    child = ChildFactory()
+    child = _area_child()
     case = open_case(version=default_version, actor=front_door, child=child)
     cases_before = Case.objects.count()
 
@@ -483,7 +510,7 @@ def test_a_repeat_referral_joins_the_open_case_and_flags_a_repeat_concern(
 def test_a_repeat_referral_about_two_children_links_the_joined_case_to_the_new_one(
     default_version, dsl, front_door
 ):
-    child = ChildFactory()
+    child = _area_child()
     case = open_case(version=default_version, actor=front_door, child=child)
 
     referral = _refer(
@@ -500,7 +527,7 @@ def test_a_repeat_referral_about_two_children_links_the_joined_case_to_the_new_o
 
 
 def test_a_referral_after_closure_opens_a_new_episode(default_version, dsl, front_door):
-    child = ChildFactory()
+    child = _area_child()
     earlier = open_case(version=default_version, actor=front_door, child=child)
     engine.take_transition(
         case=earlier,

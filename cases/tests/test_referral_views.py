@@ -6,11 +6,18 @@ from django.urls import reverse
 from django.utils import timezone
 
 from agencies.roles import Role
+from agencies.tests.factories import AgencyFactory
 from audit.models import AuditEvent
 from cases.models import Case, Child, Referral
 from cases.tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db
+
+
+def _area_child(**details):
+    """A child of the test area (their school is in it): one a referrer there may name."""
+    return ChildFactory(school=AgencyFactory(), **details)
+
 
 NEW = reverse("work:referral_new")
 TODAY = datetime.date.today()
@@ -200,7 +207,7 @@ def test_a_referral_with_no_child_displaying_hsb_says_so_in_the_children_section
 
 
 def test_a_likely_duplicate_is_proposed_and_can_be_linked(client, default_version, dsl):
-    existing = ChildFactory(first_name="Mia", last_name="Kettleby", date_of_birth=_born(8))
+    existing = _area_child(first_name="Mia", last_name="Kettleby", date_of_birth=_born(8))
     client.force_login(dsl)
 
     proposed = client.post(NEW, _form_data())
@@ -221,7 +228,7 @@ def test_a_likely_duplicate_is_proposed_and_can_be_linked(client, default_versio
 
 
 def test_a_referrer_can_say_the_proposed_record_is_a_different_child(client, default_version, dsl):
-    existing = ChildFactory(first_name="Mia", last_name="Kettleby", date_of_birth=_born(8))
+    existing = _area_child(first_name="Mia", last_name="Kettleby", date_of_birth=_born(8))
     client.force_login(dsl)
 
     response = client.post(NEW, _form_data(**{"children-1-decision": "new"}))
@@ -233,7 +240,7 @@ def test_a_referrer_can_say_the_proposed_record_is_a_different_child(client, def
 def test_the_duplicate_choice_stays_on_the_page_when_something_else_is_wrong(
     client, default_version, dsl
 ):
-    existing = ChildFactory(first_name="Mia", last_name="Kettleby", date_of_birth=_born(8))
+    existing = _area_child(first_name="Mia", last_name="Kettleby", date_of_birth=_born(8))
     client.force_login(dsl)
 
     response = client.post(

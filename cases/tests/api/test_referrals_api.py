@@ -16,6 +16,12 @@ from cases.tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db
 
+
+def _area_child(**details):
+    """A child of the test area (their school is in it): one a referrer there may name."""
+    return ChildFactory(school=AgencyFactory(), **details)
+
+
 LIST = "api:cases:referral-list"
 DUPLICATES = "api:cases:referral-duplicates"
 TODAY = datetime.date.today()
@@ -186,7 +192,7 @@ def test_a_lead_practitioner_may_not_record_referrals(default_version, lead_prac
 
 
 def test_a_likely_duplicate_is_proposed_then_linked(default_version, dsl):
-    existing = ChildFactory(first_name="Mia", last_name="Kettleby", date_of_birth=_born(9))
+    existing = _area_child(first_name="Mia", last_name="Kettleby", date_of_birth=_born(9))
     client = _client_for(dsl)
 
     proposed = client.post(reverse(LIST), _payload(), format="json")
@@ -214,7 +220,7 @@ def test_a_likely_duplicate_is_proposed_then_linked(default_version, dsl):
 
 
 def test_confirming_a_different_child_creates_a_new_record(default_version, dsl):
-    existing = ChildFactory(first_name="Mia", last_name="Kettleby", date_of_birth=_born(9))
+    existing = _area_child(first_name="Mia", last_name="Kettleby", date_of_birth=_born(9))
     payload = _payload()
     payload["children"][1]["confirm_new"] = True
 
@@ -226,8 +232,8 @@ def test_confirming_a_different_child_creates_a_new_record(default_version, dsl)
 
 
 def test_the_duplicates_endpoint_lists_candidates(dsl):
-    existing = ChildFactory(first_name="Zara", last_name="Marlowe", date_of_birth=_born(10))
-    ChildFactory(first_name="Oscar", last_name="Underhill", date_of_birth=_born(10))
+    existing = _area_child(first_name="Zara", last_name="Marlowe", date_of_birth=_born(10))
+    _area_child(first_name="Oscar", last_name="Underhill", date_of_birth=_born(10))
 
     response = _client_for(dsl).post(
         reverse(DUPLICATES),
