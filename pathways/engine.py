@@ -28,6 +28,7 @@ from viewflow.workflow.token import Token
 
 from audit.services import record_event
 from cases.models import Case, StageMove
+from cases.selectors import cases_by_role
 
 from .artefacts import ARTEFACTS, missing_artefacts
 from .compiled import CompiledVersion, compiled_version
@@ -37,6 +38,7 @@ from .exceptions import (
     InvalidTransitionData,
     MissingArtefact,
     NotAllowedForRole,
+    NotAllowedOnCase,
     StaleCase,
     TransitionNotAvailable,
 )
@@ -233,7 +235,9 @@ def take_transition(
 ) -> Case:
     """Move a case along one transition of its pinned pathway version.
 
-    Refuses, naming the rule: a role the transition does not allow (403); a missing reason,
+    Refuses, naming the rule: a role the transition does not allow, or a case the actor's
+    role does not give them to work on (`cases.selectors.cases_by_role`: read access through
+    a grant is not enough) (403); a missing reason,
     a failing guard or a missing artefact (400); a case that moved since the caller loaded
     it, or a transition that does not leave its current stage (409).
     """
@@ -257,6 +261,11 @@ def take_transition(
         )
 
     with PathwayFlow.lock(case.pk):
+        # Checked here, not only by the pages and endpoints, so every caller is held to it;
+        # before anything about the case's state is said, and under the lock, so a handover
+        # that takes the case away from the actor cannot race the move.
+        if not cases_by_role(actor).filter(pk=case.pk).exists():
+            raise NotAllowedOnCase("You may not move this case: it is not one you work on.")
         locked = Case.objects.get(pk=case.pk)
         if locked.lock_version != expected or locked.pathway_version_id != compiled.version_id:
             # The row may have been migrated to another version: name its stage from that one.

@@ -35,3 +35,15 @@ class DefinitionInvalid(DomainValidationError):
 
 class MigrationNotPossible(DomainError):
     code = "migration_not_possible"
+
+
+class NotAllowedOnCase(DomainPermissionDenied):
+    """The actor's role may take the transition, but this case is not theirs to work on."""
+
+    code = "not_allowed_on_case"
+
+
+class CaseBusy(DomainConflict):
+    """Another writer holds the case's row lock: answered at once, never after a long wait."""
+
+    code = "case_busy"
