@@ -75,6 +75,15 @@ class RecordedViewForm(forms.Form):
         super().__init__(*args, **kwargs)
 
 
+class AgencyChoiceField(forms.ModelChoiceField):
+    """Agencies of other areas are named with their area, so a cross-area choice is seen."""
+
+    area_id: int | None = None
+
+    def label_from_instance(self, obj: Any) -> str:
+        return str(obj) if obj.area_id == self.area_id else f"{obj} ({obj.area})"
+
+
 class SharingDecisionForm(forms.Form):
     decision = forms.ChoiceField(
         choices=SharingDecision.choices,
@@ -86,14 +95,21 @@ class SharingDecisionForm(forms.Form):
         widget=forms.Textarea(attrs={"rows": 2}),
         label="What information was shared (or would have been)",
     )
-    recipient_agency = forms.ModelChoiceField(
+    recipient_agency = AgencyChoiceField(
         queryset=Agency.objects.none(), label="With which agency", empty_label="Choose…"
+    )
+    across_areas = forms.BooleanField(
+        required=False,
+        label="The agency is in another partnership area",
+        help_text="Sharing across areas is recorded as an explicit cross-area decision; "
+        "they see what you shared, never the case file.",
     )
     recipient_practitioner = PractitionerChoiceField(
         queryset=User.objects.none(),
         required=False,
         label="With whom (optional)",
         empty_label="— no named practitioner —",
+        help_text="A practitioner of this area; name another area's agency without one.",
     )
     purpose = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 2}),
@@ -129,7 +145,10 @@ class SharingDecisionForm(forms.Form):
     def __init__(self, *args: Any, area_id: int | None = None, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", "sharing")
         super().__init__(*args, **kwargs)
-        self.fields["recipient_agency"].queryset = _area_agencies(area_id)  # type: ignore[attr-defined]
+        # Every agency: another area's is the explicit cross-area decision the service checks.
+        agencies = Agency.objects.select_related("area").order_by("area__name", "name")
+        self.fields["recipient_agency"].queryset = agencies  # type: ignore[attr-defined]
+        self.fields["recipient_agency"].area_id = area_id  # type: ignore[attr-defined]
         practitioners = _area_practitioners(area_id)
         self.fields["recipient_practitioner"].queryset = practitioners  # type: ignore[attr-defined]
         self.fields["overridden_by"].queryset = practitioners  # type: ignore[attr-defined]

@@ -308,6 +308,7 @@ def record_information_sharing_decision(
     consent_reason: str = "",
     overridden_by: Any = None,
     child_family_views: str = "",
+    across_areas: bool = False,
     actor: Any,
 ) -> InformationSharingDecision:
     """Record a decision to share, or not to share, information about the case.
@@ -320,6 +321,13 @@ def record_information_sharing_decision(
     practitioner's role (a referrer or casework role: never an analyst, administrator or
     auditor); they then see the decision under "Shared with me", not the case file. The
     actor is recorded as who decided.
+
+    Areas are walls, and this decision is the one door through them: the recipient agency is
+    of the case's area, unless the decision says explicitly that it crosses areas
+    (`across_areas`), which the audit event records with both areas. People and agencies
+    may come as objects (a form) or ids (a payload) and are looked up here either way: a
+    practitioner who does not exist and one of another agency get the same message, as do
+    an override by someone who does not exist and by someone of another area.
     """
     from pathways.flows import PathwayFlow
 
@@ -329,7 +337,16 @@ def record_information_sharing_decision(
     child_family_views = (child_family_views or "").strip()
     with PathwayFlow.lock(case.pk):
         locked = _case_to_work_on(case.pk, actor)
+        case_area = locked.pathway_version.pathway.area_id
         errors: dict[str, list[str]] = {}
+        recipient_agency, recipient_practitioner, overridden_by = _sharing_parties(
+            agency=recipient_agency,
+            practitioner=recipient_practitioner,
+            overridden_by=overridden_by,
+            case_area=case_area,
+            across_areas=bool(across_areas),
+            errors=errors,
+        )
         if decision not in SharingDecision.values:
             errors["decision"] = ["Choose whether to share or not to share."]
         if message := _required(
@@ -338,16 +355,7 @@ def record_information_sharing_decision(
             max_length=NOTE_MAX_LENGTH,
         ):
             errors["information"] = message
-        if recipient_agency is None:
-            errors["recipient_agency"] = ["Choose the agency the decision concerns."]
-        elif (
-            recipient_practitioner is not None
-            and recipient_practitioner.agency_id != recipient_agency.pk
-        ):
-            errors["recipient_practitioner"] = [
-                f"This practitioner does not work for {recipient_agency}."
-            ]
-        elif (
+        if (
             recipient_practitioner is not None
             and recipient_practitioner.role not in SHARING_RECIPIENT_ROLES
         ):
@@ -377,7 +385,7 @@ def record_information_sharing_decision(
                 else "Say why the refusal of consent was overridden."
             ]
         if consent == Consent.OVERRIDDEN and overridden_by is None:
-            errors["overridden_by"] = ["Name who overrode the refusal of consent."]
+            errors.setdefault("overridden_by", ["Name who overrode the refusal of consent."])
         if overridden_by is not None and consent != Consent.OVERRIDDEN:
             errors["overridden_by"] = ["Only when a refusal of consent was overridden."]
         if lawful_basis == LawfulBasis.CONSENT and consent in (
@@ -391,7 +399,7 @@ def record_information_sharing_decision(
             errors["consent_reason"] = ["At most 5000 characters."]
         if len(child_family_views) > NOTE_MAX_LENGTH:
             errors["child_family_views"] = [f"At most {NOTE_MAX_LENGTH} characters."]
-        if errors:
+        if errors or recipient_agency is None:
             raise InvalidSharingDecision(
                 "The information-sharing decision could not be recorded.", fields=errors
             )
@@ -419,6 +427,10 @@ def record_information_sharing_decision(
                 "decision": decision,
                 "recipient_agency": recipient_agency.pk,
                 "recipient_practitioner": getattr(recipient_practitioner, "pk", None),
+                # Explicit, so a search of the trail finds every decision that left the area.
+                "across_areas": recipient_agency.area_id != case_area,
+                "case_area": case_area,
+                "recipient_area": recipient_agency.area_id,
                 "lawful_basis": lawful_basis,
                 "consent": consent,
                 "overridden_by": getattr(overridden_by, "pk", None),
@@ -426,6 +438,66 @@ def record_information_sharing_decision(
             reason=consent_reason,
         )
     return recorded
+
+
+def _pk(value: Any) -> Any:
+    """An object's id, or the id itself as a payload gave it."""
+    return getattr(value, "pk", value)
+
+
+def _sharing_parties(
+    *,
+    agency: Any,
+    practitioner: Any,
+    overridden_by: Any,
+    case_area: int,
+    across_areas: bool,
+    errors: dict[str, list[str]],
+) -> tuple[Any, Any, Any]:
+    """Look up who an information-sharing decision names, adding field messages for refusals.
+
+    The recipient agency: any agency, but one of another area only when the decision says it
+    crosses areas. The recipient practitioner: an active user of that agency. Who overrode a
+    refusal of consent: an active user of the case's area.
+    """
+    from agencies.models import Agency, User
+
+    found_agency = None
+    if agency is not None:
+        found_agency = Agency.objects.filter(pk=_pk(agency)).first()
+    if found_agency is None:
+        errors["recipient_agency"] = ["Choose the agency the decision concerns."]
+    elif found_agency.area_id != case_area and not across_areas:
+        errors["recipient_agency"] = [
+            "This agency is in another partnership area. Sharing with it is a cross-area "
+            "decision: say so explicitly (across_areas) to record it."
+        ]
+    elif found_agency.area_id == case_area and across_areas:
+        errors["across_areas"] = [
+            "The agency is in this case's partnership area: this is not a cross-area decision."
+        ]
+    found_practitioner = None
+    if practitioner is not None and found_agency is not None:
+        found_practitioner = (
+            User.objects.filter(pk=_pk(practitioner), agency=found_agency, is_active=True)
+            .select_related("agency")
+            .first()
+        )
+        if found_practitioner is None:
+            # The same words whether the id exists elsewhere or not at all.
+            errors["recipient_practitioner"] = [
+                f"Choose a practitioner who works for {found_agency}."
+            ]
+    found_overrider = None
+    if overridden_by is not None:
+        found_overrider = User.objects.filter(
+            pk=_pk(overridden_by), is_active=True, agency__area_id=case_area
+        ).first()
+        if found_overrider is None:
+            errors["overridden_by"] = [
+                "Name who overrode the refusal: a practitioner of this case's partnership area."
+            ]
+    return found_agency, found_practitioner, found_overrider
 
 
 def add_case_note(*, case: Case, text: str, actor: Any) -> CaseNote:

@@ -19,7 +19,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.models import Agency, User
 from cases.chronology import (
     EntryKind,
     case_notes,
@@ -160,13 +159,26 @@ class RecordSharingDecisionSerializer(serializers.Serializer):
     information = serializers.CharField(
         max_length=20000, help_text="What was shared (or would have been)."
     )
-    recipient_agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
-    recipient_practitioner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(),
+    # Ids only: `record_information_sharing_decision` looks the agency and the people up.
+    recipient_agency = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="The agency the decision concerns; one of another partnership area only "
+        "with across_areas.",
+    )
+    recipient_practitioner = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
         required=False,
         allow_null=True,
         default=None,
         help_text="Must work for the recipient agency.",
+    )
+    across_areas = serializers.BooleanField(
+        required=False,
+        default=False,
+        help_text="The recipient agency is in another partnership area: an explicit, audited "
+        "cross-area decision. The recipient sees what was shared, never the case file.",
     )
     purpose = serializers.CharField(max_length=5000, help_text="Why share (or why not).")
     lawful_basis = serializers.ChoiceField(choices=LawfulBasis.choices)
@@ -178,12 +190,14 @@ class RecordSharingDecisionSerializer(serializers.Serializer):
         max_length=5000,
         help_text="Required when consent was not sought or a refusal was overridden.",
     )
-    overridden_by = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(),
+    overridden_by = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
         required=False,
         allow_null=True,
         default=None,
-        help_text="Who overrode a refusal of consent; required when consent is 'overridden'.",
+        help_text="Who overrode a refusal of consent (a practitioner of the case's area); "
+        "required when consent is 'overridden'.",
     )
     child_family_views = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=20000
