@@ -142,7 +142,7 @@ def grant_case_access(
     """
     reason = (reason or "").strip()
     with _lock(case.pk):
-        locked = Case.objects.select_related("child", "pathway_version__pathway").get(pk=case.pk)
+        locked = Case.objects.select_related("child").get(pk=case.pk)
         if not can_manage_access(actor, locked):
             raise NotAllowedToGrantAccess(
                 "Only the case's lead practitioner or a team manager may grant access."

@@ -168,8 +168,8 @@ def is_in_role_scope(user: Any, case_id: int) -> bool:
 
 
 def case_area_id(case: Case) -> int:
-    """The local area whose walls hold the case: its pathway's area."""
-    return case.pathway_version.pathway.area_id
+    """The local area whose walls hold the case (its pathway's area, kept on the case)."""
+    return case.area_id
 
 
 def people_of_area(area_id: int | None) -> QuerySet[User]:
