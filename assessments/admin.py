@@ -10,6 +10,7 @@ from typing import Any
 from django import forms
 from django.contrib import admin
 
+from agencies.admin_audit import AuditedModelAdmin
 from cases.codes import Gender
 from pathways.continuum import ContinuumLevel
 
@@ -69,7 +70,7 @@ class ToolCertificationInline(admin.TabularInline):
 
 
 @admin.register(AssessmentTool)
-class AssessmentToolAdmin(admin.ModelAdmin):
+class AssessmentToolAdmin(AuditedModelAdmin):
     form = AssessmentToolForm
     list_display = [
         "name",
@@ -88,7 +89,7 @@ class AssessmentToolAdmin(admin.ModelAdmin):
 
 
 @admin.register(ToolCertification)
-class ToolCertificationAdmin(admin.ModelAdmin):
+class ToolCertificationAdmin(AuditedModelAdmin):
     list_display = ["practitioner", "tool", "certified_on", "expires_on"]
     list_filter = ["tool"]
     search_fields = ["practitioner__username", "practitioner__last_name", "tool__name"]

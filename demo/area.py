@@ -20,6 +20,7 @@ from assessments.models import Assessment, AssessmentStatus, AssessmentTool
 from cases.intake import record_referral
 from cases.models import Case, Child
 from cases.services import designate_lead_practitioner
+from demo.safety import refuse_under_production
 from pathways import engine
 from pathways.models import Pathway, PathwayVersion
 from pathways.services import create_draft_version, publish_version
@@ -328,6 +329,7 @@ def _child_details(
 @transaction.atomic
 def load_demo_area(*, referrals: int = 32) -> dict[str, Any]:
     """The demo area: every fourth referral also names a child harmed (40 children in all)."""
+    refuse_under_production()
     area, _ = LocalArea.objects.get_or_create(name=AREA_NAME)
     agencies = _agency_map(area)
     users = _users(agencies)

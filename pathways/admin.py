@@ -11,6 +11,7 @@ from django.db.models import QuerySet
 from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 
+from agencies.admin_audit import AuditedModelAdmin
 from config.errors import DomainError
 
 from .definitions import definition_from_version
@@ -90,7 +91,7 @@ class TransitionInline(VersionPartInline):
 
 
 @admin.register(Pathway)
-class PathwayAdmin(admin.ModelAdmin):
+class PathwayAdmin(AuditedModelAdmin):
     list_display = ["name", "key", "area", "created_at"]
     list_filter = ["area"]
     search_fields = ["name", "key"]
@@ -113,7 +114,7 @@ class PathwayAdmin(admin.ModelAdmin):
 
 
 @admin.register(PathwayVersion)
-class PathwayVersionAdmin(admin.ModelAdmin):
+class PathwayVersionAdmin(AuditedModelAdmin):
     list_display = ["__str__", "pathway", "number", "status", "published_at"]
     list_filter = ["status", "pathway__area", "pathway"]
     list_select_related = ["pathway"]

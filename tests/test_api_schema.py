@@ -23,7 +23,9 @@ def test_a_practitioner_can_obtain_and_use_an_api_token(client, make_user):
     user = make_user()
 
     response = client.post(
-        "/api/auth/token/", {"username": user.username, "password": "correct-horse-battery"}
+        "/api/auth/token/",
+        {"username": user.username, "password": "correct-horse-battery"},
+        content_type="application/json",
     )
 
     assert response.status_code == 200

@@ -127,7 +127,9 @@ def test_guessing_from_many_addresses_locks_the_username_everywhere(low_username
     fail(via_proxy("198.51.100.2"), user.username)
 
     page = log_in(via_proxy("203.0.113.7"), user.username)
-    token = via_proxy("203.0.113.8").post(TOKEN, {"username": user.username, "password": PASSWORD})
+    token = via_proxy("203.0.113.8").post(
+        TOKEN, {"username": user.username, "password": PASSWORD}, content_type="application/json"
+    )
 
     assert page.status_code == 429
     assert "from many addresses" in page.content.decode()

@@ -51,7 +51,11 @@ def test_a_failed_login_for_an_unknown_username_is_recorded_too(client):
 def test_failures_on_the_token_endpoint_are_in_the_trail(client, make_user):
     user = make_user()
 
-    client.post("/api/auth/token/", {"username": user.username, "password": "a-wrong-guess"})
+    client.post(
+        "/api/auth/token/",
+        {"username": user.username, "password": "a-wrong-guess"},
+        content_type="application/json",
+    )
 
     assert [event.object_id for event in events("account.login_failed")] == [str(user.pk)]
 

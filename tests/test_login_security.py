@@ -115,9 +115,14 @@ def test_the_lockout_lifts_after_the_cool_off(client, make_user):
 def test_the_token_endpoint_locks_out_too(client, make_user):
     user = make_user()
     wrong = {"username": user.username, "password": "not-the-password"}
-    statuses = [client.post(TOKEN, wrong).status_code for _ in range(settings.AXES_FAILURE_LIMIT)]
+    statuses = [
+        client.post(TOKEN, wrong, content_type="application/json").status_code
+        for _ in range(settings.AXES_FAILURE_LIMIT)
+    ]
 
-    response = client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+    response = client.post(
+        TOKEN, {"username": user.username, "password": PASSWORD}, content_type="application/json"
+    )
 
     assert statuses == [400] * (settings.AXES_FAILURE_LIMIT - 1) + [429]
     assert response.status_code == 429
@@ -128,7 +133,11 @@ def test_the_token_endpoint_locks_out_too(client, make_user):
 def test_failures_on_the_token_endpoint_lock_the_login_page(client, make_user):
     user = make_user()
     for _ in range(settings.AXES_FAILURE_LIMIT):
-        client.post(TOKEN, {"username": user.username, "password": "not-the-password"})
+        client.post(
+            TOKEN,
+            {"username": user.username, "password": "not-the-password"},
+            content_type="application/json",
+        )
 
     assert log_in(client, user.username).status_code == 429
 
@@ -359,8 +368,10 @@ def test_the_api_issues_an_administrator_a_token_only_with_a_code(client, make_u
     device = TOTPDeviceFactory(user=make_user(Role.SYSTEM_ADMINISTRATOR))
     credentials = {"username": device.user.username, "password": PASSWORD}
 
-    refused = client.post(TOKEN, credentials)
-    issued = client.post(TOKEN, {**credentials, "otp_token": current_code(device)})
+    refused = client.post(TOKEN, credentials, content_type="application/json")
+    issued = client.post(
+        TOKEN, {**credentials, "otp_token": current_code(device)}, content_type="application/json"
+    )
 
     assert refused.status_code == 400
     assert refused.json()["code"] == "wrong_code"
@@ -371,7 +382,9 @@ def test_the_api_issues_an_administrator_a_token_only_with_a_code(client, make_u
 def test_the_api_issues_no_token_to_an_administrator_without_an_authenticator(client, make_user):
     admin = make_user(Role.SYSTEM_ADMINISTRATOR)
 
-    response = client.post(TOKEN, {"username": admin.username, "password": PASSWORD})
+    response = client.post(
+        TOKEN, {"username": admin.username, "password": PASSWORD}, content_type="application/json"
+    )
 
     assert response.status_code == 403
     assert response.json()["code"] == "second_factor_not_set_up"

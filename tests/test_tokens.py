@@ -26,7 +26,9 @@ CASES = "/api/cases/"
 
 
 def obtain(client: Client, user) -> str:
-    response = client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+    response = client.post(
+        TOKEN, {"username": user.username, "password": PASSWORD}, content_type="application/json"
+    )
     assert response.status_code == 200, response.content
     return response.json()["token"]
 
@@ -50,7 +52,9 @@ def test_each_token_expires_after_the_configured_hours(client, make_user):
     assert settings.API_TOKEN_TTL_HOURS == 10
     user = make_user()
 
-    response = client.post(TOKEN, {"username": user.username, "password": PASSWORD})
+    response = client.post(
+        TOKEN, {"username": user.username, "password": PASSWORD}, content_type="application/json"
+    )
 
     expiry = AuthToken.objects.get(user=user).expiry
     assert response.json()["expiry"]

@@ -27,6 +27,9 @@ _chain_key_problem = production_key_problem(
 if _chain_key_problem:
     raise ImproperlyConfigured(_chain_key_problem)
 
+# Read by what must never run here: the demo loader (demo/safety.py) refuses.
+PRODUCTION = True
+
 # TLS is terminated in front of gunicorn; trust its forwarded scheme.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
 SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)

@@ -1,8 +1,9 @@
 from typing import Any
 
-from django.core.management.base import BaseCommand
+from django.core.management.base import BaseCommand, CommandError
 
 from demo.area import DEMO_PASSWORD, USERS, load_demo_area
+from demo.safety import REFUSAL, under_production_settings
 
 
 class Command(BaseCommand):
@@ -12,6 +13,8 @@ class Command(BaseCommand):
         parser.add_argument("--referrals", type=int, default=32)
 
     def handle(self, *args: Any, referrals: int, **options: Any) -> None:
+        if under_production_settings():
+            raise CommandError(REFUSAL)
         result = load_demo_area(referrals=referrals)
         self.stdout.write(
             f"Demo area '{result['area'].name}': pathway v{result['version'].number}, "
