@@ -1,10 +1,21 @@
-"""One DRF exception handler: domain errors and Django's own become clear JSON answers."""
+"""One DRF exception handler: domain errors and Django's own become clear JSON answers.
+
+Errors Django answers itself, outside any DRF view (a body too large or with too many
+fields, an unknown URL, a crash), answer JSON too under /api/: `handler400` and friends,
+named in config/urls.py, and never Django's HTML pages there.
+"""
 
 from typing import Any
 
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import (
+    PermissionDenied,
+    RequestDataTooBig,
+    TooManyFieldsSent,
+    TooManyFilesSent,
+)
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, HttpRequest, HttpResponse, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
@@ -26,6 +37,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             {"code": "invalid", "detail": " ".join(exc.messages)},
             status=status.HTTP_400_BAD_REQUEST,
         )
+    if isinstance(exc, RequestDataTooBig):
+        return Response(_TOO_LARGE, status=status.HTTP_413_REQUEST_ENTITY_TOO_LARGE)
+    if isinstance(exc, (TooManyFieldsSent, TooManyFilesSent)):
+        return Response(_TOO_MANY_FIELDS, status=status.HTTP_400_BAD_REQUEST)
     if isinstance(exc, Http404):
         exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
@@ -37,3 +52,41 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         detail = response.data.get("detail") if isinstance(response.data, dict) else None
         response.data = {"code": exc.get_codes() if detail else "error", "detail": detail}
     return response
+
+
+_TOO_LARGE = {"code": "payload_too_large", "detail": "The request body is too large."}
+_TOO_MANY_FIELDS = {"code": "invalid", "detail": "The request has too many fields or files."}
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def handler400(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if not _is_api(request):
+        return defaults.bad_request(request, exception)  # type: ignore[arg-type]
+    if isinstance(exception, RequestDataTooBig):
+        return JsonResponse(_TOO_LARGE, status=413)
+    if isinstance(exception, (TooManyFieldsSent, TooManyFilesSent)):
+        return JsonResponse(_TOO_MANY_FIELDS, status=400)
+    return JsonResponse({"code": "bad_request", "detail": "Bad request."}, status=400)
+
+
+def handler403(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if not _is_api(request):
+        return defaults.permission_denied(request, exception)  # type: ignore[arg-type]
+    body = {"code": "permission_denied", "detail": "You do not have permission to do this."}
+    return JsonResponse(body, status=403)
+
+
+def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
+    if not _is_api(request):
+        return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+    return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
+
+
+def handler500(request: HttpRequest) -> HttpResponse:
+    if not _is_api(request):
+        return defaults.server_error(request)
+    body = {"code": "server_error", "detail": "Something went wrong; nothing more is shown."}
+    return JsonResponse(body, status=500)

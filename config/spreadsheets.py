@@ -6,10 +6,14 @@ A cell starting with one of FORMULA_TRIGGERS is run as a formula by Excel and Li
 
 import csv
 import io
+import re
 from collections.abc import Iterable, Sequence
 from typing import Any
 
 FORMULA_TRIGGERS = ("=", "+", "-", "@", "\t", "\r")
+# Control characters an XLSX cell cannot hold (openpyxl raises on them): dropped, so one
+# stray character in a name never fails a whole export.
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
 
 
 def neutralise_cell(value: Any) -> Any:
@@ -40,7 +44,13 @@ def xlsx_bytes(sheets: dict[str, tuple[Sequence[str], Iterable[Sequence[Any]]]])
         for cell in sheet[1]:
             cell.font = Font(bold=True)
         for row in rows:
-            sheet.append([neutralise_cell(cell) for cell in row])
+            sheet.append([_xlsx_cell(cell) for cell in row])
     buffer = io.BytesIO()
     workbook.save(buffer)
     return buffer.getvalue()
+
+
+def _xlsx_cell(value: Any) -> Any:
+    if isinstance(value, str):
+        value = _XLSX_ILLEGAL.sub("", value)
+    return neutralise_cell(value)

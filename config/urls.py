@@ -22,6 +22,12 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]
 
+# JSON under /api/, Django's pages elsewhere.
+handler400 = "config.exceptions.handler400"
+handler403 = "config.exceptions.handler403"
+handler404 = "config.exceptions.handler404"
+handler500 = "config.exceptions.handler500"
+
 urlpatterns = [
     # Login (password, then the second factor), logout and two-step verification set-up.
     path("accounts/", include("agencies.urls")),
