@@ -14,7 +14,9 @@ class StageRefSerializer(serializers.Serializer):
 class CaseListSerializer(serializers.ModelSerializer):
     child = serializers.SerializerMethodField()
     stage = StageRefSerializer(source="current_stage")
-    lead_practitioner: serializers.StringRelatedField = serializers.StringRelatedField()
+    lead_practitioner: serializers.StringRelatedField = serializers.StringRelatedField(
+        allow_null=True
+    )
     overdue = serializers.SerializerMethodField()
 
     class Meta:
@@ -43,10 +45,10 @@ class CaseListSerializer(serializers.ModelSerializer):
 
 class StageMoveSerializer(serializers.ModelSerializer):
     transition: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="key", read_only=True
+        slug_field="key", read_only=True, allow_null=True
     )
     from_stage: serializers.SlugRelatedField = serializers.SlugRelatedField(
-        slug_field="key", read_only=True
+        slug_field="key", read_only=True, allow_null=True
     )
     to_stage: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="key", read_only=True

@@ -199,7 +199,7 @@ class AgreedScoreSerializer(serializers.ModelSerializer):
     statement: serializers.SlugRelatedField = serializers.SlugRelatedField(
         slug_field="ref", read_only=True
     )
-    agreed_by: serializers.StringRelatedField = serializers.StringRelatedField()
+    agreed_by: serializers.StringRelatedField = serializers.StringRelatedField(allow_null=True)
 
     class Meta:
         model = AgreedScore

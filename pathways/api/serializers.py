@@ -26,12 +26,13 @@ from ..yaml_io import parse_yaml
 
 
 class TimescaleSerializer(serializers.Serializer):
-    working_days = serializers.IntegerField(min_value=1)
+    # Both optional: a stage without a timescale has `{}`.
+    working_days = serializers.IntegerField(min_value=1, required=False)
     # "from" is a Python keyword, so it is added in get_fields.
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()
-        fields["from"] = serializers.ChoiceField(choices=TimescaleFrom.choices)
+        fields["from"] = serializers.ChoiceField(choices=TimescaleFrom.choices, required=False)
         return fields
 
 

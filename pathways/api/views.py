@@ -7,7 +7,6 @@ from typing import Any
 
 from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
@@ -36,6 +35,7 @@ from .serializers import (
     DiffSerializer,
     ErrorSerializer,
     ImportSerializer,
+    PathwayDefinitionSerializer,
     PathwaySerializer,
     ValidationResultSerializer,
     VersionDetailSerializer,
@@ -191,7 +191,8 @@ class VersionExport(generics.GenericAPIView):
     @extend_schema(
         tags=TAGS,
         summary="The version's definition as canonical YAML",
-        responses={(200, "text/yaml"): OpenApiTypes.STR, 404: ERRORS[404]},
+        # Typed as the definition it encodes: YAML is read back as that object.
+        responses={(200, "text/yaml"): PathwayDefinitionSerializer, 404: ERRORS[404]},
     )
     def get(self, request: Request, pk: int) -> HttpResponse:
         version = self.get_object()
