@@ -96,6 +96,7 @@ class _Builder:
         learning_disability: bool = False,
     ) -> Child:
         return Child.objects.create(
+            area=self.area,
             reference=reference,
             first_name=first_name,
             last_name="Invented",
@@ -116,6 +117,7 @@ class _Builder:
         police: bool = False,
     ) -> Referral:
         return Referral.objects.create(
+            area=self.area,
             received_at=received,
             source=source,
             referring_agency=agency,
