@@ -19,6 +19,7 @@ from agencies.roles import Role
 from assessments.models import Assessment, AssessmentStatus, AssessmentTool
 from cases.intake import record_referral
 from cases.models import Case, Child
+from cases.selectors import cases_by_role
 from cases.services import designate_lead_practitioner
 from demo.safety import refuse_under_production
 from pathways import engine
@@ -263,7 +264,6 @@ def _authorise_assessment(case: Case, actor: User) -> None:
 def _walk(case: Case, route: list[str], facts: dict[str, Any], users: dict[str, User]) -> Case:
     for index, key in enumerate(route):
         transition = engine.compiled_version(case.pathway_version_id).transition(key)
-        actor = next(users[u.username] for u in USERS if u.role in transition.allowed_roles)
         stage = transition.from_stage
         if "lead_practitioner" in stage.requires and case.lead_practitioner_id is None:
             case = designate_lead_practitioner(
@@ -271,6 +271,12 @@ def _walk(case: Case, route: list[str], facts: dict[str, Any], users: dict[str, 
             )
         if "authorised_assessment" in stage.requires:
             _authorise_assessment(case, users["manager"])
+        allowed = [users[u.username] for u in USERS if u.role in transition.allowed_roles]
+        # The engine lets only someone who works on the case move it: pick such a person.
+        actor = next(
+            (user for user in allowed if cases_by_role(user).filter(pk=case.pk).exists()),
+            allowed[0],
+        )
         data = dict(facts) if index == 0 else {}
         if transition.kind == "close":
             data["closure_reason"] = "RC7"
