@@ -75,6 +75,12 @@ class _Peekable:
         self._next = next(self._items, None)
         return item
 
+    def rest(self) -> list[AuditEvent]:
+        items = []
+        while self._next is not None:
+            items.append(self.pop())
+        return items
+
 
 class _Verifier:
     def __init__(self, report: Report):
@@ -105,7 +111,8 @@ class _Verifier:
                 f"does not match its content under key {event.key_id!r}"
             )
 
-    def check_sealed_run(self, seal: AuditSeal, events: list[AuditEvent]) -> None:
+    def check_sealed_run(self, seal: AuditSeal, events: Iterator[AuditEvent]) -> None:
+        # Streamed: the first seal over an old trail can hold a million events.
         digest = RunningDigest()
         for event in events:
             self.check_event(event, seal)
@@ -127,33 +134,30 @@ class _Verifier:
         stream = _Peekable(
             iterate(AuditEvent.objects.filter(xid__isnull=False).order_by("xid", "id"))
         )
-        for seal in seals:
-            run: list[AuditEvent] = []
-            xid_from, xid_to = seal.xid_from or 0, seal.xid_to or 0
+
+        def in_range(xid_from: int, xid_to: int) -> Iterator[AuditEvent]:
             while (event := stream.peek()) is not None and (event.xid or 0) < xid_to:
                 stream.pop()
                 if (event.xid or 0) < xid_from:
                     self.check_event(event, None)
                     self.problem(f"{describe_event(event)} lies between seals (inserted)")
                 else:
-                    run.append(event)
-            self.check_sealed_run(seal, run)
-        rest = []
-        while stream.peek() is not None:
-            rest.append(stream.pop())
-        return rest
+                    yield event
+
+        for seal in seals:
+            self.check_sealed_run(seal, in_range(seal.xid_from or 0, seal.xid_to or 0))
+        return stream.rest()
 
     def walk_id_events(self, seals: list[AuditSeal]) -> list[AuditEvent]:
         stream = _Peekable(iterate(AuditEvent.objects.filter(xid__isnull=True).order_by("id")))
+
+        def up_to(last_id: int) -> Iterator[AuditEvent]:
+            while (event := stream.peek()) is not None and event.pk <= last_id:
+                yield stream.pop()
+
         for seal in seals:
-            run: list[AuditEvent] = []
-            while (event := stream.peek()) is not None and event.pk <= seal.last_id:
-                run.append(stream.pop())
-            self.check_sealed_run(seal, run)
-        rest = []
-        while stream.peek() is not None:
-            rest.append(stream.pop())
-        return rest
+            self.check_sealed_run(seal, up_to(seal.last_id))
+        return stream.rest()
 
     # --- seals -----------------------------------------------------------------------------
 
