@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
+from django.utils import timezone
 from django_otp.plugins.otp_totp.models import TOTPDevice
 from knox.models import AuthToken
 
@@ -86,6 +87,8 @@ def issue_api_token(*, user: Any, code: str) -> IssuedToken:
             message = "A current code from your authenticator app is required (otp_token)."
             raise WrongCode(message, fields={"otp_token": [message]})
     with transaction.atomic():
+        # Expired tokens are dead already; dropping them keeps the table to live ones.
+        AuthToken.objects.filter(user=user, expiry__lt=timezone.now()).delete()
         # django-rest-knox: a fresh random token per call, stored hashed, expiring after
         # REST_KNOX["TOKEN_TTL"] (API_TOKEN_TTL_HOURS).
         instance, key = AuthToken.objects.create(user=user)

@@ -138,3 +138,14 @@ def test_the_admin_has_no_token_pages(make_user):
     assert admin.get("/admin/knox/authtoken/").status_code == 404
     assert admin.get("/admin/knox/authtoken/add/").status_code == 404
     assert "authtoken" not in admin.get("/admin/").content.decode().lower()
+
+
+def test_a_new_token_clears_the_users_expired_ones(client, make_user):
+    user = make_user()
+    obtain(client, user)
+    AuthToken.objects.update(expiry=timezone.now() - timedelta(seconds=1))
+
+    fresh = obtain(client, user)
+
+    assert AuthToken.objects.filter(user=user).count() == 1
+    assert works(fresh)
