@@ -58,3 +58,33 @@ def test_an_edited_old_event_breaks_the_first_seal(as_table_owner):
     problems = verify_trail(check_anchor=False).problems
 
     assert any("seal 1 (" in p and "no longer match its digest" in p for p in problems), problems
+
+
+def test_migrating_a_trail_of_the_old_chain_seals_it_as_history():
+    from django.db.migrations.executor import MigrationExecutor
+
+    before, after = [("audit", "0003_append_only_chain")], [("audit", "0004_keyed_seals")]
+    executor = MigrationExecutor(connection)
+    executor.migrate(before)
+    try:
+        # Rows as the old chain wrote them (its columns; on PostgreSQL its trigger links them).
+        for i in range(3):
+            execute(
+                "INSERT INTO audit_auditevent (occurred_at, actor_role, action, object_type, "
+                "object_id, changes, reason, request_id, seq, prev_hash, content_hash, hash) "
+                "VALUES (%s, '', 'case.read', 'cases.case', %s, '{}', '', '', %s, '', '', '')",
+                [timezone.now(), str(i), i + 1],
+            )
+    finally:
+        executor = MigrationExecutor(connection)
+        executor.loader.build_graph()
+        executor.migrate(after)
+
+    old = list(AuditEvent.objects.order_by("id"))
+    assert [(e.key_id, e.xid) for e in old] == [("", None)] * 3
+    write_events(2)
+    seal_pending_events()
+    seals = list(AuditSeal.objects.order_by("seq"))
+    assert [(s.basis, s.event_count) for s in seals][0] == (SealBasis.LEGACY, 3)
+    assert seals[-1].total_count == 5
+    assert verify_trail(check_anchor=False).problems == []
