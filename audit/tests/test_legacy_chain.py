@@ -85,6 +85,6 @@ def test_migrating_a_trail_of_the_old_chain_seals_it_as_history():
     write_events(2)
     seal_pending_events()
     seals = list(AuditSeal.objects.order_by("seq"))
-    assert [(s.basis, s.event_count) for s in seals][0] == (SealBasis.LEGACY, 3)
+    assert (seals[0].basis, seals[0].event_count) == (SealBasis.LEGACY, 3)
     assert seals[-1].total_count == 5
     assert verify_trail(check_anchor=False).problems == []
