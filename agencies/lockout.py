@@ -5,7 +5,9 @@
 2. Per username, slower (USERNAME_FAILURE_LIMIT in USERNAME_FAILURE_WINDOW): guessing spread
    over many addresses. Each address counts at most AXES_FAILURE_LIMIT failures in the window,
    so one address alone can never reach it: a stranger cannot lock a named user out beyond the
-   cool-off from a single address.
+   cool-off from a single address. Addresses the user logged in from within
+   USERNAME_LOCK_KNOWN_ADDRESS_AGE are spared, so strangers on many addresses cannot shut the
+   user out of their usual place either.
 
 The client address is config.client_address.client_address (the real one behind the proxy).
 A team manager lifts either lock for a user of their own agency from the web
@@ -20,7 +22,7 @@ from typing import Any
 
 from axes.handlers.database import AxesDatabaseHandler
 from axes.helpers import get_client_username, get_cool_off, get_failure_limit
-from axes.models import AccessAttempt, AccessFailureLog
+from axes.models import AccessAttempt, AccessFailureLog, AccessLog
 from axes.signals import user_locked_out
 from django.conf import settings
 from django.contrib.auth import get_user_model
@@ -51,8 +53,25 @@ def username_failures(username: str) -> int:
     return sum(min(row["failures"], cap) for row in per_address)
 
 
-def username_locked_out(username: str | None) -> bool:
-    return bool(username) and username_failures(str(username)) >= settings.USERNAME_FAILURE_LIMIT
+def known_address(username: str, address: str | None) -> bool:
+    """Whether the user logged in successfully from this address lately (django-axes' log)."""
+    if not address:
+        return False
+    since = timezone.now() - settings.USERNAME_LOCK_KNOWN_ADDRESS_AGE
+    return AccessLog.objects.filter(
+        username=username, ip_address=address, attempt_time__gte=since
+    ).exists()
+
+
+def username_locked_out(username: str | None, address: str | None = None) -> bool:
+    """The per-username lock, which spares the addresses the user lately logged in from:
+    strangers guessing from many addresses cannot shut the user out of their usual place
+    (the per-address limit still holds there)."""
+    if not username:
+        return False
+    if username_failures(str(username)) < settings.USERNAME_FAILURE_LIMIT:
+        return False
+    return not known_address(str(username), address)
 
 
 def _address_locks() -> QuerySet[AccessAttempt]:
@@ -70,7 +89,8 @@ class LockoutHandler(AxesDatabaseHandler):
     def is_locked(self, request: Any, credentials: dict[str, Any] | None = None) -> bool:
         if super().is_locked(request, credentials):
             return True
-        if username_locked_out(get_client_username(request, credentials)):
+        username = get_client_username(request, credentials)
+        if username_locked_out(username, getattr(request, "axes_ip_address", None)):
             request.hsb_username_locked_out = True
             return True
         return False
@@ -82,7 +102,7 @@ class LockoutHandler(AxesDatabaseHandler):
         if request is None or getattr(request, "axes_locked_out", False):
             return
         username = get_client_username(request, credentials)
-        if username_locked_out(username):
+        if username_locked_out(username, request.axes_ip_address):
             # Answered as a lockout (429) from this failure on, like django-axes' own lock.
             request.hsb_username_locked_out = True
             request.axes_locked_out = True

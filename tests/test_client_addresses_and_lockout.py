@@ -150,6 +150,17 @@ def test_one_address_alone_never_locks_the_user_out_beyond_the_cool_off(
     assert log_in(stranger, user.username).status_code == 302
 
 
+def test_strangers_cannot_shut_the_user_out_of_their_usual_address(low_username_limit, make_user):
+    user = make_user()
+    usual = via_proxy("203.0.113.7")
+    assert log_in(usual, user.username).status_code == 302
+    fail(via_proxy("198.51.100.1"), user.username)
+    fail(via_proxy("198.51.100.2"), user.username)
+
+    assert log_in(via_proxy("203.0.113.8"), user.username).status_code == 429
+    assert log_in(via_proxy("203.0.113.7"), user.username).status_code == 302
+
+
 def test_a_lockout_is_in_the_audit_trail(make_user):
     user = make_user()
 

@@ -190,6 +190,10 @@ USERNAME_FAILURE_LIMIT = int(os.environ.get("USERNAME_FAILURE_LIMIT", "50"))
 USERNAME_FAILURE_WINDOW = timedelta(
     hours=int(os.environ.get("USERNAME_FAILURE_WINDOW_HOURS", "24"))
 )
+# Addresses the user logged in from within this many days escape the per-username lock.
+USERNAME_LOCK_KNOWN_ADDRESS_AGE = timedelta(
+    days=int(os.environ.get("USERNAME_LOCK_KNOWN_ADDRESS_DAYS", "30"))
+)
 
 # Second factor (django-otp, TOTP): required for administrators, optional for everyone else;
 # the rule lives in agencies/security.py.
