@@ -1,3 +1,5 @@
+from viewflow.workflow.exceptions import FlowLockFailed
+
 from config.errors import DomainConflict, DomainError, DomainPermissionDenied, DomainValidationError
 
 
@@ -43,7 +45,11 @@ class NotAllowedOnCase(DomainPermissionDenied):
     code = "not_allowed_on_case"
 
 
-class CaseBusy(DomainConflict):
-    """Another writer holds the case's row lock: answered at once, never after a long wait."""
+class CaseBusy(DomainConflict, FlowLockFailed):
+    """Another writer holds the case's row lock: answered at once, never after a long wait.
+
+    Also viewflow's `FlowLockFailed`, so viewflow's own callers (timers, boundary events)
+    still skip a locked task and try again later, as they do with viewflow's lock.
+    """
 
     code = "case_busy"

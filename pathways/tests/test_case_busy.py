@@ -12,6 +12,7 @@ from contextlib import contextmanager
 import pytest
 from django.db import connection, transaction
 from rest_framework.test import APIClient
+from viewflow.workflow.exceptions import FlowLockFailed
 
 from audit.models import AuditEvent
 from cases.models import Case, CaseNote, StageMove
@@ -83,6 +84,8 @@ def test_a_transition_on_a_held_case_is_a_conflict_within_a_second(default_versi
     assert waited < WITHIN, f"waited {waited:.2f} s"
     assert refused.value.status_code == 409
     assert refused.value.message == CASE_BUSY_MESSAGE
+    # viewflow's own callers (timers, boundary events) skip a locked task on FlowLockFailed.
+    assert isinstance(refused.value, FlowLockFailed)
     assert _written(case) == before, "a refused write writes nothing"
     # Once the other writer is done, the same call goes through.
     assert take_transition(case=case, actor=front_door, **ROUTE).current_stage.key == "early_help"
