@@ -28,6 +28,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from agencies.roles import Role
 from audit.services import record_event
+from config.validation import reason_problem
 
 from .exceptions import (
     BreakGlassAlreadyReviewed,
@@ -253,6 +254,8 @@ def request_break_glass_access(*, case_id: Any, actor: Any, reason: str) -> Acce
         errors["reason"] = ["Say why you need this case now: emergency access is reviewed."]
     elif len(reason) > REASON_MAX_LENGTH:
         errors["reason"] = [f"At most {REASON_MAX_LENGTH} characters."]
+    elif problem := reason_problem(reason):
+        errors["reason"] = [problem]
     try:
         pk = int(case_id)
     except (TypeError, ValueError):

@@ -30,6 +30,8 @@ from django.utils import timezone
 from agencies.models import Agency
 from agencies.roles import Role
 from audit.services import record_event
+from config.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
+from config.validation import identifier_problem
 from pathways import engine
 from pathways.continuum import ContinuumLevel
 from pathways.models import PathwayVersion, VersionStatus
@@ -283,6 +285,9 @@ def _child_id(entry: dict[str, Any]) -> int | None:
 def _check_behaviours(behaviours: list[dict[str, Any]], errors: _Errors) -> None:
     if not behaviours:
         errors.add("behaviours", "Describe at least one behaviour.")
+    if len(behaviours) > REFERRAL_MAX_BEHAVIOURS:
+        errors.add("behaviours", f"Describe at most {REFERRAL_MAX_BEHAVIOURS} behaviours.")
+        return
     for index, behaviour in enumerate(behaviours):
         key = f"behaviours[{index}]"
         if behaviour.get("continuum_level") not in ContinuumLevel.values:
@@ -328,6 +333,8 @@ def _check_new_child(
     reference = details["reference"] = _text(details["reference"])
     if len(reference) > 32:
         errors.add(f"{key}.reference", "Use at most 32 characters.")
+    elif problem := identifier_problem(reference):
+        errors.add(f"{key}.reference", problem)
     details["gender"] = details["gender"] or Gender.NOT_KNOWN
     if details["gender"] not in Gender.values:
         errors.add(f"{key}.gender", "Choose the child's gender (or 'Not known').")
@@ -348,6 +355,9 @@ def _check_children(
 ) -> list[_ChildEntry]:
     if not children:
         errors.add("children", "Name at least one child displaying HSB.")
+        return []
+    if len(children) > REFERRAL_MAX_CHILDREN:
+        errors.add("children", f"Name at most {REFERRAL_MAX_CHILDREN} children in one referral.")
         return []
     # Only children the actor may name: another area's child gets the very message a
     # nonexistent id gets, so ids cannot be walked to find who exists elsewhere.
@@ -442,12 +452,11 @@ def _check_repeated_children(entries: list[_ChildEntry], errors: _Errors) -> Non
 
 def _check_duplicates(entries: list[_ChildEntry], errors: _Errors, *, actor: Any) -> None:
     """Never create a likely duplicate silently: propose the existing records instead."""
+    # Rows with errors, found once: "children[1].date_of_birth" is row "children[1]".
+    rows_with_errors = {key.split(".", 1)[0] for key in errors.fields}
     for entry in entries:
         details = entry.details
-        row_has_errors = any(
-            key == entry.key or key.startswith(f"{entry.key}.") for key in errors.fields
-        )
-        if entry.child is not None or row_has_errors:
+        if entry.child is not None or entry.key in rows_with_errors:
             continue
         candidates = likely_duplicates(
             actor=actor,
@@ -690,6 +699,8 @@ def _record_referral(
         )
     if len(_text(crime_reference)) > 64:
         errors.add("crime_reference", "Use at most 64 characters.")
+    elif problem := identifier_problem(crime_reference):
+        errors.add("crime_reference", problem)
     # Proposed alongside any other messages, so the referrer answers everything in one go.
     _check_duplicates(entries, errors, actor=actor)
     if errors:

@@ -81,7 +81,7 @@ def handler403(request: HttpRequest, exception: Exception | None = None) -> Http
 
 def handler404(request: HttpRequest, exception: Exception | None = None) -> HttpResponse:
     if not _is_api(request):
-        return defaults.page_not_found(request, exception)  # type: ignore[arg-type]
+        return defaults.page_not_found(request, exception)
     return JsonResponse({"code": "not_found", "detail": "Not found."}, status=404)
 
 

@@ -122,7 +122,7 @@ class FormParser(parsers.FormParser):
         stream: IO[Any] | None,
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
-    ) -> QueryDict:
+    ) -> Any:
         parser_context = parser_context or {}
         request = parser_context.get("request")
         meta = getattr(request, "META", {}) if request is not None else {}
@@ -139,7 +139,7 @@ class MultiPartParser(parsers.MultiPartParser):
 
     def parse(
         self,
-        stream: IO[Any] | None,
+        stream: IO[Any],
         media_type: str | None = None,
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:

@@ -24,5 +24,8 @@ class JSONRenderer(renderers.JSONRenderer):
         try:
             return super().render(data, accepted_media_type, renderer_context)
         except UnicodeEncodeError:
-            self.ensure_ascii = True  # this instance renders one response
-            return super().render(data, accepted_media_type, renderer_context)
+            return _AsciiJSONRenderer().render(data, accepted_media_type, renderer_context)
+
+
+class _AsciiJSONRenderer(renderers.JSONRenderer):
+    ensure_ascii = True

@@ -9,6 +9,14 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
+from config.limits import (
+    PATHWAY_MAX_STAGES,
+    PATHWAY_MAX_TRANSITIONS,
+    STAGE_MAX_REQUIRES,
+    TRANSITION_MAX_GUARDS,
+    TRANSITION_MAX_ROLES,
+)
+
 from .models import PathwayVersion, ServiceTier, Stage, TimescaleFrom, Transition
 
 TIER_KEYS: dict[str, int] = {
@@ -90,9 +98,22 @@ def _optional(
     return value
 
 
-def _optional_texts(mapping: dict, key: str, path: str, errors: list) -> list:
+def _at_most(values: Any, maximum: int, path: str, errors: list) -> Any:
+    # Every list (and the guards mapping) has a documented maximum (config.limits): a huge
+    # definition is refused before anything else is checked.
+    if isinstance(values, (list, dict)) and len(values) > maximum:
+        errors.append({"path": path, "message": f"At most {maximum} items."})
+        return type(values)()
+    return values
+
+
+def _optional_texts(
+    mapping: dict, key: str, path: str, errors: list, maximum: int | None = None
+) -> list:
     # Items are used as set and dict keys later: a nested list or mapping would crash validation.
     values = _optional(mapping, key, list, [], path, errors)
+    if maximum is not None:
+        values = _at_most(values, maximum, f"{path}.{key}", errors)
     for index, item in enumerate(values):
         if not isinstance(item, str):
             errors.append({"path": f"{path}.{key}[{index}]", "message": "Expected text."})
@@ -120,7 +141,8 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
     name = _require(data, "name", str, "$", errors)
     description = _optional(data, "description", str, "", "$", errors)
     stages: list[StageDefinition] = []
-    for index, raw in enumerate(_optional(data, "stages", list, [], "$", errors)):
+    raw_stages = _optional(data, "stages", list, [], "$", errors)
+    for index, raw in enumerate(_at_most(raw_stages, PATHWAY_MAX_STAGES, "$.stages", errors)):
         path = f"stages[{index}]"
         if not isinstance(raw, dict):
             errors.append({"path": path, "message": "Expected a mapping."})
@@ -139,12 +161,18 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
                     timescale, "from", str, TimescaleFrom.STAGE_ENTRY, f"{path}.timescale", errors
                 ),
                 terminal=_optional(raw, "terminal", bool, False, path, errors),
-                requires=_optional_texts(raw, "requires", path, errors),
+                requires=_optional_texts(raw, "requires", path, errors, STAGE_MAX_REQUIRES),
                 description=_optional(raw, "description", str, "", path, errors),
             )
         )
     transitions: list[TransitionDefinition] = []
-    for index, raw in enumerate(_optional(data, "transitions", list, [], "$", errors)):
+    raw_transitions = _at_most(
+        _optional(data, "transitions", list, [], "$", errors),
+        PATHWAY_MAX_TRANSITIONS,
+        "$.transitions",
+        errors,
+    )
+    for index, raw in enumerate(raw_transitions):
         path = f"transitions[{index}]"
         if not isinstance(raw, dict):
             errors.append({"path": path, "message": "Expected a mapping."})
@@ -156,8 +184,13 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
                 from_stage=_require(raw, "from", str, path, errors),
                 to_stage=_require(raw, "to", str, path, errors),
                 kind=_require(raw, "kind", str, path, errors),
-                roles=_optional_texts(raw, "roles", path, errors),
-                guards=_optional(raw, "guards", dict, {}, path, errors),
+                roles=_optional_texts(raw, "roles", path, errors, TRANSITION_MAX_ROLES),
+                guards=_at_most(
+                    _optional(raw, "guards", dict, {}, path, errors),
+                    TRANSITION_MAX_GUARDS,
+                    f"{path}.guards",
+                    errors,
+                ),
                 reason_required=_optional(raw, "reason_required", bool, False, path, errors),
             )
         )

@@ -4,6 +4,8 @@ from typing import Any
 
 import yaml
 
+from config.limits import PATHWAY_YAML_MAX_CHARS
+
 from .definitions import (
     DefinitionShapeError,
     PathwayDefinition,
@@ -25,8 +27,14 @@ _Dumper.add_representer(str, _str_representer)
 
 
 def parse_yaml(text: str) -> PathwayDefinition:
+    if len(text) > PATHWAY_YAML_MAX_CHARS:
+        raise DefinitionShapeError(
+            [{"path": "$", "message": f"At most {PATHWAY_YAML_MAX_CHARS} characters of YAML."}]
+        )
     try:
         data: Any = yaml.safe_load(text)
+    except RecursionError as exc:  # PyYAML composes nested collections recursively
+        raise DefinitionShapeError([{"path": "$", "message": "YAML nested too deeply."}]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "$"

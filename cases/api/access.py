@@ -35,6 +35,7 @@ from cases.selectors import (
     case_grants,
     decisions_shared_with,
 )
+from config.validation import validate_reason
 
 from .permissions import (
     IsCaseSteward,
@@ -88,7 +89,9 @@ class SharedDecisionSerializer(serializers.ModelSerializer):
 class BreakGlassRequestSerializer(serializers.Serializer):
     case = serializers.IntegerField(min_value=1, help_text="The case number.")
     reason = serializers.CharField(
-        max_length=5000, help_text="Why you need the case now; always reviewed by a manager."
+        max_length=5000,
+        validators=[validate_reason],
+        help_text="Why you need the case now, in words; always reviewed by a manager.",
     )
 
 

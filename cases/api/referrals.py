@@ -45,6 +45,8 @@ from cases.read_audit import (
     record_read,
 )
 from cases.selectors import cases_visible_to
+from config.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
+from config.validation import BoundedListField, validate_identifier
 from pathways.continuum import ContinuumLevel
 
 from .permissions import ReadsReferrals
@@ -112,6 +114,7 @@ class ChildInSerializer(serializers.Serializer):
         allow_blank=True,
         default="",
         max_length=32,
+        validators=[validate_identifier],
         help_text="Pseudonymous reference; generated when left blank.",
     )
     first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
@@ -150,8 +153,8 @@ class ReferralInSerializer(serializers.Serializer):
         required=False, allow_blank=True, default="", max_length=200
     )
     description = serializers.CharField(allow_blank=True, max_length=20000)
-    behaviours = BehaviourInSerializer(many=True)
-    children = ChildInSerializer(many=True)
+    behaviours = BoundedListField(child=BehaviourInSerializer(), max_length=REFERRAL_MAX_BEHAVIOURS)
+    children = BoundedListField(child=ChildInSerializer(), max_length=REFERRAL_MAX_CHILDREN)
     immediate_safety_actions = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=20000
     )
@@ -161,7 +164,11 @@ class ReferralInSerializer(serializers.Serializer):
     )
     police_involved = serializers.BooleanField(required=False, default=False)
     crime_reference = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=64
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=64,
+        validators=[validate_identifier],
     )
     police_outcome = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=20000
@@ -172,7 +179,13 @@ class DuplicateQuerySerializer(serializers.Serializer):
     first_name = serializers.CharField(max_length=100)
     last_name = serializers.CharField(max_length=100)
     date_of_birth = serializers.DateField()
-    reference = serializers.CharField(required=False, allow_blank=True, default="", max_length=32)
+    reference = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=32,
+        validators=[validate_identifier],
+    )
 
 
 # --- output -----------------------------------------------------------------------------------

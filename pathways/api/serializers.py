@@ -9,6 +9,16 @@ from typing import Any, get_args
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from config.limits import (
+    PATHWAY_MAX_STAGES,
+    PATHWAY_MAX_TRANSITIONS,
+    PATHWAY_YAML_MAX_CHARS,
+    STAGE_MAX_REQUIRES,
+    TRANSITION_MAX_GUARDS,
+    TRANSITION_MAX_ROLES,
+)
+from config.validation import BoundedListField
+
 from agencies.models import LocalArea
 
 from ..definitions import (
@@ -44,15 +54,19 @@ class StageDefinitionSerializer(serializers.Serializer):
     responsible_role = serializers.CharField()
     timescale = TimescaleSerializer(help_text="Empty when the stage has no timescale.")
     terminal = serializers.BooleanField()
-    requires = serializers.ListField(child=serializers.CharField(), help_text="Artefact keys.")
+    requires = serializers.ListField(
+        child=serializers.CharField(), max_length=STAGE_MAX_REQUIRES, help_text="Artefact keys."
+    )
 
 
 class TransitionDefinitionSerializer(serializers.Serializer):
     key = serializers.SlugField()
     name = serializers.CharField()
     kind = serializers.ChoiceField(choices=TransitionKind.choices)
-    roles = serializers.ListField(child=serializers.CharField())
-    guards = serializers.DictField(help_text="Guard key to its argument.")
+    roles = serializers.ListField(child=serializers.CharField(), max_length=TRANSITION_MAX_ROLES)
+    guards = serializers.DictField(
+        help_text=f"Guard key to its argument (at most {TRANSITION_MAX_GUARDS})."
+    )
     reason_required = serializers.BooleanField()
 
     def get_fields(self) -> dict[str, serializers.Field]:
@@ -66,10 +80,14 @@ class PathwayDefinitionSerializer(serializers.Serializer):
     key = serializers.SlugField()
     name = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
-    stages = StageDefinitionSerializer(
-        many=True, help_text="The first stage is where new cases start."
+    stages = BoundedListField(
+        child=StageDefinitionSerializer(),
+        max_length=PATHWAY_MAX_STAGES,
+        help_text="The first stage is where new cases start.",
     )
-    transitions = TransitionDefinitionSerializer(many=True)
+    transitions = BoundedListField(
+        child=TransitionDefinitionSerializer(), max_length=PATHWAY_MAX_TRANSITIONS
+    )
 
 
 @extend_schema_field(PathwayDefinitionSerializer)
@@ -205,7 +223,12 @@ class DefinitionSourceSerializer(serializers.Serializer):
     """A definition as YAML text or as JSON in the canonical shape: exactly one of them."""
 
     # Blank and null get through so the definition's own checks can name what is wrong.
-    yaml = serializers.CharField(required=False, allow_blank=True, trim_whitespace=False)
+    yaml = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        trim_whitespace=False,
+        max_length=PATHWAY_YAML_MAX_CHARS,
+    )
     definition = DefinitionField(required=False, allow_null=True)
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
@@ -247,7 +270,7 @@ class ImportSerializer(serializers.Serializer):
         allow_null=True,
         help_text="Optional when there is only one local area.",
     )
-    yaml = serializers.CharField(trim_whitespace=False)
+    yaml = serializers.CharField(trim_whitespace=False, max_length=PATHWAY_YAML_MAX_CHARS)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
