@@ -7,10 +7,6 @@ Admin pages are posted for real, with the form's own current values and one chan
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -30,8 +26,8 @@ from assessments.tests.factories import catalogue
 from audit.models import AuditEvent
 from pathways.services import create_draft_version
 from pathways.tests.factories import default_definition
+from tests.test_production_settings import run_manage
 
-ROOT = Path(__file__).resolve().parent.parent
 PASSWORD = "correct-horse-battery"
 
 
@@ -274,24 +270,7 @@ def test_the_demo_loader_refuses_production_settings(settings):
 
 
 def test_the_demo_command_fails_under_the_production_settings_module():
-    env = {key: value for key, value in os.environ.items() if key in {"PATH", "HOME", "LANG"}}
-    env.update(
-        DJANGO_SETTINGS_MODULE="config.settings.production",
-        SECRET_KEY="x" * 64,
-        DEBUG="0",
-        ALLOWED_HOSTS="hsb.example.org",
-        AUDIT_CHAIN_KEYS="k1:" + "A" * 43 + "=",
-    )
-
-    result = subprocess.run(
-        [sys.executable, "manage.py", "load_demo_area"],
-        cwd=ROOT,
-        env=env,
-        capture_output=True,
-        text=True,
-        timeout=180,
-        check=False,
-    )
+    result = run_manage("load_demo_area")
 
     assert result.returncode != 0
     assert "refuses to load under production settings" in result.stderr
