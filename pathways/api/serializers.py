@@ -9,6 +9,7 @@ from typing import Any, get_args
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from agencies.models import LocalArea
 from config.limits import (
     PATHWAY_MAX_STAGES,
     PATHWAY_MAX_TRANSITIONS,
@@ -18,8 +19,6 @@ from config.limits import (
     TRANSITION_MAX_ROLES,
 )
 from config.validation import BoundedListField
-
-from agencies.models import LocalArea
 
 from ..definitions import (
     DefinitionShapeError,
