@@ -1,7 +1,9 @@
 """Admin for pathway definitions: drafts can be edited row by row; published versions are read-only.
 
-Changing anything needs `can_edit_pathways` as well as Django's model permissions, the same
-rule as the API. Publishing goes through `publish_version`, so it validates and audits.
+Changing anything needs `can_edit_pathway(user, pathway)` as well as Django's model
+permissions, the same rule as the API; the lists start from the pathways the user may see, so
+another area's pathway or version is a 404 here too. Publishing goes through
+`publish_version`, so it validates and audits.
 """
 
 from typing import Any
@@ -12,18 +14,27 @@ from django.forms import BaseInlineFormSet
 from django.http import HttpRequest
 
 from agencies.admin_audit import AuditedModelAdmin
+from agencies.models import LocalArea
 from config.errors import DomainError
 
 from .definitions import definition_from_version
 from .exceptions import DefinitionInvalid
 from .models import Pathway, PathwayVersion, Stage, Transition, VersionStatus
-from .permissions import can_edit_pathways
+from .permissions import (
+    area_of,
+    can_edit_pathway,
+    can_edit_pathways,
+    is_installation_administrator,
+    visible_pathways_q,
+)
 from .services import publish_version
 from .validation import validate_definition
 
 
 def _editable(request: HttpRequest, version: PathwayVersion | None) -> bool:
-    return can_edit_pathways(request.user) and not (version and version.is_published)
+    if version is None:
+        return can_edit_pathways(request.user)
+    return can_edit_pathway(request.user, version.pathway) and not version.is_published
 
 
 class VersionPartInline(admin.TabularInline):
@@ -93,9 +104,20 @@ class TransitionInline(VersionPartInline):
 @admin.register(Pathway)
 class PathwayAdmin(AuditedModelAdmin):
     list_display = ["name", "key", "area", "created_at"]
-    list_filter = ["area"]
+    # Filter choices from the visible rows only: another area's name never shows.
+    list_filter = [("area", admin.RelatedOnlyFieldListFilter)]
     search_fields = ["name", "key"]
     list_select_related = ["area"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[Pathway]:
+        return super().get_queryset(request).filter(visible_pathways_q(request.user))
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        if db_field.name == "area" and not is_installation_administrator(request.user):
+            area_id = area_of(request.user)
+            areas = LocalArea.objects.filter(pk=area_id) if area_id else LocalArea.objects.none()
+            kwargs["queryset"] = areas
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)
 
     def get_readonly_fields(self, request: HttpRequest, obj: Any = None) -> Any:
         # A published version reads its name from the pathway, so the pathway freezes too.
@@ -107,16 +129,22 @@ class PathwayAdmin(AuditedModelAdmin):
         return can_edit_pathways(request.user) and super().has_add_permission(request)
 
     def has_change_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can_edit_pathways(request.user) and super().has_change_permission(request, obj)
+        allowed = can_edit_pathway(request.user, obj) if obj else can_edit_pathways(request.user)
+        return allowed and super().has_change_permission(request, obj)
 
     def has_delete_permission(self, request: HttpRequest, obj: Any = None) -> bool:
-        return can_edit_pathways(request.user) and super().has_delete_permission(request, obj)
+        allowed = can_edit_pathway(request.user, obj) if obj else can_edit_pathways(request.user)
+        return allowed and super().has_delete_permission(request, obj)
 
 
 @admin.register(PathwayVersion)
 class PathwayVersionAdmin(AuditedModelAdmin):
     list_display = ["__str__", "pathway", "number", "status", "published_at"]
-    list_filter = ["status", "pathway__area", "pathway"]
+    list_filter = [
+        "status",
+        ("pathway__area", admin.RelatedOnlyFieldListFilter),
+        ("pathway", admin.RelatedOnlyFieldListFilter),
+    ]
     list_select_related = ["pathway"]
     search_fields = ["pathway__name", "pathway__key", "notes"]
     readonly_fields = [
@@ -131,6 +159,9 @@ class PathwayVersionAdmin(AuditedModelAdmin):
     fields = [*readonly_fields, "notes"]
     inlines = [StageInline, TransitionInline]
     actions = ["publish_selected", "validate_selected"]
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[PathwayVersion]:
+        return super().get_queryset(request).filter(visible_pathways_q(request.user, "pathway__"))
 
     def has_add_permission(self, request: HttpRequest) -> bool:
         # New versions come from an import, which validates the whole definition first.

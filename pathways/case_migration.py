@@ -32,6 +32,8 @@ from .engine import breach_moment, stage_due_on
 from .exceptions import MigrationNotPossible
 from .flows import PathwayFlow
 from .models import PathwayVersion, Stage
+from .permissions import NotAPathwayEditor, can_migrate_cases
+from .selectors import versions_visible_to
 
 MIGRATE = "migrate"
 
@@ -137,16 +139,25 @@ def _case_problem(
 
 
 def _load_versions(
-    source: PathwayVersion | int, target: PathwayVersion | int
+    source: PathwayVersion | int, target: PathwayVersion | int, actor: Any = None
 ) -> tuple[PathwayVersion, PathwayVersion]:
+    """Both versions, if the actor may migrate the cases of their pathways.
+
+    Another area's version reads exactly like one that does not exist.
+    """
     ids = [v.pk if isinstance(v, PathwayVersion) else v for v in (source, target)]
-    versions = PathwayVersion.objects.select_related("pathway").in_bulk(ids)
+    versions = versions_visible_to(actor).select_related("pathway").in_bulk(ids)
     missing = [pk for pk in ids if pk not in versions]
     if missing:
         raise MigrationNotPossible(
             f"No pathway version {', '.join(map(str, missing))}.",
             fields={"version": [f"Unknown version id {pk}." for pk in missing]},
         )
+    for version in versions.values():
+        if not can_migrate_cases(actor, version.pathway):
+            raise NotAPathwayEditor(
+                "Only the area's HSB coordinators and system administrators may migrate its cases."
+            )
     return versions[ids[0]], versions[ids[1]]
 
 
@@ -159,9 +170,12 @@ def plan_case_migration(
     source: PathwayVersion | int,
     target: PathwayVersion | int,
     stage_mapping: dict[str, str],
+    actor: Any = None,
 ) -> MigrationPlan:
-    """The dry run: for each open case on `source`, its new stage or why it cannot move."""
-    source, target = _load_versions(source, target)
+    """The dry run: for each open case on `source`, its new stage or why it cannot move.
+
+    `actor` as for `apply_case_migration` (None: the system, from the command line)."""
+    source, target = _load_versions(source, target, actor)
     problems = _version_problems(source, target, stage_mapping)
     compiled_target = compiled_version(target.pk) if not problems else None
     source_stages = {
@@ -210,7 +224,7 @@ def apply_case_migration(
             "A migration needs a reason.", fields={"reason": ["A reason is required."]}
         )
     with transaction.atomic():
-        source, target = _load_versions(source, target)
+        source, target = _load_versions(source, target, actor)
         problems = _version_problems(source, target, stage_mapping)
         if problems:
             raise MigrationNotPossible(

@@ -1,4 +1,9 @@
-"""Writes to pathway definitions: import a draft, edit it, publish it."""
+"""Writes to pathway definitions: import a draft, edit it, publish it.
+
+Each checks the actor against the object first (`pathways.permissions`): another area's
+pathway, version or area is not found (404), exactly like one that does not exist; a pathway
+the actor sees but may not change is refused (403). `actor=None` is the system.
+"""
 
 from typing import Any
 
@@ -12,6 +17,8 @@ from audit.services import record_event
 from .definitions import PathwayDefinition, write_definition_rows
 from .exceptions import DefinitionInvalid, VersionNotEditable
 from .models import Pathway, PathwayVersion, VersionStatus
+from .permissions import NotAPathwayEditor, can_edit_in_area, check_edit_pathway
+from .selectors import visible_area, visible_version
 from .validation import validate_definition
 
 
@@ -24,11 +31,23 @@ def _refuse_invalid(definition: PathwayDefinition) -> None:
         )
 
 
+def _editable_version(actor: Any, version: PathwayVersion | int) -> PathwayVersion:
+    """The version, locked, once the actor may see and change it."""
+    seen = visible_version(actor, version)
+    check_edit_pathway(actor, seen.pathway)
+    return PathwayVersion.objects.select_for_update().select_related("pathway").get(pk=seen.pk)
+
+
 @transaction.atomic
 def create_draft_version(
-    *, area: LocalArea, definition: PathwayDefinition, actor: Any, notes: str = ""
+    *, area: LocalArea | int, definition: PathwayDefinition, actor: Any, notes: str = ""
 ) -> PathwayVersion:
     """A new draft version of the pathway named by the definition's key (created if new)."""
+    area = visible_area(actor, area)
+    if not can_edit_in_area(actor, area):
+        raise NotAPathwayEditor(
+            "Only HSB coordinators and system administrators may change pathway definitions."
+        )
     _refuse_invalid(definition)
     pathway, _ = Pathway.objects.select_for_update().get_or_create(
         area=area,
@@ -51,11 +70,9 @@ def create_draft_version(
 
 @transaction.atomic
 def update_draft_version(
-    *, version: PathwayVersion, definition: PathwayDefinition, actor: Any
+    *, version: PathwayVersion | int, definition: PathwayDefinition, actor: Any
 ) -> PathwayVersion:
-    version = (
-        PathwayVersion.objects.select_for_update().select_related("pathway").get(pk=version.pk)
-    )
+    version = _editable_version(actor, version)
     if version.is_published:
         raise VersionNotEditable(f"Version {version.number} is published and cannot change.")
     if definition.key != version.pathway.key:
@@ -76,9 +93,7 @@ def publish_version(*, version: PathwayVersion, actor: Any) -> PathwayVersion:
     """Publish a draft after validating it; from then on it never changes."""
     from .definitions import definition_from_version
 
-    version = (
-        PathwayVersion.objects.select_for_update().select_related("pathway").get(pk=version.pk)
-    )
+    version = _editable_version(actor, version)
     if version.is_published:
         raise VersionNotEditable(f"Version {version.number} is already published.")
     _refuse_invalid(definition_from_version(version))

@@ -1,10 +1,15 @@
-"""Pages of the "Pathways" application: versions, their stage graph, diffs and publishing."""
+"""Pages of the "Pathways" application: versions, their stage graph, diffs and publishing.
+
+Every page starts from the pathways the user may see (their area's): another area's version
+is a 404 like a missing one; changing one asks `can_edit_pathway(user, pathway)`.
+"""
 
 from typing import Any
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.db.models import QuerySet
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
@@ -13,16 +18,21 @@ from config.errors import DomainError
 
 from .definitions import definition_from_version
 from .graph import layout
-from .models import Pathway, PathwayVersion
-from .permissions import can_edit_pathways
+from .models import PathwayVersion
+from .permissions import can_edit_pathway
+from .selectors import pathways_visible_to, versions_visible_to
 from .services import publish_version
 from .validation import validate_definition
 from .yaml_io import dump_yaml
 
 
+def _versions(request: HttpRequest) -> QuerySet[PathwayVersion]:
+    return versions_visible_to(request.user).select_related("pathway")
+
+
 @login_required
 def pathway_list(request: HttpRequest) -> HttpResponse:
-    pathways = Pathway.objects.select_related("area").prefetch_related("versions")
+    pathways = pathways_visible_to(request.user).select_related("area").prefetch_related("versions")
     return TemplateResponse(
         request, "pathways/pathway_list.html", {"pathways": pathways, "heading": "Pathways"}
     )
@@ -30,7 +40,7 @@ def pathway_list(request: HttpRequest) -> HttpResponse:
 
 @login_required
 def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(PathwayVersion.objects.select_related("pathway"), pk=pk)
+    version = get_object_or_404(_versions(request), pk=pk)
     definition = definition_from_version(version)
     stages = {stage.key: stage for stage in version.stages.all()}
     return TemplateResponse(
@@ -45,7 +55,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
             "title": f"{definition.name} v{version.number}",
             "heading": f"{definition.name} v{version.number}",
             "problems": validate_definition(definition) if not version.is_published else [],
-            "can_edit": can_edit_pathways(request.user),
+            "can_edit": can_edit_pathway(request.user, version.pathway),
             "other_versions": version.pathway.versions.exclude(pk=version.pk),
         },
     )
@@ -53,7 +63,7 @@ def version_detail(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def version_export(request: HttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(PathwayVersion.objects.select_related("pathway"), pk=pk)
+    version = get_object_or_404(_versions(request), pk=pk)
     response = HttpResponse(
         dump_yaml(definition_from_version(version)), content_type="application/yaml"
     )
@@ -66,10 +76,11 @@ def version_export(request: HttpRequest, pk: int) -> HttpResponse:
 def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
     from .diff import diff_versions
 
-    version = get_object_or_404(PathwayVersion.objects.select_related("pathway"), pk=pk)
-    other = get_object_or_404(
-        PathwayVersion.objects.filter(pathway_id=version.pathway_id), pk=request.GET.get("against")
-    )
+    version = get_object_or_404(_versions(request), pk=pk)
+    against = request.GET.get("against")
+    if not (against or "").isdigit():
+        raise Http404
+    other = get_object_or_404(_versions(request).filter(pathway_id=version.pathway_id), pk=against)
     older, newer = sorted([version, other], key=lambda v: v.number)
     changes = diff_versions(definition_from_version(older), definition_from_version(newer))
     return TemplateResponse(
@@ -87,8 +98,8 @@ def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def version_publish(request: HttpRequest, pk: int) -> HttpResponse:
-    version = get_object_or_404(PathwayVersion, pk=pk)
-    if not can_edit_pathways(request.user):
+    version = get_object_or_404(_versions(request), pk=pk)
+    if not can_edit_pathway(request.user, version.pathway):
         messages.error(request, "Your role may not publish pathway versions.")
         return redirect("pathways_app:version", pk=pk)
     try:

@@ -159,8 +159,10 @@ def build_world() -> World:
     fd = users[FD]
     version = published_default_version(area=area, actor=fd)
     other_version = published_default_version(area=elsewhere, actor=fd)
-    draft = create_draft_version(area=area, definition=default_definition(), actor=fd)
-    other_draft = create_draft_version(area=elsewhere, definition=default_definition(), actor=fd)
+    # Drafts in both areas: the installation's set-up administrator may load either.
+    setup = users[ADM]
+    draft = create_draft_version(area=area, definition=default_definition(), actor=setup)
+    other_draft = create_draft_version(area=elsewhere, definition=default_definition(), actor=setup)
     del version  # pinned by the cases below
 
     # Ava: referred by the DSL's school, at the HSB panel, led by the lead, with a team.

@@ -9,7 +9,6 @@ from typing import Any, get_args
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agencies.models import LocalArea
 from config.limits import (
     PATHWAY_MAX_STAGES,
     PATHWAY_MAX_TRANSITIONS,
@@ -28,7 +27,7 @@ from ..definitions import (
 )
 from ..diff import ChangeKind
 from ..models import Pathway, PathwayVersion, TimescaleFrom, TransitionKind
-from ..selectors import sole_local_area, version_definition
+from ..selectors import version_definition
 from ..yaml_io import parse_yaml
 
 # --- The definition's documented shape (for the schema; definition_from_dict enforces it) ---
@@ -200,9 +199,9 @@ class DiffSerializer(serializers.Serializer):
 
 
 class DiffQuerySerializer(serializers.Serializer):
-    against = serializers.PrimaryKeyRelatedField(
-        queryset=PathwayVersion.objects.select_related("pathway"),
-        help_text="The version to compare with (the older one, usually).",
+    # An id only: `version_changes` looks it up among the versions the actor may see.
+    against = serializers.IntegerField(
+        min_value=1, help_text="The version to compare with (the older one, usually)."
     )
 
 
@@ -263,22 +262,19 @@ def read_definition(attrs: dict[str, Any]) -> PathwayDefinition:
 
 
 class ImportSerializer(serializers.Serializer):
-    area = serializers.PrimaryKeyRelatedField(
-        queryset=LocalArea.objects.all(),
+    # An id only: the service looks it up among the areas the actor may import into, so
+    # another area's id is a 404 exactly like one that does not exist.
+    area = serializers.IntegerField(
         required=False,
         allow_null=True,
-        help_text="Optional when there is only one local area.",
+        min_value=1,
+        help_text="Optional: the actor's own area (or the only area there is).",
     )
     yaml = serializers.CharField(trim_whitespace=False, max_length=PATHWAY_YAML_MAX_CHARS)
     notes = serializers.CharField(required=False, allow_blank=True, default="")
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        if attrs.get("area") is None:
-            attrs["area"] = sole_local_area()
-            if attrs["area"] is None:
-                raise serializers.ValidationError(
-                    {"area": ["Name the local area to import into; there is not just one."]}
-                )
+        attrs.setdefault("area", None)
         try:
             attrs["parsed"] = parse_yaml(attrs["yaml"])
         except DefinitionShapeError as error:

@@ -1,6 +1,8 @@
-"""The pathway definitions API: read by any practitioner, changed only by pathway editors.
+"""The pathway definitions API: read by practitioners of the pathway's area, changed only by
+its pathway editors (`pathways.permissions`).
 
-Each view calls one selector or service; the services validate, write and audit.
+Each view calls one selector or service; the services check the actor against the object,
+validate, write and audit. Another area's pathway or version is a 404, like a missing one.
 """
 
 from typing import Any
@@ -9,6 +11,7 @@ from django.http import HttpResponse
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
 from rest_framework import generics, status
+from rest_framework.exceptions import ValidationError
 from rest_framework.permissions import SAFE_METHODS, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
@@ -16,14 +19,17 @@ from rest_framework.views import APIView
 
 from ..definitions import DefinitionShapeError
 from ..diff import changes_as_text
-from ..models import Pathway, PathwayVersion
-from ..permissions import can_edit_pathways
+from ..models import PathwayVersion
+from ..permissions import area_of, can_edit_pathways
 from ..selectors import (
     pathways_list,
+    pathways_visible_to,
+    sole_local_area,
     version_changes,
     version_definition,
     versions_list,
     versions_of,
+    versions_visible_to,
 )
 from ..services import create_draft_version, publish_version, update_draft_version
 from ..validation import validate_definition
@@ -67,7 +73,7 @@ class PathwayList(generics.ListAPIView):
     serializer_class = PathwaySerializer
 
     def get_queryset(self) -> Any:
-        return pathways_list()
+        return pathways_list(self.request.user)
 
     @extend_schema(tags=TAGS, summary="Pathways, each with a summary of its versions")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -78,7 +84,7 @@ class PathwayDetail(generics.RetrieveAPIView):
     serializer_class = PathwaySerializer
 
     def get_queryset(self) -> Any:
-        return pathways_list()
+        return pathways_list(self.request.user)
 
     @extend_schema(tags=TAGS, summary="One pathway with a summary of its versions")
     def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
@@ -91,8 +97,8 @@ class PathwayVersionList(generics.ListAPIView):
     def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # drf-spectacular reads the model only
             return PathwayVersion.objects.none()
-        pathway = get_object_or_404(Pathway, pk=self.kwargs["pk"])
-        return versions_of(pathway)
+        pathway = get_object_or_404(pathways_visible_to(self.request.user), pk=self.kwargs["pk"])
+        return versions_of(self.request.user, pathway)
 
     @extend_schema(
         tags=TAGS,
@@ -110,7 +116,7 @@ class VersionDetail(generics.GenericAPIView):
     permission_classes = [PathwayEditorOrReadOnly]
 
     def get_queryset(self) -> Any:
-        return versions_list()
+        return versions_list(self.request.user)
 
     @extend_schema(
         tags=TAGS,
@@ -149,8 +155,16 @@ class VersionImport(APIView):
         serializer = ImportSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         data = serializer.validated_data
+        area = data["area"] or area_of(request.user) or sole_local_area()
+        if area is None:
+            raise ValidationError(
+                {"area": ["Name the local area to import into; there is not just one."]}
+            )
         version = create_draft_version(
-            area=data["area"], definition=data["parsed"], actor=request.user, notes=data["notes"]
+            area=area,
+            definition=data["parsed"],
+            actor=request.user,
+            notes=data["notes"],
         )
         return Response(VersionDetailSerializer(version).data, status=status.HTTP_201_CREATED)
 
@@ -182,7 +196,7 @@ class VersionExport(generics.GenericAPIView):
     serializer_class = VersionDetailSerializer
 
     def get_queryset(self) -> Any:
-        return PathwayVersion.objects.select_related("pathway")
+        return versions_visible_to(self.request.user).select_related("pathway")
 
     def perform_content_negotiation(self, request: Request, force: bool = False) -> Any:
         # The export is always YAML; errors stay JSON even for `Accept: text/yaml`.
@@ -209,7 +223,7 @@ class VersionPublish(generics.GenericAPIView):
     permission_classes = [PathwayEditorOrReadOnly]
 
     def get_queryset(self) -> Any:
-        return PathwayVersion.objects.all()
+        return versions_visible_to(self.request.user)
 
     @extend_schema(
         tags=TAGS,
@@ -226,7 +240,7 @@ class VersionDiff(generics.GenericAPIView):
     serializer_class = DiffSerializer
 
     def get_queryset(self) -> Any:
-        return PathwayVersion.objects.select_related("pathway")
+        return versions_visible_to(self.request.user).select_related("pathway")
 
     @extend_schema(
         tags=TAGS,
@@ -238,7 +252,9 @@ class VersionDiff(generics.GenericAPIView):
         version = self.get_object()
         query = DiffQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        changes = version_changes(version=version, against=query.validated_data["against"])
+        changes = version_changes(
+            actor=request.user, version=version, against=query.validated_data["against"]
+        )
         return Response(
             {
                 "changes": [change.as_dict() for change in changes],

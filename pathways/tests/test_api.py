@@ -6,7 +6,7 @@ from django.urls import reverse
 from rest_framework.test import APIClient
 
 from agencies.roles import Role
-from agencies.tests.factories import LocalAreaFactory
+from agencies.tests.factories import LocalAreaFactory, UserFactory
 from audit.models import AuditEvent
 from pathways.definitions import definition_to_dict
 from pathways.models import Pathway, PathwayVersion, VersionStatus
@@ -162,36 +162,51 @@ def test_importing_an_existing_pathway_key_adds_the_next_version(editor, default
     assert response.json()["pathway"] == default_version.pathway_id
 
 
-def test_importing_into_a_named_area(editor, area):
+def test_importing_into_another_named_area_is_not_found_and_writes_nothing(editor, area):
     other = LocalAreaFactory(name="Southmere")
 
     response = editor.post(
         _url("version-import"), {"area": other.pk, "yaml": DEFAULT_TEXT}, format="json"
     )
 
-    assert response.status_code == 201
-    assert Pathway.objects.get(pk=response.json()["pathway"]).area == other
+    assert response.status_code == 404
+    assert response.json() == {"code": "not_found", "detail": "Not found."}
+    assert not Pathway.objects.filter(area=other).exists()
 
 
-def test_importing_without_an_area_when_there_are_several_names_the_area_field(editor, area):
+def test_a_coordinator_imports_into_their_own_area_when_none_is_named(editor, area):
     LocalAreaFactory(name="Southmere")
 
     response = editor.post(_url("version-import"), {"yaml": DEFAULT_TEXT}, format="json")
 
-    assert response.status_code == 400
-    assert response.json()["fields"] == {
+    assert response.status_code == 201
+    assert Pathway.objects.get(pk=response.json()["pathway"]).area == area
+
+
+def test_the_set_up_administrator_names_the_area_when_there_are_several(client_for, area):
+    admin = UserFactory(role=Role.SYSTEM_ADMINISTRATOR, agency=None)
+    other = LocalAreaFactory(name="Southmere")
+
+    unnamed = client_for(admin).post(_url("version-import"), {"yaml": DEFAULT_TEXT}, format="json")
+    named = client_for(admin).post(
+        _url("version-import"), {"area": other.pk, "yaml": DEFAULT_TEXT}, format="json"
+    )
+
+    assert unnamed.status_code == 400
+    assert unnamed.json()["fields"] == {
         "area": ["Name the local area to import into; there is not just one."]
     }
-    assert not PathwayVersion.objects.exists()
+    assert named.status_code == 201
+    assert Pathway.objects.get(pk=named.json()["pathway"]).area == other
 
 
-def test_importing_into_an_unknown_area_is_a_field_error(editor, area):
+def test_importing_into_an_unknown_area_is_not_found(editor, area):
     response = editor.post(
         _url("version-import"), {"area": area.pk + 1000, "yaml": DEFAULT_TEXT}, format="json"
     )
 
-    assert response.status_code == 400
-    assert list(response.json()["fields"]) == ["area"]
+    assert response.status_code == 404
+    assert not PathwayVersion.objects.exists()
 
 
 def test_importing_without_yaml_is_a_field_error(editor, area):
@@ -537,12 +552,18 @@ def test_a_version_compared_with_itself_has_no_changes(practitioner, default_ver
     assert response.json() == {"changes": [], "text": "No changes."}
 
 
-@pytest.mark.parametrize("query", [{}, {"against": "latest"}, {"against": 99999}])
-def test_comparing_needs_a_known_version_to_compare_against(practitioner, default_version, query):
+@pytest.mark.parametrize("query", [{}, {"against": "latest"}])
+def test_comparing_needs_a_version_to_compare_against(practitioner, default_version, query):
     response = practitioner.get(_url("version-diff", default_version.pk), query)
 
     assert response.status_code == 400
     assert list(response.json()["fields"]) == ["against"]
+
+
+def test_comparing_against_an_unknown_version_is_not_found(practitioner, default_version):
+    response = practitioner.get(_url("version-diff", default_version.pk), {"against": 99999})
+
+    assert response.status_code == 404
 
 
 # --- query counts ----------------------------------------------------------------------------

@@ -52,7 +52,7 @@ def _renamed_panel_definition(*, early_help_days=40):
 @pytest.fixture
 def next_version(area, front_door, default_version):
     draft = create_draft_version(area=area, definition=_renamed_panel_definition(), actor=None)
-    return publish_version(version=draft, actor=front_door)
+    return publish_version(version=draft, actor=None)
 
 
 def _at(stage, *, version, front_door, lead, coordinator=None):
@@ -136,7 +136,7 @@ def test_a_version_of_another_pathway_cannot_take_the_cases(
 ):
     other = replace(default_definition(), key="sibling_pathway")
     target = publish_version(
-        version=create_draft_version(area=area, definition=other, actor=None), actor=front_door
+        version=create_draft_version(area=area, definition=other, actor=None), actor=None
     )
 
     plan = plan_case_migration(source=default_version, target=target, stage_mapping=MAPPING)
@@ -175,7 +175,7 @@ def test_a_mapping_naming_a_stage_the_source_lacks_is_a_problem(default_version,
 
 
 def test_applying_repins_each_open_case_and_recounts_its_deadline(
-    default_version, next_version, cases, manager
+    default_version, next_version, cases, coordinator
 ):
     before = {key: Case.objects.get(pk=case.pk) for key, case in cases.items()}
     old_timer = _timers(before["early_help"]).get(status=STATUS.SCHEDULED)
@@ -184,7 +184,7 @@ def test_applying_repins_each_open_case_and_recounts_its_deadline(
         source=default_version,
         target=next_version,
         stage_mapping=MAPPING,
-        actor=manager,
+        actor=coordinator,
         reason="Partnership adopted pathway v2",
     )
 
@@ -214,7 +214,7 @@ def test_applying_repins_each_open_case_and_recounts_its_deadline(
     move = _migrate_moves().get(case=case)
     assert (move.from_stage_id, move.to_stage_id) == (old.current_stage_id, case.current_stage_id)
     assert move.transition is None
-    assert move.actor == manager
+    assert move.actor == coordinator
     assert move.reason == "Partnership adopted pathway v2"
     assert move.due_on == case.stage_due_on
     event = AuditEvent.objects.get(action="case.migrated", object_id=str(case.pk))
@@ -235,13 +235,13 @@ def test_applying_repins_each_open_case_and_recounts_its_deadline(
 
 
 def test_a_migrated_case_moves_on_along_the_new_versions_transitions(
-    default_version, next_version, cases, manager, coordinator
+    default_version, next_version, cases, coordinator
 ):
     apply_case_migration(
         source=default_version,
         target=next_version,
         stage_mapping=MAPPING,
-        actor=manager,
+        actor=coordinator,
         reason="v2",
     )
     case = Case.objects.get(pk=cases["hsb_panel"].pk)
@@ -257,14 +257,14 @@ def test_a_migrated_case_moves_on_along_the_new_versions_transitions(
 
 
 def test_a_case_loaded_before_the_migration_is_stale(
-    default_version, next_version, cases, manager, coordinator
+    default_version, next_version, cases, coordinator
 ):
     loaded_earlier = Case.objects.get(pk=cases["hsb_panel"].pk)
     apply_case_migration(
         source=default_version,
         target=next_version,
         stage_mapping=MAPPING,
-        actor=manager,
+        actor=coordinator,
         reason="v2",
     )
 
@@ -277,7 +277,7 @@ def test_a_case_loaded_before_the_migration_is_stale(
 
 
 def test_an_overdue_stage_that_the_new_timescale_allows_is_no_longer_overdue(
-    default_version, next_version, cases, manager
+    default_version, next_version, cases, coordinator
 ):
     # Entered ~33 working days ago: late under 30 working days, in time under 40.
     entered = timezone.now() - timedelta(days=47)
@@ -289,7 +289,7 @@ def test_an_overdue_stage_that_the_new_timescale_allows_is_no_longer_overdue(
         source=default_version,
         target=next_version,
         stage_mapping=MAPPING,
-        actor=manager,
+        actor=coordinator,
         reason="v2",
     )
 
@@ -299,7 +299,7 @@ def test_an_overdue_stage_that_the_new_timescale_allows_is_no_longer_overdue(
 
 
 def test_a_stage_still_late_under_the_new_timescale_stays_flagged_and_is_not_escalated_twice(
-    default_version, next_version, cases, manager
+    default_version, next_version, cases, coordinator
 ):
     flagged_at = timezone.now() - timedelta(days=30)
     Case.objects.filter(pk=cases["early_help"].pk).update(
@@ -310,7 +310,7 @@ def test_a_stage_still_late_under_the_new_timescale_stays_flagged_and_is_not_esc
         source=default_version,
         target=next_version,
         stage_mapping=MAPPING,
-        actor=manager,
+        actor=coordinator,
         reason="v2",
     )
     call_command("workflow_timers", stdout=StringIO())
@@ -329,14 +329,14 @@ def test_a_stage_still_late_under_the_new_timescale_stays_flagged_and_is_not_esc
 
 
 def test_one_case_that_cannot_move_stops_the_whole_migration(
-    default_version, next_version, cases, manager
+    default_version, next_version, cases, coordinator
 ):
     with pytest.raises(MigrationNotPossible) as refused:
         apply_case_migration(
             source=default_version,
             target=next_version,
             stage_mapping=SAME,
-            actor=manager,
+            actor=coordinator,
             reason="v2",
         )
 
@@ -351,12 +351,14 @@ def test_one_case_that_cannot_move_stops_the_whole_migration(
     )
 
 
-def test_skipping_unmovable_cases_migrates_the_rest(default_version, next_version, cases, manager):
+def test_skipping_unmovable_cases_migrates_the_rest(
+    default_version, next_version, cases, coordinator
+):
     result = apply_case_migration(
         source=default_version,
         target=next_version,
         stage_mapping=SAME,
-        actor=manager,
+        actor=coordinator,
         reason="v2",
         skip_unmovable=True,
     )
@@ -367,7 +369,7 @@ def test_skipping_unmovable_cases_migrates_the_rest(default_version, next_versio
     assert Case.objects.get(pk=cases["early_help"].pk).pathway_version_id == next_version.pk
 
 
-def test_version_problems_cannot_be_skipped(area, default_version, cases, manager):
+def test_version_problems_cannot_be_skipped(area, default_version, cases, coordinator):
     draft = create_draft_version(area=area, definition=_renamed_panel_definition(), actor=None)
 
     with pytest.raises(MigrationNotPossible, match="target not published"):
@@ -375,19 +377,19 @@ def test_version_problems_cannot_be_skipped(area, default_version, cases, manage
             source=default_version,
             target=draft,
             stage_mapping=MAPPING,
-            actor=manager,
+            actor=coordinator,
             reason="v2",
             skip_unmovable=True,
         )
 
 
-def test_a_migration_needs_a_reason(default_version, next_version, manager):
+def test_a_migration_needs_a_reason(default_version, next_version, coordinator):
     with pytest.raises(MigrationNotPossible) as refused:
         apply_case_migration(
             source=default_version,
             target=next_version,
             stage_mapping=MAPPING,
-            actor=manager,
+            actor=coordinator,
             reason=" ",
         )
 
@@ -420,7 +422,7 @@ def test_migrate_cases_prints_the_dry_run_and_changes_nothing(default_version, n
     assert not _migrate_moves().exists()
 
 
-def test_migrate_cases_applies_with_a_reason(default_version, next_version, cases, manager):
+def test_migrate_cases_applies_with_a_reason(default_version, next_version, cases, coordinator):
     output = _migrate_cases(
         "--from-version",
         str(default_version.pk),
@@ -431,11 +433,11 @@ def test_migrate_cases_applies_with_a_reason(default_version, next_version, case
         "--reason",
         "Partnership adopted v2",
         "--actor",
-        manager.username,
+        coordinator.username,
     )
 
     assert "Migrated 3 case(s)" in output
-    assert set(_migrate_moves().values_list("actor_id", flat=True)) == {manager.pk}
+    assert set(_migrate_moves().values_list("actor_id", flat=True)) == {coordinator.pk}
 
 
 @pytest.mark.parametrize(

@@ -224,7 +224,7 @@ def test_two_stored_versions_are_compared_older_to_newer(area, coordinator, defa
     _transition(definition, "reopen").reason_required = False
     draft = create_draft_version(area=area, definition=definition, actor=coordinator)
 
-    changes = version_changes(version=draft, against=default_version)
+    changes = version_changes(actor=coordinator, version=draft, against=default_version)
 
     assert [c.text for c in changes] == [
         "Stage 'early_help': timescale 30 → 20 working days",

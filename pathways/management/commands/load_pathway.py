@@ -8,6 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from agencies.models import BankHolidayRegion, LocalArea
+from config.errors import DomainError
 from pathways.definitions import DefinitionShapeError
 from pathways.exceptions import DefinitionInvalid
 from pathways.selectors import sole_local_area
@@ -60,6 +61,9 @@ class Command(BaseCommand):
             problems = exc.extra.get("problems", [])
             details = "\n".join(f"  {p.get('path', '')}: {p.get('message', p)}" for p in problems)
             raise CommandError(f"{exc.message}\n{details}") from exc
+        except DomainError as exc:
+            # With --actor, another area is refused like an unknown one.
+            raise CommandError(f"{exc.message} Nothing was imported.") from exc
         self.stdout.write(
             self.style.SUCCESS(
                 f"Pathway '{definition.key}' v{version.number} (id {version.pk}) for "

@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from config.errors import DomainError
 from pathways.case_migration import apply_case_migration, plan_case_migration
-from pathways.exceptions import MigrationNotPossible
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:
@@ -53,9 +53,18 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         mapping = parse_mapping(options["map"])
         source, target = options["from_version"], options["to_version"]
+        # With --actor the plan, too, is limited to what that user may migrate: their area's.
+        actor = None
+        if options["actor"]:
+            try:
+                actor = get_user_model().objects.get(username=options["actor"])
+            except get_user_model().DoesNotExist as exc:
+                raise CommandError(f"No user '{options['actor']}'.") from exc
         try:
-            plan = plan_case_migration(source=source, target=target, stage_mapping=mapping)
-        except MigrationNotPossible as exc:
+            plan = plan_case_migration(
+                source=source, target=target, stage_mapping=mapping, actor=actor
+            )
+        except DomainError as exc:
             raise CommandError(exc.message) from exc
         self.stdout.write(plan.report())
         if not options["apply"]:
@@ -63,12 +72,6 @@ class Command(BaseCommand):
             return
         if not options["reason"].strip():
             raise CommandError("--apply needs --reason.")
-        actor = None
-        if options["actor"]:
-            try:
-                actor = get_user_model().objects.get(username=options["actor"])
-            except get_user_model().DoesNotExist as exc:
-                raise CommandError(f"No user '{options['actor']}'.") from exc
         try:
             result = apply_case_migration(
                 source=source,
@@ -78,7 +81,7 @@ class Command(BaseCommand):
                 reason=options["reason"],
                 skip_unmovable=options["skip_unmovable"],
             )
-        except MigrationNotPossible as exc:
+        except DomainError as exc:
             raise CommandError(f"{exc.message} Nothing was migrated.") from exc
         self.stdout.write(
             self.style.SUCCESS(
