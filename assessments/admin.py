@@ -9,8 +9,12 @@ from typing import Any
 
 from django import forms
 from django.contrib import admin
+from django.db.models import QuerySet
+from django.http import HttpRequest
 
 from agencies.admin_audit import AuditedModelAdmin
+from agencies.models import User
+from agencies.roles import Role
 from cases.codes import Gender
 from pathways.continuum import ContinuumLevel
 
@@ -63,7 +67,31 @@ class AssessmentToolForm(forms.ModelForm):
         return cleaned
 
 
-class ToolCertificationInline(admin.TabularInline):
+class AreaCertificationsMixin:
+    """Certifications are walled by area: an administrator with an agency sees and certifies
+    only practitioners of their own area; the set-up administrator (no agency) every area's."""
+
+    def _area_id(self, request: HttpRequest) -> int | None:
+        user: Any = request.user
+        if user.agency_id is None and (user.is_superuser or user.role == Role.SYSTEM_ADMINISTRATOR):
+            return None
+        return -1 if user.agency_id is None else user.agency.area_id
+
+    def get_queryset(self, request: HttpRequest) -> QuerySet[ToolCertification]:
+        queryset = super().get_queryset(request)  # type: ignore[misc]
+        area_id = self._area_id(request)
+        return (
+            queryset if area_id is None else queryset.filter(practitioner__agency__area_id=area_id)
+        )
+
+    def formfield_for_foreignkey(self, db_field: Any, request: HttpRequest, **kwargs: Any) -> Any:
+        area_id = self._area_id(request)
+        if db_field.name == "practitioner" and area_id is not None:
+            kwargs["queryset"] = User.objects.filter(agency__area_id=area_id)
+        return super().formfield_for_foreignkey(db_field, request, **kwargs)  # type: ignore[misc]
+
+
+class ToolCertificationInline(AreaCertificationsMixin, admin.TabularInline):
     model = ToolCertification
     extra = 0
     autocomplete_fields = ["practitioner"]
@@ -89,7 +117,7 @@ class AssessmentToolAdmin(AuditedModelAdmin):
 
 
 @admin.register(ToolCertification)
-class ToolCertificationAdmin(AuditedModelAdmin):
+class ToolCertificationAdmin(AreaCertificationsMixin, AuditedModelAdmin):
     list_display = ["practitioner", "tool", "certified_on", "expires_on"]
     list_filter = ["tool"]
     search_fields = ["practitioner__username", "practitioner__last_name", "tool__name"]

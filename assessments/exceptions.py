@@ -1,6 +1,13 @@
 """Refusals of the assessment services; `config.exceptions` maps them to 400, 403 and 409."""
 
-from config.errors import DomainConflict, DomainPermissionDenied, DomainValidationError
+from typing import Any
+
+from config.errors import (
+    DomainConflict,
+    DomainError,
+    DomainPermissionDenied,
+    DomainValidationError,
+)
 
 
 class InvalidAssessment(DomainValidationError):
@@ -45,3 +52,15 @@ class AssessmentNotAtStep(DomainConflict):
     """The assessment is not at the step the action needs (it moved on, or not yet there)."""
 
     code = "assessment_not_at_step"
+
+
+class AssessmentNotFound(DomainError):
+    """A case, assessment, agency or practitioner the actor may not see, or of another area,
+    named in the URL or by id in a payload: the same answer (and body) as DRF's own 404 for
+    an id that does not exist, so ids cannot be walked across areas."""
+
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, message: str = "Not found.", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)

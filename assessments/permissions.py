@@ -9,12 +9,17 @@
   authorises their own.
 
 Each check is a narrowing of `cases_visible_to`: the assessment's case must be visible too.
+
+Areas are walls: a practitioner or agency named by id (an assessor, a contribution's agency
+and practitioner) is looked up among those of the case's area (`person_of_case_area`,
+`agency_of_case_area`); one of another area is answered like one that does not exist.
 Read access from a grant (a consultant, break glass) never authorises anything: the
 reviewer's check asks `cases_by_role`, which leaves grants out.
 """
 
 from typing import Any
 
+from agencies.models import Agency, User
 from agencies.roles import Role
 from cases.models import Case
 from cases.selectors import cases_visible_to, is_in_role_scope
@@ -70,3 +75,39 @@ def actions_for(user: Any, assessment: Assessment) -> list[str]:
     if status == AssessmentStatus.SUBMITTED and is_reviewer(user, assessment):
         actions += ["authorise", "return"]
     return actions
+
+
+def case_area_id(case: Case) -> int:
+    """The local area whose walls hold the case: its pathway's area."""
+    return case.pathway_version.pathway.area_id
+
+
+def _as_pk(value: Any) -> int | None:
+    value = getattr(value, "pk", value)
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value)
+    except (TypeError, ValueError):
+        return None
+
+
+def person_of_case_area(case: Case, person: Any) -> User | None:
+    """The user named (object or id) if they work for an agency of the case's area, else None:
+    a user of another area and one who does not exist look the same to the caller."""
+    pk = _as_pk(person)
+    if pk is None:
+        return None
+    return (
+        User.objects.filter(pk=pk, agency__area_id=case_area_id(case))
+        .select_related("agency")
+        .first()
+    )
+
+
+def agency_of_case_area(case: Case, agency: Any) -> Agency | None:
+    """The agency named (object or id) if it is of the case's area, else None."""
+    pk = _as_pk(agency)
+    if pk is None:
+        return None
+    return Agency.objects.filter(pk=pk, area_id=case_area_id(case)).first()

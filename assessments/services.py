@@ -21,6 +21,7 @@ from pathways.continuum import ContinuumLevel
 
 from .exceptions import (
     AssessmentNotAtStep,
+    AssessmentNotFound,
     InvalidAssessment,
     JustificationRequired,
     LateReasonRequired,
@@ -44,10 +45,12 @@ from .models import (
 )
 from .permissions import (
     ASSESSOR_ROLES,
+    agency_of_case_area,
     can_request_assessment,
     can_see_case,
     is_assessor,
     is_reviewer,
+    person_of_case_area,
 )
 from .selectors import route_options
 from .suitability import tool_suitability, type_findings
@@ -76,7 +79,8 @@ def _locked_assessment(assessment: Assessment, actor: Any) -> Assessment:
         "requested_for",
     ).get(pk=assessment.pk)
     if not can_see_case(actor, locked.case_id):
-        raise NotTheAssessor("You may not work on this assessment.")
+        # Unseen (another area's, or out of the actor's rule): as if it did not exist.
+        raise AssessmentNotFound()
     return locked
 
 
@@ -136,7 +140,7 @@ def _section_errors(assessment: Assessment, doing: str) -> dict[str, list[str]]:
 
 def request_assessment(
     *,
-    case: Case,
+    case: Case | int,
     assessment_type: str,
     actor: Any,
     requested_for: Any = None,
@@ -148,13 +152,20 @@ def request_assessment(
     Rules: the actor may work on the case and it is open; a known type, with no other open
     assessment of that type; the assessor (named, or the case's lead) can see the case; a type
     that does not suit the case's confirmed continuum level needs a justification (3.5).
+    The case and the assessor (objects or ids) must be ones the actor may see and of the
+    case's area: otherwise `AssessmentNotFound`, as for ids that do not exist.
     """
     from pathways.flows import PathwayFlow
 
     notes = _clean(notes)
     type_justification = _clean(type_justification)
-    with PathwayFlow.lock(case.pk):
-        locked = Case.objects.select_related("child", "current_stage").get(pk=case.pk)
+    case_id = getattr(case, "pk", case)
+    if not isinstance(case_id, int) or not can_see_case(actor, case_id):
+        raise AssessmentNotFound()
+    with PathwayFlow.lock(case_id):
+        locked = Case.objects.select_related(
+            "child", "current_stage", "pathway_version__pathway"
+        ).get(pk=case_id)
         if not can_request_assessment(actor, locked):
             if locked.closed_at is not None and can_see_case(actor, locked.pk):
                 raise InvalidAssessment("The case is closed: no new assessments.")
@@ -174,6 +185,10 @@ def request_assessment(
             if findings and not type_justification:
                 errors["type_justification"] = [finding.message for finding in findings]
         if requested_for is not None:
+            # Named by id: only a practitioner of the case's area exists for this request.
+            requested_for = person_of_case_area(locked, requested_for)
+            if requested_for is None:
+                raise AssessmentNotFound()
             if not requested_for.is_active or requested_for.role not in ASSESSOR_ROLES:
                 errors["requested_for"] = [
                     "Choose an active lead practitioner, team manager or HSB coordinator."
@@ -382,8 +397,16 @@ def add_contribution(
             locked, AssessmentStatus.REQUESTED, AssessmentStatus.STARTED, doing="added to"
         )
         errors: dict[str, list[str]] = {}
-        area_id = locked.case.pathway_version.pathway.area_id
-        if agency is None or agency.area_id != area_id:
+        # Named by id: another area's agency or practitioner is one that does not exist.
+        if agency is not None:
+            agency = agency_of_case_area(locked.case, agency)
+            if agency is None:
+                raise AssessmentNotFound()
+        if practitioner is not None:
+            practitioner = person_of_case_area(locked.case, practitioner)
+            if practitioner is None:
+                raise AssessmentNotFound()
+        if agency is None:
             errors["agency"] = ["Choose an agency in the case's area."]
         elif practitioner is not None:
             if not practitioner.is_active:

@@ -5,7 +5,6 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agencies.models import Agency, User
 from pathways.continuum import ContinuumLevel
 
 from ..models import (
@@ -247,12 +246,14 @@ class AssessmentToolSerializer(serializers.ModelSerializer):
 class RequestAssessmentSerializer(serializers.Serializer):
     case = serializers.IntegerField()
     assessment_type = serializers.ChoiceField(choices=AssessmentType.choices)
-    requested_for = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(),
+    # Ids only: the service looks them up in the case's area, so another area's practitioner
+    # is a 404 exactly like one that does not exist.
+    requested_for = serializers.IntegerField(
         required=False,
         allow_null=True,
         default=None,
-        help_text="Who completes it; empty: the case's lead practitioner.",
+        min_value=1,
+        help_text="Who completes it (a user id); empty: the case's lead practitioner.",
     )
     notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
     type_justification = serializers.CharField(
@@ -304,9 +305,10 @@ class SaveSectionsSerializer(serializers.Serializer):
 
 
 class AddContributionSerializer(serializers.Serializer):
-    agency = serializers.PrimaryKeyRelatedField(queryset=Agency.objects.all())
-    practitioner = serializers.PrimaryKeyRelatedField(
-        queryset=User.objects.all(), required=False, allow_null=True, default=None
+    # Ids only, looked up by the service in the case's area (another area's: 404).
+    agency = serializers.IntegerField(min_value=1, help_text="An agency of the case's area.")
+    practitioner = serializers.IntegerField(
+        required=False, allow_null=True, default=None, min_value=1
     )
     summary = serializers.CharField(max_length=20000)
 

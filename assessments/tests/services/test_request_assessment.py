@@ -7,9 +7,9 @@ from django.utils import timezone
 
 from agencies.roles import Role
 from assessments.exceptions import (
+    AssessmentNotFound,
     InvalidAssessment,
     JustificationRequired,
-    NotAllowedToRequestAssessment,
 )
 from assessments.models import AssessmentStatus
 from assessments.services import request_assessment
@@ -49,7 +49,8 @@ def test_the_front_door_and_the_leads_team_manager_may_request(case, make_user, 
 
 
 def test_another_teams_manager_may_not_request(case, make_user):
-    with pytest.raises(NotAllowedToRequestAssessment):
+    # Their rule does not show them the case: as if it did not exist.
+    with pytest.raises(AssessmentNotFound):
         request_assessment(
             case=case, assessment_type="brief_assessment", actor=make_user(Role.TEAM_MANAGER)
         )
@@ -65,13 +66,13 @@ def test_an_hsb_coordinator_requests_on_cases_at_the_specialist_tier(
     assert request_assessment(
         case=at_panel, assessment_type="hsb_focused_risk_assessment", actor=coordinator
     )
-    with pytest.raises(NotAllowedToRequestAssessment):
+    with pytest.raises(AssessmentNotFound):
         request_assessment(case=case, assessment_type="brief_assessment", actor=coordinator)
 
 
 @pytest.mark.parametrize("role", [Role.DSL, Role.LEAD_PRACTITIONER, Role.ANALYST])
 def test_others_may_not_request(case, make_user, role):
-    with pytest.raises(NotAllowedToRequestAssessment):
+    with pytest.raises(AssessmentNotFound):
         request_assessment(case=case, assessment_type="brief_assessment", actor=make_user(role))
 
 
