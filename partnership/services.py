@@ -18,6 +18,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from audit.services import record_event
+from config.validation import identifier_problem
 
 from .exceptions import (
     InvalidRound,
@@ -106,6 +107,8 @@ def open_audit_round(*, label: str, period_start: date, period_end: date, actor:
         errors["label"] = ["Name the round, for example T1."]
     elif len(label) > LABEL_MAX_LENGTH:
         errors["label"] = [f"Use at most {LABEL_MAX_LENGTH} characters."]
+    elif problem := identifier_problem(label):
+        errors["label"] = [problem]
     elif AuditRound.objects.filter(area_id=area_id, label=label).exists():
         errors["label"] = [f"There is already a round {label}."]
     if not isinstance(period_start, date) or not isinstance(period_end, date):

@@ -28,6 +28,8 @@ from config.limits import (
     TRANSITION_MAX_ROLES,
 )
 from config.validation import identifier_problem, reason_problem
+from partnership.exceptions import InvalidRound
+from partnership.services import open_audit_round
 from pathways.definitions import DefinitionShapeError, definition_from_dict, definition_to_dict
 from pathways.tests.factories import default_definition
 from pathways.yaml_io import parse_yaml
@@ -281,3 +283,15 @@ def test_break_glass_with_a_reason_that_is_not_words_is_refused(invented_world):
     assert response.status_code == 400
     assert "reason" in response.json()["fields"]
     assert AccessGrant.objects.count() == grants
+
+
+def test_an_audit_round_label_with_a_direction_override_is_refused(coordinator):
+    with pytest.raises(InvalidRound) as caught:
+        open_audit_round(
+            label="T\u202e1",
+            period_start=datetime.date(2026, 4, 1),
+            period_end=datetime.date(2026, 6, 30),
+            actor=coordinator,
+        )
+
+    assert "label" in caught.value.fields

@@ -10,6 +10,7 @@ from rest_framework import serializers
 from agencies.models import Agency, AgencyType
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.models import Involvement
+from config.validation import validate_identifier
 
 from ..models import AgencyScore, AgreedScore, AuditRound, Statement
 from ..radar import VIEWS
@@ -151,7 +152,7 @@ class AuditRoundSerializer(serializers.ModelSerializer):
 
 class OpenRoundSerializer(serializers.Serializer):
     label = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.label
-        allow_blank=True, max_length=64, help_text="T1, T2 …"
+        allow_blank=True, max_length=64, validators=[validate_identifier], help_text="T1, T2 …"
     )
     period_start = serializers.DateField()
     period_end = serializers.DateField()
