@@ -1,4 +1,22 @@
-from config.errors import DomainConflict, DomainPermissionDenied, DomainValidationError
+from typing import Any
+
+from config.errors import (
+    DomainConflict,
+    DomainError,
+    DomainPermissionDenied,
+    DomainValidationError,
+)
+
+
+class PartnershipNotFound(DomainError):
+    """A round or agency of another area (named in the URL or by id in a payload): the same
+    answer and body as DRF's 404 for an id that does not exist."""
+
+    status_code = 404
+    code = "not_found"
+
+    def __init__(self, message: str = "Not found.", **kwargs: Any) -> None:
+        super().__init__(message, **kwargs)
 
 
 class NotAllowedToAudit(DomainPermissionDenied):

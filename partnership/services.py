@@ -24,6 +24,7 @@ from .exceptions import (
     InvalidRound,
     InvalidScore,
     NotAllowedToAudit,
+    PartnershipNotFound,
     RationaleRequired,
     RoundClosed,
 )
@@ -55,9 +56,23 @@ def _text(value: Any) -> str:
 
 def _locked_round(audit_round: AuditRound, actor: Any) -> AuditRound:
     """The round, locked; a round of another area is refused as if it did not exist."""
-    if not can_view_audit(actor) or audit_round.area_id != area_id_of(actor):
+    if not can_view_audit(actor):
         raise NotAllowedToAudit("You may not take part in this partnership's audit.")
+    if audit_round.area_id != area_id_of(actor):
+        raise PartnershipNotFound()
     return AuditRound.objects.select_for_update().get(pk=audit_round.pk)
+
+
+def _agency_of_area(actor: Any, agency: Any) -> Agency:
+    """The agency named (object or id) if it is of the actor's area; else not found, exactly
+    as an id that does not exist."""
+    pk = getattr(agency, "pk", agency)
+    if isinstance(pk, bool) or not isinstance(pk, int):
+        raise PartnershipNotFound()
+    found = Agency.objects.filter(pk=pk, area_id=area_id_of(actor)).first()
+    if found is None:
+        raise PartnershipNotFound()
+    return found
 
 
 def _require_open(audit_round: AuditRound) -> None:
@@ -164,7 +179,7 @@ def record_agency_score(
     *,
     audit_round: AuditRound,
     statement: Statement,
-    agency: Agency,
+    agency: Agency | int,
     score: int,
     evidence: str,
     actor: Any,
@@ -179,6 +194,7 @@ def record_agency_score(
     has not agreed a different score, the agreed score follows the lowest agency score.
     """
     locked = _locked_round(audit_round, actor)
+    agency = _agency_of_area(actor, agency)
     if not can_score_for(actor, agency):
         raise NotAllowedToAudit("You may not record a score for this agency.")
     _require_open(locked)

@@ -7,7 +7,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from agencies.models import Agency, AgencyType
+from agencies.models import AgencyType
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.models import Involvement
 from config.validation import validate_identifier
@@ -183,12 +183,13 @@ class AgencyScoreSerializer(serializers.ModelSerializer):
 
 class RecordScoreSerializer(serializers.Serializer):
     statement = serializers.SlugRelatedField(slug_field="ref", queryset=Statement.objects.all())
-    agency = serializers.PrimaryKeyRelatedField(
-        queryset=Agency.objects.all(),
+    # An id only: the service looks it up in the actor's area (another area's: 404).
+    agency = serializers.IntegerField(
         required=False,
         allow_null=True,
         default=None,
-        help_text="Default: your own agency.",
+        min_value=1,
+        help_text="An agency of your area (id); default: your own agency.",
     )
     score = serializers.IntegerField(help_text="0-4 per the framework's scoring key.")
     evidence = serializers.CharField(allow_blank=True, trim_whitespace=False)

@@ -278,7 +278,7 @@ class RoundScoresApi(generics.ListCreateAPIView):
         payload.is_valid(raise_exception=True)
         values: dict[str, Any] = payload.validated_data
         user: Any = request.user
-        agency = values["agency"] or user.agency
+        agency = values["agency"] or user.agency_id
         if agency is None:
             raise PermissionDenied
         score = record_agency_score(

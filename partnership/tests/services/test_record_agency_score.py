@@ -5,7 +5,12 @@ import pytest
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory
 from audit.models import AuditEvent
-from partnership.exceptions import InvalidScore, NotAllowedToAudit, RoundClosed
+from partnership.exceptions import (
+    InvalidScore,
+    NotAllowedToAudit,
+    PartnershipNotFound,
+    RoundClosed,
+)
 from partnership.models import AgencyScore, AgreedBasis, AgreedScore
 from partnership.services import close_audit_round, record_agency_score
 
@@ -119,12 +124,12 @@ def test_other_roles_do_not_score(audit_round, statements, make_user, role):
         _score(audit_round, statements["3.3"], user, 2)
 
 
-def test_another_partnerships_round_is_refused(audit_round, statements, make_user):
+def test_another_partnerships_round_is_refused_as_not_found(audit_round, statements, make_user):
     elsewhere = make_user(
         Role.TEAM_MANAGER, agency=AgencyFactory(area=LocalAreaFactory(name="Elsewhere"))
     )
 
-    with pytest.raises(NotAllowedToAudit):
+    with pytest.raises(PartnershipNotFound):
         _score(audit_round, statements["3.3"], elsewhere, 2)
 
 
