@@ -89,7 +89,10 @@ REFERS = roles(DSL, FD, MGR, other=(DSL, FD, MGR))
 RECIPIENT = roles(DSL, *CASEWORK)
 BREAKS_GLASS = roles(other=(LP, TM, MGR, CO))  # own is already visible; other, if not already
 MANAGER_BOTH = roles(MGR, other=(MGR,))
-EDITS_PATHWAYS = roles(CO, ADM, other=(CO, ADM))  # not area-scoped: see docs/permissions.md
+# Pathways are walled by area (pathways.permissions): users with an agency read their own
+# area's; the set-up administrator (no agency) reads and edits every area's.
+READS_PATHWAYS = roles(DSL, *CASEWORK, ADM, other=(ADM,))
+EDITS_PATHWAYS = roles(CO, ADM, other=(ADM,))
 NOT_ANALYST_ADMIN_AUDITOR = roles(DSL, *CASEWORK, other=(DSL, *CASEWORK))
 CASEWORK_BOTH = roles(*CASEWORK, other=tuple(CASEWORK))
 
@@ -294,14 +297,14 @@ ENDPOINTS: list[Endpoint] = [
         REVIEWER,
         {"comments": "Invented comments."},
     ),
-    # --- API: pathways (configuration; read by anyone signed in)
+    # --- API: pathways (configuration; read within the area)
     api("GET", "/pathways/", anyone),
-    api("GET", "/pathways/{pathway}/", anyone),
-    api("GET", "/pathways/{pathway}/versions/", anyone),
+    api("GET", "/pathways/{pathway}/", READS_PATHWAYS),
+    api("GET", "/pathways/{pathway}/versions/", READS_PATHWAYS),
     api("POST", "/pathways/validate/", anyone, lambda v: {"yaml": v["yaml"]}),
-    api("GET", "/pathways/versions/{version}/", anyone),
-    api("GET", "/pathways/versions/{version}/export/", anyone),
-    api("GET", "/pathways/versions/{draft}/diff/?against={version}", anyone),
+    api("GET", "/pathways/versions/{version}/", READS_PATHWAYS),
+    api("GET", "/pathways/versions/{version}/export/", READS_PATHWAYS),
+    api("GET", "/pathways/versions/{draft}/diff/?against={version}", READS_PATHWAYS),
     api(
         "PUT",
         "/pathways/versions/{draft}/",
@@ -450,9 +453,9 @@ ENDPOINTS: list[Endpoint] = [
     ),
     # --- Pages: pathways
     page("GET", "/pathways_app/", anyone),
-    page("GET", "/pathways_app/versions/{version}/", anyone),
-    page("GET", "/pathways_app/versions/{version}/export/", anyone),
-    page("GET", "/pathways_app/versions/{draft}/diff/?against={version}", anyone),
+    page("GET", "/pathways_app/versions/{version}/", READS_PATHWAYS),
+    page("GET", "/pathways_app/versions/{version}/export/", READS_PATHWAYS),
+    page("GET", "/pathways_app/versions/{draft}/diff/?against={version}", READS_PATHWAYS),
     page(
         "POST",
         "/pathways_app/versions/{draft}/publish/",
@@ -638,10 +641,13 @@ On top of a role's rule:
   export, appends one audit event (`case.read`, `referral.read`, `assessment.read`,
   `sharing.read`, `child.read`, `chronology.exported`).
 
-Known gaps, outside this change: pathway definitions are edited by HSB coordinators and
-administrators of any area (the "other" column of the pathway writes), on the pages and in
-the API alike (`pathways.permissions.can_edit_pathways`); the pathway publish page answers a
-refusal with a redirect and a message rather than 403.
+- **Pathway definitions** are walled by area (`pathways.permissions`): a user with an agency
+  reads their own area's; its HSB coordinators and system administrators change them. The
+  system administrator with no agency sets up every area's pathways but migrates no cases.
+  Another area's pathway or version is a 404, on the pages and in the API alike.
+
+Known gaps, outside this change: the pathway publish page answers a refusal of one's own
+area's version with a redirect and a message rather than 403.
 
 ## The matrix
 
