@@ -70,7 +70,9 @@ def canonical_content(event: Any) -> str:
         if value in _EMPTY:
             continue
         content[field.attname] = _plain(value)
-    return _json(content)
+    # Through JSON and back, so what the database returns (integer keys of `changes` become
+    # strings, tuples lists) signs the same as what was written.
+    return _json(json.loads(json.dumps(content, ensure_ascii=False, default=str)))
 
 
 def event_mac(event: Any, key_id: str, secret: bytes) -> str:

@@ -168,3 +168,17 @@ def test_an_audited_write_does_not_wait_for_another_open_transaction():
         "test.first",
         "test.second",
     }
+
+
+def test_an_event_verifies_as_the_database_returns_it():
+    # JSON stores object keys as strings and arrays as lists: {2: ..., 10: ...} and (1, 2)
+    # come back as {"10": ..., "2": ...} and [1, 2], and must still match the MAC.
+    target = LocalArea.objects.create(name="A")
+    event = record_event(
+        actor=None, action="test.keys", target=target, changes={2: "b", 10: "a", "t": (1, 2)}
+    )
+
+    stored = AuditEvent.objects.get(pk=event.pk)
+
+    assert stored.changes == {"2": "b", "10": "a", "t": [1, 2]}
+    assert stored.mac == event_mac(stored, stored.key_id, chain_keys()[stored.key_id])
