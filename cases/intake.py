@@ -576,7 +576,7 @@ def record_referral(
     behaviours: list[dict[str, Any]],
     children: list[dict[str, Any]],
     channel: str = Channel.PHONE,
-    referring_agency: Agency | None = None,
+    referring_agency: Agency | int | None = None,
     referrer_name: str = "",
     referrer_contact: str = "",
     immediate_safety_actions: str = "",
@@ -634,7 +634,7 @@ def _record_referral(
     behaviours: list[dict[str, Any]],
     children: list[dict[str, Any]],
     channel: str,
-    referring_agency: Agency | None,
+    referring_agency: Agency | int | None,
     referrer_name: str,
     referrer_contact: str,
     immediate_safety_actions: str,
@@ -647,11 +647,21 @@ def _record_referral(
     # Permission.
     if actor.role not in INTAKE_ROLES or actor.agency_id is None:
         raise NotAllowedToRefer("Your role may not record referrals.")
-    if referring_agency is None:
-        referring_agency = actor.agency
-    if referring_agency is None:
+    # The referring agency (an object from the page, an id from the API) is looked up among
+    # the agencies of the actor's area: one of another area answers as an id that does not
+    # exist, with a field message.
+    found: Agency | None = actor.agency
+    agency_unknown = False
+    if referring_agency is not None:
+        found = Agency.objects.filter(
+            pk=getattr(referring_agency, "pk", referring_agency), area_id=actor.agency.area_id
+        ).first()
+        agency_unknown = found is None
+        found = found or actor.agency
+    if found is None:
         raise NotAllowedToRefer("Your account has no agency to refer for.")
-    if actor.role == Role.DSL and referring_agency.pk != actor.agency_id:
+    referring_agency = found
+    if actor.role == Role.DSL and not agency_unknown and referring_agency.pk != actor.agency_id:
         raise NotAllowedToRefer("A designated safeguarding lead refers for their own agency only.")
 
     # Lock the existing children named, so two referrals about the same child cannot both
@@ -677,7 +687,7 @@ def _record_referral(
         errors.add("source", f"'{source}' is not a census referral-source code (1A to 10).")
     if channel not in Channel.values:
         errors.add("channel", f"'{channel}' is not a channel.")
-    if referring_agency.area_id != actor.agency.area_id:
+    if agency_unknown:
         errors.add("referring_agency", "Choose an agency in your partnership area.")
     if not _text(description):
         errors.add("description", "Describe the concern.")

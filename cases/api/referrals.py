@@ -17,7 +17,6 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from agencies.models import Agency
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.exceptions import InvalidReferral
 from cases.intake import (
@@ -139,12 +138,15 @@ class ReferralInSerializer(serializers.Serializer):
         choices=ReferralSource.choices, error_messages={"invalid_choice": SOURCE_MESSAGE}
     )
     channel = serializers.ChoiceField(choices=Channel.choices, default=Channel.PHONE)
-    referring_agency = serializers.PrimaryKeyRelatedField(
-        queryset=Agency.objects.all(),
+    # An id only: `record_referral` looks it up among the agencies of your area.
+    referring_agency = serializers.IntegerField(
+        min_value=1,
+        max_value=2**63 - 1,
         required=False,
         allow_null=True,
         default=None,
-        help_text="Defaults to your own agency; a DSL refers for their own agency only.",
+        help_text="An agency of your partnership area; defaults to your own agency. A DSL "
+        "refers for their own agency only.",
     )
     referrer_name = serializers.CharField(
         required=False, allow_blank=True, default="", max_length=200

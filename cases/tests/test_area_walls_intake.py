@@ -264,3 +264,24 @@ def test_roles_that_do_not_refer_may_name_no_child(make_user, elsewhere):
     for role in (Role.LEAD_PRACTITIONER, Role.ANALYST, Role.AUDITOR):
         assert not children_nameable_by(make_user(role)).exists()
     assert children_nameable_by(elsewhere["referrer"]).filter(pk=elsewhere["child"].pk).exists()
+
+
+# --- the referring agency ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("role", [Role.FRONT_DOOR, Role.DSL])
+def test_another_areas_agency_is_answered_as_an_agency_that_does_not_exist(
+    make_user, default_version, elsewhere, role
+):
+    client = _client(make_user(role))
+    theirs = AgencyFactory(area=elsewhere["area"])
+
+    hidden = client.post(REFERRALS, _payload(referring_agency=theirs.pk), format="json")
+    absent = client.post(REFERRALS, _payload(referring_agency=theirs.pk + 1000), format="json")
+
+    assert hidden.status_code == absent.status_code == 400
+    assert hidden.json() == absent.json()
+    assert hidden.json()["fields"] == {
+        "referring_agency": ["Choose an agency in your partnership area."]
+    }
+    assert not Referral.objects.filter(referring_agency=theirs).exists()
