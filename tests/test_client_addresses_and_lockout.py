@@ -188,6 +188,7 @@ def test_a_team_manager_sees_and_lifts_a_colleagues_lockout(locked_colleague, ma
     browser = Client()
     browser.force_login(manager)
 
+    assert LOCKOUTS in browser.get("/accounts/two-factor/").content.decode()
     listed = browser.get(LOCKOUTS)
     lifted = browser.post(LOCKOUTS, {"user": locked_colleague.pk})
 
