@@ -4,8 +4,10 @@ Every operation in the OpenAPI schema is called with generated requests, bounded
 per operation and role (3 unless set; 1 anonymously, where everything is refused). The Django
 app runs in-process (WSGI) in the invented world of tests/conftest.py; the roles are the front
 door, a lead practitioner, a DSL, the HSB coordinator and anonymous. Path ids are drawn from
-that world's own records half of the time, so requests reach past the 404s. Two checks on
-every answer: never a server error, and the answer conforms to the schema.
+that world's own records half of the time, so requests reach past the 404s. Then a pass of
+malformed requests (schemathesis's negative mode: wrong types, missing fields, values out of
+range) as the lead practitioner. Two checks on every answer: never a server error, and the
+answer conforms to the schema.
 
 Failures are collected, not raised at the first one, so one run lists them all. The run is
 deterministic (derandomized), so CI and a developer see the same examples.
@@ -25,7 +27,9 @@ from django.db import close_old_connections, transaction
 from drf_spectacular.generators import SchemaGenerator
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis import strategies as st
+from hypothesis.errors import Unsatisfiable
 from knox.models import AuthToken
+from schemathesis import GenerationMode
 from schemathesis.checks import not_a_server_error
 from schemathesis.specs.openapi.checks import response_schema_conformance
 
@@ -41,6 +45,7 @@ pytestmark = [pytest.mark.fuzz, pytest.mark.django_db]
 
 EXAMPLES = int(os.environ.get("FUZZ_EXAMPLES", "3"))
 ROLES = [FD, LP, DSL, CO, None]  # None: anonymous
+NEGATIVE_ROLE = LP
 CHECKS = [not_a_server_error, response_schema_conformance]
 
 
@@ -92,7 +97,12 @@ def wsgi_app() -> Iterator[Any]:
 
 
 def _fuzz_operation(
-    operation: Any, app: Any, headers: dict[str, str], pools: dict[str, list[int]], examples: int
+    operation: Any,
+    app: Any,
+    headers: dict[str, str],
+    pools: dict[str, list[int]],
+    examples: int,
+    mode: GenerationMode = GenerationMode.POSITIVE,
 ) -> list[str]:
     failures: list[str] = []
     parameters = [p.name for p in operation.path_parameters]
@@ -112,7 +122,7 @@ def _fuzz_operation(
         phases=[Phase.explicit, Phase.generate],
         suppress_health_check=list(HealthCheck),
     )
-    @given(case=operation.as_strategy(), chosen=picks)
+    @given(case=operation.as_strategy(generation_mode=mode), chosen=picks)
     def run(case: Any, chosen: dict[str, int | None]) -> None:
         for name, value in chosen.items():
             if value is not None:
@@ -134,7 +144,12 @@ def _fuzz_operation(
         except (Exception, BaseExceptionGroup) as error:  # schemathesis raises a group
             failures.append(f"{operation.label}: {str(error).strip()[:1500]}")
 
-    run()
+    try:
+        run()
+    except Unsatisfiable:
+        # Nothing in the operation can be malformed (no body, no bounded parameters).
+        if mode is GenerationMode.POSITIVE:
+            raise
     return failures
 
 
@@ -159,4 +174,17 @@ def test_every_operation_answers_without_server_errors_and_as_documented(
                     operation, wsgi_app, headers, pools, EXAMPLES if role else 1
                 )
             )
+    # Then malformed requests (wrong types, missing fields, out-of-range values), as the
+    # role with the most writes open to it.
+    _, token = AuthToken.objects.create(invented_world.users[NEGATIVE_ROLE])
+    headers = {"Accept": "application/json", "Authorization": f"Token {token}"}
+    for operation in operations:
+        if operation.path == "/api/auth/logout/":
+            continue
+        failures.extend(
+            f"[{NEGATIVE_ROLE}, malformed] {failure}"
+            for failure in _fuzz_operation(
+                operation, wsgi_app, headers, pools, EXAMPLES, GenerationMode.NEGATIVE
+            )
+        )
     assert not failures, f"{len(failures)} failures:\n\n" + "\n\n".join(failures)
