@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case as SqlCase
-from django.db.models import F, Q, Value, When
+from django.db.models import Exists, F, OuterRef, Q, Value, When
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -28,7 +28,7 @@ from viewflow.workflow.token import Token
 
 from audit.services import record_event
 from cases.models import Case, StageMove
-from cases.selectors import cases_by_role
+from cases.selectors import role_scope
 
 from .artefacts import ARTEFACTS, missing_artefacts
 from .compiled import CompiledVersion, compiled_version
@@ -45,6 +45,8 @@ from .exceptions import (
 from .guards import GUARDS, failed_guards
 from .models import Stage, TimescaleFrom, Transition, TransitionKind
 from .working_days import add_working_days
+
+NOT_YOURS = "You may not move this case: it is not one you work on."
 
 
 def local_date(moment: datetime) -> date:
@@ -263,10 +265,15 @@ def take_transition(
     with PathwayFlow.lock(case.pk):
         # Checked here, not only by the pages and endpoints, so every caller is held to it;
         # before anything about the case's state is said, and under the lock, so a handover
-        # that takes the case away from the actor cannot race the move.
-        if not cases_by_role(actor).filter(pk=case.pk).exists():
-            raise NotAllowedOnCase("You may not move this case: it is not one you work on.")
-        locked = Case.objects.get(pk=case.pk)
+        # that takes the case away from the actor cannot race the move. Read with the case
+        # itself: the rule costs no query of its own.
+        scope = role_scope(actor)
+        if scope is None:
+            raise NotAllowedOnCase(NOT_YOURS)
+        theirs = Case.objects.filter(scope, pk=OuterRef("pk"))
+        locked = Case.objects.annotate(workable=Exists(theirs)).get(pk=case.pk)
+        if not locked.workable:
+            raise NotAllowedOnCase(NOT_YOURS)
         if locked.lock_version != expected or locked.pathway_version_id != compiled.version_id:
             # The row may have been migrated to another version: name its stage from that one.
             current = compiled_version(locked.pathway_version_id)
