@@ -1,8 +1,9 @@
 """The cases behind a figure, one page at a time, as the reader may see them.
 
 Analysts get pseudonyms only (`disclosure.pseudonym`), never the child's reference, name,
-date of birth or the case id, and no list at all when it holds fewer than five cases (its
-length would give the suppressed count away). Team managers and HSB coordinators see exact
+date of birth or the case id, and no list at all when it holds fewer than five cases or when
+the dashboard withholds its count by secondary suppression (its length would give the
+withheld count away). Team managers and HSB coordinators see exact
 counts, and for each case that `cases_visible_to` lets them open, the child's reference with
 a link to the case; a case outside their own rule is shown by its pseudonym, as to analysts.
 """
@@ -18,9 +19,9 @@ from django.urls import reverse
 from cases.models import Case
 from cases.selectors import cases_visible_to
 
-from .disclosure import Shown, is_small, pseudonym, show_count
+from .disclosure import WITHHELD, Shown, is_small, pseudonym, show_count, withheld_parts
 from .permissions import sees_suppressed_figures
-from .selectors import FIGURES, Scope, analytic_reads, figure_cases
+from .selectors import FIGURES, Scope, analytic_reads, dashboard_figures, figure_cases
 
 PAGE_SIZE = 25
 
@@ -69,6 +70,12 @@ def drilldown(
         return _drilldown(scope=scope, key=key, part=part, cell=cell, user=user, page=page)
 
 
+def _withheld_on_dashboard(scope: Scope, key: str, part: str, cell: str) -> bool:
+    """Whether the analysts' dashboard for this scope withholds the part (a "[c]" by secondary
+    suppression): the list's length would give it away, so it lists none."""
+    return (key, part, cell if part == "cell" else "") in withheld_parts(dashboard_figures(scope))
+
+
 def _drilldown(*, scope: Scope, key: str, part: str, cell: str, user: Any, page: Any) -> DrillDown:
     suppress = sees_suppressed_figures(user)
     cases = figure_cases(scope, key, part, cell)
@@ -76,8 +83,9 @@ def _drilldown(*, scope: Scope, key: str, part: str, cell: str, user: Any, page:
     related = ["current_stage"] if suppress else ["current_stage", "child"]
     paginator = Paginator(cases.select_related(*related).order_by("pk"), PAGE_SIZE)
     count = paginator.count
-    shown = show_count(count, suppress=suppress)
-    withheld = suppress and is_small(count)
+    withheld = suppress and (is_small(count) or _withheld_on_dashboard(scope, key, part, cell))
+    shown = Shown(None, WITHHELD, withheld=True) if withheld and not is_small(count) else None
+    shown = shown or show_count(count, suppress=suppress)
     rows: list[DrillRow] = []
     case_ids: list[int] = []
     page_obj = paginator.get_page(page)

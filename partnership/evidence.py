@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from .disclosure import ShownFigure, show_figure
+from .disclosure import ShownFigure, show_figures
 from .models import AuditRound
 from .selectors import DASHBOARD_ORDER, FIGURES, dashboard_figures, dashboard_scope
 
@@ -60,10 +60,12 @@ def suggested_evidence(
     )
     period = f"{audit_round.period_start:%d %b %Y} to {audit_round.period_end:%d %b %Y}"
     lines: dict[str, list[str]] = {}
-    for figure in dashboard_figures(scope, keys):
-        lines.setdefault(figure.statement, []).append(
-            "• " + describe(show_figure(figure, suppress=True))
-        )
+    # Withheld across every figure, as on the analysts' dashboard for the same period: the
+    # text must not show a count the dashboard withholds (or the two could be differenced).
+    wanted_keys = set(keys)
+    for shown in show_figures(dashboard_figures(scope), suppress=True):
+        if shown.key in wanted_keys:
+            lines.setdefault(shown.statement, []).append("• " + describe(shown))
     return {
         ref: f"From the case records, referrals received {period} (HSB Pathways):\n"
         + "\n".join(items)

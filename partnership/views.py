@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from agencies.models import Agency
 from config.errors import DomainError
 
-from .disclosure import show_figure
+from .disclosure import show_figures
 from .drilldown import drilldown
 from .evidence import suggested_evidence
 from .exports import round_pdf, round_xlsx
@@ -105,7 +105,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     area_id = _dashboard_area(request)
     scope, form, query = _scope_from(request, area_id)
     suppress = sees_suppressed_figures(request.user)
-    shown = [show_figure(figure, suppress=suppress) for figure in dashboard_figures(scope)]
+    shown = show_figures(dashboard_figures(scope), suppress=suppress)
     texts = dict(Statement.objects.values_list("ref", "text"))
     groups: list[dict[str, Any]] = []
     for domain in (3, 1):

@@ -22,7 +22,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from ..disclosure import show_figure
+from ..disclosure import show_figures
 from ..drilldown import drilldown
 from ..evidence import suggested_evidence
 from ..exports import round_pdf, round_xlsx
@@ -156,9 +156,7 @@ class DashboardApi(APIView):
             "date_to": scope.date_to,
             "filters": scope.filters.as_query(),
             "suppressed": suppress,
-            "figures": [
-                show_figure(figure, suppress=suppress) for figure in dashboard_figures(scope)
-            ],
+            "figures": show_figures(dashboard_figures(scope), suppress=suppress),
         }
         return Response(DashboardSerializer(body).data)
 
