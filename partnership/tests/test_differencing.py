@@ -235,3 +235,37 @@ def test_nothing_small_can_be_worked_out_from_the_analysts_dashboard(dataset, ma
     # Nothing shown to the analyst is itself from 1 to 4.
     shown_counts = [v for _, n, d, cells in seen for v in (n, d, *cells.values())]
     assert not [v for v in shown_counts if v in SMALL]
+
+
+@pytest.mark.django_db
+def test_a_drill_down_of_a_count_withheld_by_secondary_suppression_lists_no_case(
+    dataset, make_user
+):
+    analyst = make_user(Role.ANALYST)
+    figures = _dashboard(analyst)
+    withheld = [
+        (f["key"], part, "")
+        for f in figures
+        for part in ("numerator", "denominator")
+        if f.get(f"{part}_display") == "[c]"
+    ] + [
+        (f["key"], "cell", c["key"])
+        for f in figures
+        for c in f["cells"]
+        if c["count_display"] == "[c]"
+    ]
+    assert withheld, "the invented dataset has a count withheld by secondary suppression"
+    client = APIClient()
+    client.force_authenticate(analyst)
+
+    for key, part, cell in withheld:
+        query = {
+            "date_from": PERIOD[0].isoformat(),
+            "date_to": PERIOD[1].isoformat(),
+            "part": part,
+            **({"cell": cell} if cell else {}),
+        }
+        body = client.get(reverse("api:partnership:figure-cases", args=[key]), query).json()
+
+        assert body["results"] == [], (key, part, cell)
+        assert body["count"] is None and body["count_display"] == "[c]"
