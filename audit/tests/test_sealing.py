@@ -194,3 +194,27 @@ def test_two_sealers_at_once_never_seal_an_event_twice():
     ids = _sealed_ids()
     assert len(ids) == len(set(ids)) == 80
     assert verify_trail().problems == []
+
+
+@pytest.mark.postgres
+def test_the_worker_seals_and_verifies_as_the_serving_role():
+    # The serving role may only INSERT and SELECT audit rows (agencies/db_context.py): that
+    # is all sealing needs, so the worker need not hold the owner's rights.
+    if connection.vendor != "postgresql":
+        pytest.skip("database roles are PostgreSQL's")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT 1 FROM pg_roles WHERE rolname = 'hsb_app'")
+        if cursor.fetchone() is None:
+            pytest.skip("no serving role in this cluster (scripts/run_tests.py creates it)")
+    write_events(3)
+    with connection.cursor() as cursor:
+        cursor.execute("SET ROLE hsb_app")
+    try:
+        seal = seal_pending_events()
+        report = verify_trail(check_anchor=False)
+    finally:
+        with connection.cursor() as cursor:
+            cursor.execute("RESET ROLE")
+
+    assert seal is not None and seal.event_count == 3
+    assert report.problems == []
