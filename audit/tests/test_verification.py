@@ -225,3 +225,14 @@ def test_verify_names_a_missing_anchor_directory_as_a_warning(capsys):
     call_command("verify_audit_trail")
 
     assert "WARNING: no anchor found in AUDIT_ANCHOR_DIR" in capsys.readouterr().err
+
+
+def test_events_of_finished_transactions_left_unsealed_are_flagged():
+    if connection.vendor != "postgresql":
+        pytest.skip("transaction horizons are PostgreSQL's")
+    write_events(2)
+
+    report = verify_trail(check_anchor=False)
+
+    assert report.pending == 2
+    assert any("2 events of finished transactions await their seal" in w for w in report.warnings)
