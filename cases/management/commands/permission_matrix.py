@@ -15,6 +15,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
 MATRIX_TEST = "tests/test_permission_matrix.py"
+# Its "Cross-area matrix" section: what area A's roles get for area B's records.
+CROSS_AREA_TEST = "tests/test_cross_area_matrix.py"
 
 
 class Command(BaseCommand):
@@ -28,15 +30,21 @@ class Command(BaseCommand):
         )
 
     def handle(self, *args: Any, write: bool = False, **options: Any) -> None:
-        env = {**os.environ, "PERMISSION_MATRIX_WRITE": "1" if write else "0"}
+        flag = "1" if write else "0"
+        env = {**os.environ, "PERMISSION_MATRIX_WRITE": flag, "CROSS_AREA_MATRIX_WRITE": flag}
         # The test settings (pyproject's pytest section) apply, not this command's.
         env.pop("DJANGO_SETTINGS_MODULE", None)
-        command = [sys.executable, "-m", "pytest", MATRIX_TEST, "-q", "-p", "no:warnings"]
+        command = [
+            sys.executable,
+            *("-m", "pytest", MATRIX_TEST, CROSS_AREA_TEST, "-q", "-p", "no:warnings"),
+        ]
         result = subprocess.run(command, cwd=settings.BASE_DIR, env=env, check=False)  # noqa: S603
         if result.returncode != 0:
             raise CommandError(
-                "The permission matrix test failed: a cell the rules do not allow, or "
-                "docs/permissions.md out of date (run with --write after a deliberate change)."
+                "The permission matrix tests failed: a cell the rules do not allow, a record of "
+                "another area reached (each leak is listed above), or docs/permissions.md out "
+                "of date (run with --write after a deliberate change; with --write the tables "
+                "are rewritten even while a leak fails the test)."
             )
         self.stdout.write(
             self.style.SUCCESS(
