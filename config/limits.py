@@ -16,5 +16,7 @@ PATHWAY_MAX_TRANSITIONS = 200
 STAGE_MAX_REQUIRES = 30
 TRANSITION_MAX_ROLES = 20
 TRANSITION_MAX_GUARDS = 20
+# Nesting of a definition's YAML (the canonical shape is 5 levels deep).
+PATHWAY_YAML_MAX_DEPTH = 20
 # The YAML text of a definition, in characters (the default pathway is under 9,000).
 PATHWAY_YAML_MAX_CHARS = 200_000

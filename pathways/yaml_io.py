@@ -4,7 +4,7 @@ from typing import Any
 
 import yaml
 
-from config.limits import PATHWAY_YAML_MAX_CHARS
+from config.limits import PATHWAY_YAML_MAX_CHARS, PATHWAY_YAML_MAX_DEPTH
 
 from .definitions import (
     DefinitionShapeError,
@@ -15,6 +15,26 @@ from .definitions import (
 
 
 class _Dumper(yaml.SafeDumper):
+    pass
+
+
+class _Loader(yaml.SafeLoader):
+    """SafeLoader that stops at PATHWAY_YAML_MAX_DEPTH levels: PyYAML composes recursively,
+    and a deeply nested document costs seconds before it reaches the recursion limit."""
+
+    _depth = 0
+
+    def compose_node(self, parent: Any, index: Any) -> Any:
+        self._depth += 1
+        try:
+            if self._depth > PATHWAY_YAML_MAX_DEPTH:
+                raise _TooDeep()
+            return super().compose_node(parent, index)
+        finally:
+            self._depth -= 1
+
+
+class _TooDeep(Exception):
     pass
 
 
@@ -32,9 +52,10 @@ def parse_yaml(text: str) -> PathwayDefinition:
             [{"path": "$", "message": f"At most {PATHWAY_YAML_MAX_CHARS} characters of YAML."}]
         )
     try:
-        data: Any = yaml.safe_load(text)
-    except RecursionError as exc:  # PyYAML composes nested collections recursively
-        raise DefinitionShapeError([{"path": "$", "message": "YAML nested too deeply."}]) from exc
+        data: Any = yaml.load(text, Loader=_Loader)  # noqa: S506  # a SafeLoader
+    except (_TooDeep, RecursionError) as exc:
+        message = f"YAML nested more than {PATHWAY_YAML_MAX_DEPTH} levels deep."
+        raise DefinitionShapeError([{"path": "$", "message": message}]) from exc
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}, column {mark.column + 1}" if mark else "$"
