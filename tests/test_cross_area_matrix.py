@@ -15,10 +15,12 @@ Each request runs in a savepoint that is rolled back. A leak is any of: a 2xx to
 for B's record; an answer that holds a word only B's records hold (its children's names and
 references, its practitioners' names, its free texts), unless the request itself said it;
 a write that changed or deleted a row of B (its audit events included) or linked a row to
-one of B's records. Two checks: no leaks (each listed as route, role, record, status, what
-leaked), and the observed table equals the "Cross-area matrix" section of
-docs/permissions.md (`python manage.py permission_matrix --write` regenerates it, or
-`CROSS_AREA_MATRIX_WRITE=1 pytest tests/test_cross_area_matrix.py`).
+one of B's records; a payload naming B's record answered with another status than the same
+payload naming an id that does not exist (an oracle for which ids are B's). Checks: no
+leaks (each listed as route, role, record, status, what leaked), and the observed table
+equals the "Cross-area matrix" section of docs/permissions.md (`python manage.py
+permission_matrix --write` regenerates it, or `CROSS_AREA_MATRIX_WRITE=1 pytest
+tests/test_cross_area_matrix.py`).
 
 The installation's set-up administrator (no agency) reads and edits every area's pathway
 definitions by design (docs/permissions.md, "Pathway definitions"): those cells are shown,
@@ -32,7 +34,7 @@ import json
 import os
 import zipfile
 from collections.abc import Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
@@ -82,6 +84,7 @@ SHORT = {
 # Path parameters that name no area's record (a dashboard figure's key).
 SHARED_KINDS = {"figure"}
 PATHWAY_ROUTES = ("/api/pathways/", "/pathways_app/")
+NO_SUCH_ID = 2_000_000_000
 # A role answered so for A's own write is refused the route itself, whatever the payload says.
 REFUSED = {401, 403, 404, 405}
 
@@ -96,6 +99,9 @@ class Probe:
     # "control": A's own write with A's payload (shows the payload is valid); "body": A's own
     # record with B's record in the payload, sent only as roles the control did not refuse.
     kind: str = "path"
+    # For one id field of B in a payload: the same payload with an id that does not exist.
+    # B's record must be answered exactly as that one (same status), or it is an oracle.
+    missing: dict[str, Any] | None = None
 
 
 @dataclass(frozen=True)
@@ -154,14 +160,20 @@ def probes(a: Area, b: Area, unmapped: list[str]) -> Iterator[Probe]:
         own_url = route.url(names, [a.values] * len(names))
         base = payload(a.values) or {}
         whole = payload(b.values) or {}
-        variants = list(body_variants(base, b.values))
+        nowhere = dict.fromkeys(b.values, NO_SUCH_ID)
+        variants: list[tuple[str, Any, Any]] = [
+            (field, changed, missing)
+            for (field, changed), (_, missing) in zip(
+                body_variants(base, b.values), body_variants(base, nowhere), strict=True
+            )
+        ]
         if whole != base:
-            variants.insert(0, ("all", whole))
+            variants.insert(0, ("all", whole, None))
         if not variants:
             continue
         yield Probe(route, "none (A's own: control)", own_url, base, False, "control")
-        for field, changed in variants:
-            yield Probe(route, f"body: {field} of B", own_url, changed, False, "body")
+        for field, changed, missing in variants:
+            yield Probe(route, f"body: {field} of B", own_url, changed, False, "body", missing)
 
 
 # --- what changed ----------------------------------------------------------------------------
@@ -298,6 +310,12 @@ def run_probe(client: Client, probe: Probe, b: Area, ledger: Ledger) -> Outcome:
         if probe.route.method != "GET" and probe.kind != "control":
             leaks += ledger.changes(ledger.changed_tables())
         transaction.set_rollback(True)
+    if probe.missing is not None:
+        with transaction.atomic():
+            unknown = _request(client, replace(probe, payload=probe.missing)).status_code
+            transaction.set_rollback(True)
+        if unknown != status:
+            leaks.append(f"answered {status}, but {unknown} for an id that does not exist")
     return Outcome(status, tuple(leaks))
 
 
@@ -380,11 +398,13 @@ Rows: **B's …** names B's records in the path (with a payload valid for B on a
 write to A's own record (or a create) whose payload names B's record in field X;
 **body: all of B** sends B's whole payload; **list** reads a list as A. Columns: A's roles,
 and **No case**, an area A practitioner who works on no case. Each cell is the status; a
-**leak** is a 2xx for B's record, an answer holding B's names, references or texts, or a
-write that changed a row of B or linked a row to one of B's records: the test fails on
-each and lists it. The set-up administrator (no agency) works on every area's pathway
-definitions by design: those cells read "(every area)" and are not counted. **not sent**:
-the role is refused A's own write (the control row), so the payload variant is not tried.
+**leak** is a 2xx for B's record, an answer holding B's names, references or texts, a
+write that changed a row of B or linked a row to one of B's records, or a payload naming
+B's record answered otherwise than the same payload naming an id that does not exist:
+the test fails on each and lists it. The set-up administrator (no agency) works on every
+area's pathway definitions by design: those cells read "(every area)" and are not counted.
+**not sent**: the role is refused A's own write (the control row), so the payload variant
+is not tried.
 """
 
 
