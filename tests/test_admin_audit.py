@@ -228,7 +228,6 @@ def test_every_admin_that_can_write_is_audited():
         model._meta.label
         for model, model_admin in admin.site._registry.items()
         if not isinstance(model_admin, AuditedModelAdmin)
-        and model._meta.label != "audit.AuditEvent"  # read-only: nothing to audit
     ]
 
     assert unaudited == []
@@ -247,6 +246,10 @@ def test_no_case_content_is_in_the_admin():
         "viewflow.Process",
         "viewflow.Task",
         "knox.AuthToken",
+        # Events carry reasons and changed values (break-glass reasons, notes' fields):
+        # the auditor's console reads them, administrators do not.
+        "audit.AuditEvent",
+        "audit.AuditSeal",
     }
 
 

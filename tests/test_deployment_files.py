@@ -137,6 +137,19 @@ def test_worker_runs_workflow_timers_every_minute() -> None:
     assert "sleep 60" in command
 
 
+def test_sealer_seals_the_audit_trail_and_alone_writes_the_anchors() -> None:
+    sealer = service("sealer")
+    command = command_text(sealer)
+    assert "manage.py seal_audit_trail --export-anchor --every" in command
+    anchor_dir = environment(sealer)["AUDIT_ANCHOR_DIR"]
+    mounts = [str(v).split(":") for v in sealer.get("volumes", [])]
+    assert [m[0] for m in mounts if m[1] == anchor_dir] == ["audit-anchors"]
+    assert "audit-anchors" in (load_compose().get("volumes") or {})
+    # The serving web process never mounts the anchors, so it cannot rewrite them.
+    assert not any("audit-anchors" in str(v) for v in service("web").get("volumes", []))
+    assert environment(sealer)["DATABASE_URL"].startswith("postgres://hsb_app:")
+
+
 def test_worker_command_exists() -> None:
     from django.core.management import get_commands
 
@@ -144,7 +157,7 @@ def test_worker_command_exists() -> None:
     assert get_commands().get("workflow_timers") == "viewflow"
 
 
-@pytest.mark.parametrize("name", ["migrate", "web", "worker"])
+@pytest.mark.parametrize("name", ["migrate", "web", "worker", "sealer"])
 def test_app_services_use_env_file_production_settings_and_the_db(name: str) -> None:
     svc = service(name)
     env_file = svc.get("env_file")
