@@ -358,3 +358,31 @@ def case_access_log(case: Case) -> QuerySet[AuditEvent]:
         .annotate(actor_agency_name=Subquery(agency_name))
         .order_by("-occurred_at", "-pk")
     )
+
+
+def audit_events_visible_to(user: Any) -> QuerySet[AuditEvent]:
+    """The trail an auditor may read: the events of people of their own area. An auditor with
+    no agency audits the whole installation (as the set-up administrator sets it up)."""
+    if not holds_role(user, Role.AUDITOR):
+        return AuditEvent.objects.none()
+    events = AuditEvent.objects.select_related("actor")
+    if user.agency_id is None:
+        return events
+    area_agencies = Agency.objects.filter(area_id__in=_area_of(user)).values("pk")
+    return events.filter(actor_agency_id__in=area_agencies)
+
+
+def open_cases_in_area_of(user: Any) -> QuerySet[Case]:
+    """Open cases of the user's area, for aggregate counts (the analyst's landing); none for
+    a user with no area."""
+    if user.agency_id is None:
+        return Case.objects.none()
+    return Case.objects.filter(area_id__in=_area_of(user), closed_at__isnull=True)
+
+
+def holds_role(user: Any, role: str) -> bool:
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and getattr(user, "role", None) == role
+    )

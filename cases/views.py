@@ -16,7 +16,6 @@ from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
 from agencies.roles import Role
-from audit.models import AuditEvent
 from config.errors import DomainError
 from pathways import engine
 from pathways.definitions import definition_from_version
@@ -29,12 +28,14 @@ from .models import Case, Referral
 from .read_audit import CASE_READ, REFERRAL_READ, audited_read, record_list_read, record_read
 from .selectors import (
     active_grants,
+    audit_events_visible_to,
     break_glass_reviews_for,
     case_route,
     cases_visible_to,
     holds_cases,
     is_in_role_scope,
     my_cases,
+    open_cases_in_area_of,
     receives_shared_information,
     stage_tasks_for,
 )
@@ -90,7 +91,7 @@ def landing(request: HttpRequest) -> HttpResponse:
             )
         elif user.role in (Role.ANALYST,):
             by_stage = (
-                Case.objects.filter(closed_at__isnull=True)
+                open_cases_in_area_of(user)
                 .values("current_stage__name")
                 .annotate(n=Count("pk"))
                 .order_by("current_stage__name")
@@ -103,7 +104,7 @@ def landing(request: HttpRequest) -> HttpResponse:
                 for row in by_stage
             ]
         elif user.role == Role.AUDITOR:
-            context["events"] = AuditEvent.objects.select_related("actor").order_by("-pk")[:25]
+            context["events"] = audit_events_visible_to(user).order_by("-pk")[:25]
         elif user.role == Role.SYSTEM_ADMINISTRATOR:
             context["agencies"] = Agency.objects.order_by("name")
         elif holds_cases(user):

@@ -622,10 +622,11 @@ and review the diff. The test fails while this file differs from what the code d
 
 On top of a role's rule:
 
-- **Grants** (`cases.models.AccessGrant`, mirrored to guardian's `view_case`): read-only
-  access to one case for one practitioner (a consultant, or an information-sharing recipient
-  who needs the file), given and revoked by the case's lead or its team's manager, ending at
-  its expiry without a job (`cases.selectors.active_grants`). A grant never lets anyone
+- **Grants** (`cases.models.AccessGrant`, the audited record; guardian's `view_case` row with
+  the same expiry is what opens the case): read-only access to one case for one practitioner
+  of the case's area (a consultant, or an information-sharing recipient who needs the file),
+  given and revoked by the case's lead or its team's manager, ending at its expiry without a
+  job (`cases.selectors.view_grants`, `cases.backends`). A grant never lets anyone
   change the case (`cases.selectors.cases_by_role` decides writes).
 - **Break glass**: a practitioner of a casework role may open a case of their area that they
   cannot see, saying why: read-only for four hours, audited as `case.break_glass`, and
