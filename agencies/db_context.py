@@ -28,6 +28,10 @@ from django.db import DatabaseError, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse
+from rest_framework.authentication import SessionAuthentication
+from rest_framework.exceptions import APIException
+from rest_framework.request import Request
+from rest_framework.settings import api_settings
 
 logger = logging.getLogger(__name__)
 
@@ -133,11 +137,6 @@ def _token_user(request: HttpRequest) -> Any:
     """The user of an API token request: DRF authenticates inside the view, after middleware,
     so the configured non-session authenticators are asked here (a failure means no user;
     the view answers 401 itself)."""
-    from rest_framework.authentication import SessionAuthentication
-    from rest_framework.exceptions import APIException
-    from rest_framework.request import Request
-    from rest_framework.settings import api_settings
-
     drf_request = Request(request)
     authenticator_classes: list[Any] = list(api_settings.DEFAULT_AUTHENTICATION_CLASSES)
     for authenticator_class in authenticator_classes:

@@ -13,6 +13,7 @@ from typing import Any
 from axes.signals import user_locked_out
 from django.contrib.auth import get_user_model
 from django.contrib.auth.signals import user_logged_out, user_login_failed
+from django.db.models.signals import post_save
 from django.dispatch import receiver
 from django.http import HttpRequest
 
@@ -65,3 +66,12 @@ def record_logout(sender: Any, request: HttpRequest | None, user: Any, **kwargs:
     record_event(actor=user, action="account.logged_out", target=user)
     # Logging out ends the API tokens too: a token must not outlive the login that earned it.
     revoke_api_tokens(user=user, actor=user, why="logout")
+
+
+@receiver(post_save, sender=get_user_model(), dispatch_uid="agencies.login_events.password")
+def end_tokens_on_password_change(sender: Any, instance: Any, created: bool, **kwargs: Any) -> None:
+    # set_password() keeps the raw password in _password until the save that stores it
+    # (AbstractBaseUser clears it after post_save), so every way of changing a password —
+    # the password form, the admin, changepassword — ends the user's API tokens here.
+    if not created and getattr(instance, "_password", None) is not None:
+        revoke_api_tokens(user=instance, actor=instance, why="password_changed")

@@ -1,5 +1,3 @@
-from typing import Any
-
 from django.contrib.auth.models import AbstractUser
 from django.db import models
 
@@ -68,13 +66,3 @@ class User(AbstractUser):
 
     def __str__(self) -> str:
         return self.get_full_name() or self.username
-
-    def save(self, *args: Any, **kwargs: Any) -> None:
-        # set_password() leaves the raw password in _password until the save; every way of
-        # changing one (the password form, the admin, changepassword) passes through here.
-        password_changed = getattr(self, "_password", None) is not None and not self._state.adding
-        super().save(*args, **kwargs)
-        if password_changed:
-            from .services import revoke_api_tokens
-
-            revoke_api_tokens(user=self, actor=self, why="password_changed")

@@ -24,6 +24,7 @@ from django.db import connection, transaction
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from .anchors import export_anchor
 from .chain import GENESIS, RunningDigest, seal_leaf, sign_seal
 from .models import AuditEvent, AuditSeal, SealBasis
 
@@ -186,7 +187,5 @@ class SealResult:
 
 def seal_and_anchor() -> SealResult:
     """What the worker runs on its schedule: seal, then export the head to the anchor dir."""
-    from .anchors import export_anchor
-
     seal = seal_pending_events()
     return SealResult(seal=seal, anchor=export_anchor())
