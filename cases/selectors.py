@@ -96,7 +96,8 @@ def role_scope(user: Any) -> Q | None:
     own = Q(lead_practitioner=user) | Q(Exists(on_team))
     if user.agency_id is None:
         return own
-    in_area = Q(pathway_version__pathway__area_id__in=_area_of(user))
+    # The case's own area column (its pathway's area, set when it opens): no join.
+    in_area = Q(area_id__in=_area_of(user))
     if user.role == Role.FRONT_DOOR:
         return own | in_area
     if user.role == Role.TEAM_MANAGER:

@@ -20,7 +20,7 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 from django.db import transaction
 from django.db.models import Case as SqlCase
-from django.db.models import Exists, F, OuterRef, Q, Value, When
+from django.db.models import F, Q, Value, When
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -270,10 +270,11 @@ def take_transition(
         scope = role_scope(actor)
         if scope is None:
             raise NotAllowedOnCase(NOT_YOURS)
-        theirs = Case.objects.filter(scope, pk=OuterRef("pk"))
-        locked = Case.objects.annotate(workable=Exists(theirs)).get(pk=case.pk)
-        if not locked.workable:
+        # The locked row exists, so no row back means the rule does not give it to them.
+        found = list(Case.objects.filter(scope, pk=case.pk)[:1])
+        if not found:
             raise NotAllowedOnCase(NOT_YOURS)
+        locked = found[0]
         if locked.lock_version != expected or locked.pathway_version_id != compiled.version_id:
             # The row may have been migrated to another version: name its stage from that one.
             current = compiled_version(locked.pathway_version_id)
