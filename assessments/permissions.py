@@ -22,7 +22,7 @@ from typing import Any
 from agencies.models import Agency, User
 from agencies.roles import Role
 from cases.models import Case
-from cases.selectors import cases_visible_to, is_in_role_scope
+from cases.selectors import agency_of_area, cases_visible_to, is_in_role_scope, person_of_area
 from cases.services import LEAD_ROLES, can_work_on_case
 
 from .models import Assessment, AssessmentStatus
@@ -77,37 +77,12 @@ def actions_for(user: Any, assessment: Assessment) -> list[str]:
     return actions
 
 
-def case_area_id(case: Case) -> int:
-    """The local area whose walls hold the case: its pathway's area."""
-    return case.pathway_version.pathway.area_id
-
-
-def _as_pk(value: Any) -> int | None:
-    value = getattr(value, "pk", value)
-    if isinstance(value, bool):
-        return None
-    try:
-        return int(value)
-    except (TypeError, ValueError):
-        return None
-
-
 def person_of_case_area(case: Case, person: Any) -> User | None:
     """The user named (object or id) if they work for an agency of the case's area, else None:
     a user of another area and one who does not exist look the same to the caller."""
-    pk = _as_pk(person)
-    if pk is None:
-        return None
-    return (
-        User.objects.filter(pk=pk, agency__area_id=case_area_id(case))
-        .select_related("agency")
-        .first()
-    )
+    return person_of_area(case.area_id, person)
 
 
 def agency_of_case_area(case: Case, agency: Any) -> Agency | None:
     """The agency named (object or id) if it is of the case's area, else None."""
-    pk = _as_pk(agency)
-    if pk is None:
-        return None
-    return Agency.objects.filter(pk=pk, area_id=case_area_id(case)).first()
+    return agency_of_area(case.area_id, agency)
