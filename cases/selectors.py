@@ -189,7 +189,8 @@ def grant_candidates(area_id: int | None) -> QuerySet[User]:
     return people_of_area(area_id).filter(is_active=True, role__in=CASEWORK_ROLES)
 
 
-def _as_pk(value: Any) -> int | None:
+def as_pk(value: Any) -> int | None:
+    """An object's id, or an id as a payload gave it; None for anything that is not one."""
     value = getattr(value, "pk", value)
     if isinstance(value, bool):
         return None
@@ -202,7 +203,7 @@ def _as_pk(value: Any) -> int | None:
 def person_of_area(area_id: int | None, person: Any) -> User | None:
     """The user named (by object or id) if they are of the area, else None: a user of another
     area and one who does not exist look the same to the caller."""
-    pk = _as_pk(person)
+    pk = as_pk(person)
     if pk is None or area_id is None:
         return None
     return people_of_area(area_id).filter(pk=pk).first()
@@ -210,7 +211,7 @@ def person_of_area(area_id: int | None, person: Any) -> User | None:
 
 def agency_of_area(area_id: int | None, agency: Any) -> Agency | None:
     """The agency named (by object or id) if it is of the area, else None."""
-    pk = _as_pk(agency)
+    pk = as_pk(agency)
     if pk is None or area_id is None:
         return None
     return Agency.objects.filter(area_id=area_id, pk=pk).first()

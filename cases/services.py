@@ -4,6 +4,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from agencies.models import Agency, User
 from agencies.roles import Role
 from audit.services import record_event
 
@@ -35,6 +36,7 @@ from .selectors import (
     LEAD_ROLES,
     SHARING_RECIPIENT_ROLES,
     agency_of_area,
+    as_pk,
     case_area_id,
     is_in_role_scope,
     person_of_area,
@@ -440,11 +442,6 @@ def record_information_sharing_decision(
     return recorded
 
 
-def _pk(value: Any) -> Any:
-    """An object's id, or the id itself as a payload gave it."""
-    return getattr(value, "pk", value)
-
-
 def _sharing_parties(
     *,
     agency: Any,
@@ -460,11 +457,10 @@ def _sharing_parties(
     crosses areas. The recipient practitioner: an active user of that agency. Who overrode a
     refusal of consent: an active user of the case's area.
     """
-    from agencies.models import Agency, User
-
     found_agency = None
-    if agency is not None:
-        found_agency = Agency.objects.filter(pk=_pk(agency)).first()
+    agency_pk = as_pk(agency)
+    if agency_pk is not None:
+        found_agency = Agency.objects.filter(pk=agency_pk).first()
     if found_agency is None:
         errors["recipient_agency"] = ["Choose the agency the decision concerns."]
     elif found_agency.area_id != case_area and not across_areas:
@@ -477,9 +473,10 @@ def _sharing_parties(
             "The agency is in this case's partnership area: this is not a cross-area decision."
         ]
     found_practitioner = None
+    practitioner_pk = as_pk(practitioner)
     if practitioner is not None and found_agency is not None:
         found_practitioner = (
-            User.objects.filter(pk=_pk(practitioner), agency=found_agency, is_active=True)
+            User.objects.filter(pk=practitioner_pk or 0, agency=found_agency, is_active=True)
             .select_related("agency")
             .first()
         )
@@ -490,10 +487,9 @@ def _sharing_parties(
             ]
     found_overrider = None
     if overridden_by is not None:
-        found_overrider = User.objects.filter(
-            pk=_pk(overridden_by), is_active=True, agency__area_id=case_area
-        ).first()
-        if found_overrider is None:
+        found_overrider = person_of_area(case_area, overridden_by)
+        if found_overrider is None or not found_overrider.is_active:
+            found_overrider = None
             errors["overridden_by"] = [
                 "Name who overrode the refusal: a practitioner of this case's partnership area."
             ]
