@@ -57,6 +57,11 @@ def _read_bounded(stream: IO[bytes] | None, meta: Mapping[str, Any]) -> bytes:
     return body
 
 
+def _meta(parser_context: Mapping[str, Any]) -> Mapping[str, Any]:
+    request = parser_context.get("request")
+    return getattr(request, "META", {}) if request is not None else {}
+
+
 def check_json_value(value: Any, max_depth: int = MAX_JSON_DEPTH) -> None:
     """Raise ParseError when a parsed document nests deeper than `max_depth` or holds a lone
     surrogate in a string or key. Iterative: the check itself cannot hit the recursion limit."""
@@ -89,9 +94,7 @@ class JSONParser(parsers.JSONParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         parser_context = parser_context or {}
-        request = parser_context.get("request")
-        meta = getattr(request, "META", {}) if request is not None else {}
-        body = _read_bounded(stream, meta)
+        body = _read_bounded(stream, _meta(parser_context))
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             text = codecs.decode(body, encoding)
@@ -124,9 +127,7 @@ class FormParser(parsers.FormParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         parser_context = parser_context or {}
-        request = parser_context.get("request")
-        meta = getattr(request, "META", {}) if request is not None else {}
-        body = _read_bounded(stream, meta)
+        body = _read_bounded(stream, _meta(parser_context))
         encoding = parser_context.get("encoding", settings.DEFAULT_CHARSET)
         try:
             return QueryDict(body, encoding=encoding)
@@ -144,9 +145,7 @@ class MultiPartParser(parsers.MultiPartParser):
         parser_context: Mapping[str, Any] | None = None,
     ) -> Any:
         parser_context = parser_context or {}
-        request = parser_context.get("request")
-        meta = getattr(request, "META", {}) if request is not None else {}
-        _read_bounded(None, meta)  # refuses a declared length over the limit
+        _read_bounded(None, _meta(parser_context))  # refuses a declared length over the limit
         try:
             return super().parse(stream, media_type, parser_context)
         except RequestDataTooBig as error:
