@@ -33,6 +33,8 @@ from rest_framework.exceptions import APIException
 from rest_framework.request import Request
 from rest_framework.settings import api_settings
 
+from .authentication import RESOLVED_AUTH_ATTRIBUTE
+
 logger = logging.getLogger(__name__)
 
 AREA_SETTING = "app.area_ids"
@@ -147,6 +149,8 @@ def _token_user(request: HttpRequest) -> Any:
         except APIException:
             return None
         if result is not None:
+            # The view's authenticator reuses it (agencies.authentication).
+            setattr(request, RESOLVED_AUTH_ATTRIBUTE, result)
             return result[0]
     return None
 

@@ -7,7 +7,9 @@ from datetime import timedelta
 
 import pytest
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
 from knox.models import AuthToken
@@ -149,3 +151,15 @@ def test_a_new_token_clears_the_users_expired_ones(client, make_user):
 
     assert AuthToken.objects.filter(user=user).count() == 1
     assert works(fresh)
+
+
+def test_a_token_request_looks_its_token_up_once(client, make_user):
+    # The database area middleware resolves the token before the view; the view reuses it.
+    token = obtain(client, make_user())
+
+    with CaptureQueriesContext(connection) as queries:
+        response = Client().get(CASES, HTTP_AUTHORIZATION=f"Token {token}")
+
+    assert response.status_code == 200
+    lookups = [q["sql"] for q in queries if '"knox_authtoken"."token_key" =' in q["sql"]]
+    assert len(lookups) == 1

@@ -217,7 +217,8 @@ STORAGES = {
 REST_FRAMEWORK = {
     # Token first, so an unauthenticated API call answers 401 with WWW-Authenticate.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "knox.auth.TokenAuthentication",
+        # knox's, reusing the token the database area middleware already resolved.
+        "agencies.authentication.TokenAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
