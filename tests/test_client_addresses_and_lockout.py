@@ -8,7 +8,9 @@ from datetime import timedelta
 import pytest
 from axes.models import AccessAttempt
 from django.conf import settings
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.roles import Role
@@ -218,3 +220,29 @@ def test_only_team_managers_lift_lockouts(locked_colleague, make_user, role):
     assert browser.get(LOCKOUTS).status_code == 403
     assert browser.post(LOCKOUTS, {"user": locked_colleague.pk}).status_code == 403
     assert not AuditEvent.objects.filter(action="account.lockout_lifted").exists()
+
+
+def _lock_out_by_username(user) -> None:
+    fail(via_proxy("198.51.100.1"), user.username)
+    fail(via_proxy("198.51.100.2"), user.username)
+
+
+def test_the_lockouts_list_costs_the_same_queries_for_one_or_three_people(
+    low_username_limit, make_user
+):
+    first = make_user(Role.DSL)
+    manager = make_user(Role.TEAM_MANAGER, agency=first.agency)
+    browser = Client()
+    browser.force_login(manager)
+    _lock_out_by_username(first)
+    with CaptureQueriesContext(connection) as one:
+        assert first.username in browser.get(LOCKOUTS).content.decode()
+
+    others = [make_user(Role.DSL, agency=first.agency) for _ in range(2)]
+    for other in others:
+        _lock_out_by_username(other)
+    with CaptureQueriesContext(connection) as three:
+        listed = browser.get(LOCKOUTS).content.decode()
+
+    assert all(person.username in listed for person in others)
+    assert len(three) == len(one)
