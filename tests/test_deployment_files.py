@@ -23,8 +23,8 @@ ENV_READ_PATTERNS = [
     r"""os\.environ\.get\(\s*["']([A-Z][A-Z0-9_]*)["']""",
     r"""os\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]""",
     r"""os\.getenv\(\s*["']([A-Z][A-Z0-9_]*)["']""",
-    r"""env_bool\(\s*["']([A-Z][A-Z0-9_]*)["']""",
-    r"""env_list\(\s*["']([A-Z][A-Z0-9_]*)["']""",
+    # django-environ: env("X"), env.bool("X", ...), env.db_url("X", ...)
+    r"""\benv(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]*)["']""",
 ]
 
 
@@ -65,10 +65,6 @@ def settings_env_vars() -> set[str]:
         text = source.read_text()
         for pattern in ENV_READ_PATTERNS:
             names.update(re.findall(pattern, text))
-        if "dj_database_url.config(" in text:
-            # dj_database_url.config() reads DATABASE_URL unless given env="OTHER".
-            match = re.search(r"""dj_database_url\.config\([^)]*env\s*=\s*["'](\w+)["']""", text)
-            names.add(match.group(1) if match else "DATABASE_URL")
     return names
 
 

@@ -13,7 +13,7 @@ from .base import (
     AUDIT_CHAIN_KEYS_FROM_ENVIRONMENT,
     DEBUG,
     SECRET_KEY,
-    env_bool,
+    env,
 )
 
 if DEBUG:
@@ -32,7 +32,7 @@ PRODUCTION = True
 
 # TLS is terminated in front of gunicorn; trust its forwarded scheme.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
-SECURE_SSL_REDIRECT = env_bool("SECURE_SSL_REDIRECT", True)
+SECURE_SSL_REDIRECT = env.bool("SECURE_SSL_REDIRECT", default=True)
 SECURE_HSTS_SECONDS = 60 * 60 * 24 * 365
 SECURE_HSTS_INCLUDE_SUBDOMAINS = True
 SECURE_HSTS_PRELOAD = True
