@@ -266,3 +266,7 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
 }
+
+# The timer worker (`manage.py run_worker`, the compose `worker`): seconds between its passes
+# over due workflow timers. A stage deadline is flagged at most this long after it passes.
+WORKER_INTERVAL_SECONDS = env.int("WORKER_INTERVAL_SECONDS", default=30)
