@@ -11,6 +11,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 
 from audit.keys import ChainKeyError, development_chain_key, parse_chain_keys
+from config.logging import logging_config
+from config.observability import init_sentry
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -77,6 +79,12 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    # /healthz and /readyz, answered before any other middleware runs: no Host check, HTTPS
+    # redirect, session, audit or area context for a load balancer's probe, and probes are
+    # not counted as traffic by the metrics below (config/health.py).
+    "config.health.HealthCheckMiddleware",
+    # First, so its latency covers every other middleware; removes itself unless enabled.
+    "config.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -260,13 +268,42 @@ GUARDIAN_MONKEY_PATCH_USER = False
 # No guardian "AnonymousUser" row: anonymous visitors get nothing per record.
 ANONYMOUS_USER_NAME = None
 
-LOGGING = {
-    "version": 1,
-    "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
-    "root": {"handlers": ["console"], "level": env.str("LOG_LEVEL", default="INFO")},
-}
+# Logs to stderr, one line per record with the request id, never a query string or an
+# exception's message (config/logging.py). LOG_FORMAT: "text" here, "json" in production.
+LOG_FORMAT = env.str("LOG_FORMAT", default="text")
+LOG_LEVEL = env.str("LOG_LEVEL", default="INFO")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
 
 # The timer worker (`manage.py run_worker`, the compose `worker`): seconds between its passes
 # over due workflow timers. A stage deadline is flagged at most this long after it passes.
 WORKER_INTERVAL_SECONDS = env.int("WORKER_INTERVAL_SECONDS", default=30)
+
+# --- Observability (config/logging.py, config/metrics.py, config/observability.py) ----------
+# Prometheus metrics at /metrics: request latency by route, timer lag, audit chain length and
+# backlog, open cases; counts only, never a record. Off unless METRICS_ENABLED; every scrape
+# must send `Authorization: Bearer <METRICS_TOKEN>` (no token configured: every scrape is
+# refused; production refuses to start with metrics on and no token of 32+ characters).
+METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
+METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
+# Several gunicorn workers: prometheus_client reads this variable itself and keeps each
+# worker's samples in files there, merged at scrape time. Empty the directory before gunicorn
+# starts (deploy/gunicorn.conf.py does). Unset: one process, in-memory samples.
+PROMETHEUS_MULTIPROC_DIR = env.str("PROMETHEUS_MULTIPROC_DIR", default="")
+# Error reports to Sentry (or a compatible service) when SENTRY_DSN is set. Events carry the
+# exception type, stack (no local variables), route, request id and safe headers: no bodies,
+# query strings, cookies, user details or exception messages (config/observability.py).
+SENTRY_DSN = env.str("SENTRY_DSN", default="")
+SENTRY_ENVIRONMENT = env.str("SENTRY_ENVIRONMENT", default="production")
+# Share of requests sent as performance traces (0 to 1); 0 sends errors only.
+SENTRY_TRACES_SAMPLE_RATE = env.float("SENTRY_TRACES_SAMPLE_RATE", default=0.0)
+if SENTRY_DSN:
+    init_sentry(
+        dsn=SENTRY_DSN,
+        environment=SENTRY_ENVIRONMENT,
+        traces_sample_rate=SENTRY_TRACES_SAMPLE_RATE,
+    )
+
+# --- Readiness (config/health.py) -----------------------------------------------------------
+# /readyz answers 503 once the oldest due workflow timer has waited longer than this many
+# seconds (no worker is firing them); 0 leaves timers out of readiness.
+READY_MAX_TIMER_LAG_SECONDS = env.int("READY_MAX_TIMER_LAG_SECONDS", default=600)

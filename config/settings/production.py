@@ -6,12 +6,16 @@
 from django.core.exceptions import ImproperlyConfigured
 
 from audit.keys import production_key_problem
+from config.logging import logging_config
 
 from .base import *  # noqa: F403
 from .base import (
     AUDIT_CHAIN_KEYS,
     AUDIT_CHAIN_KEYS_FROM_ENVIRONMENT,
     DEBUG,
+    LOG_LEVEL,
+    METRICS_ENABLED,
+    METRICS_TOKEN,
     SECRET_KEY,
     env,
 )
@@ -29,6 +33,15 @@ if _chain_key_problem:
 
 # Read by what must never run here: the demo loader (demo/safety.py) refuses.
 PRODUCTION = True
+
+# One JSON object per log line, for the log shipper (config/logging.py).
+LOG_FORMAT = env.str("LOG_FORMAT", default="json")
+LOGGING = logging_config(log_format=LOG_FORMAT, level=LOG_LEVEL)
+# Metrics are never public: on only with a bearer token too long to guess.
+if METRICS_ENABLED and len(METRICS_TOKEN) < 32:
+    raise ImproperlyConfigured(
+        "METRICS_TOKEN of at least 32 characters is required with METRICS_ENABLED."
+    )
 
 # TLS is terminated in front of gunicorn; trust its forwarded scheme.
 SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
