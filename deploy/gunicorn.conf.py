@@ -5,6 +5,7 @@ and the production smoke test (tests/production/):
 """
 
 import os
+from typing import Any
 
 # Plain HTTP behind the TLS-terminating proxy (README, "Running in production").
 bind = os.environ.get("GUNICORN_BIND", "0.0.0.0:8000")
@@ -27,5 +28,36 @@ if os.path.isdir("/dev/shm"):  # noqa: S108 - the heartbeat file, not data
 # searched for, such as a child's name. %(U)s is the path alone; %(h)s is the proxy's
 # address (the client's is in the audit trail); %(M)s is the response time in milliseconds.
 accesslog = "-"
-access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms'
+# The last field is the request id the app sent back (X-Request-ID), as in its log lines.
+access_log_format = '%(h)s %(t)s "%(m)s %(U)s %(H)s" %(s)s %(b)s %(M)sms %({x-request-id}o)s'
 errorlog = "-"
+
+# gunicorn's own lines and access lines through the app's logging (config/logging.py): JSON by
+# default, with the request id, query strings cut and exception messages withheld (gunicorn's
+# "Error handling request" line names the URL with its query). Importable: gunicorn has put
+# its working directory, the project, on sys.path before reading this file.
+from config.logging import logging_config  # noqa: E402
+
+logconfig_dict = logging_config(
+    log_format=os.environ.get("LOG_FORMAT", "json"), level=os.environ.get("LOG_LEVEL", "INFO")
+)
+
+
+# prometheus_client's multiprocess mode (config/metrics.py): each worker writes its samples to
+# files in PROMETHEUS_MULTIPROC_DIR, merged at scrape time. Files from an earlier run would be
+# merged in too, so the directory is emptied before the first worker starts; an exited
+# worker's live gauges are dropped.
+def on_starting(server: Any) -> None:
+    directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
+    if directory:
+        os.makedirs(directory, exist_ok=True)
+        for name in os.listdir(directory):
+            if name.endswith(".db"):
+                os.unlink(os.path.join(directory, name))
+
+
+def child_exit(server: Any, worker: Any) -> None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        from prometheus_client import multiprocess
+
+        multiprocess.mark_process_dead(worker.pid)
