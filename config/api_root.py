@@ -19,6 +19,8 @@ def api_root(request: Request, format: Any = None) -> Response:
         {
             "pathways": link("api:pathways:pathway-list"),
             "cases": link("api:cases:case-list"),
+            "assessments": link("api:assessments:assessment-list"),
+            "partnership": link("api:partnership:root"),
             "schema": link("api:schema"),
             "docs": link("api:docs"),
         }

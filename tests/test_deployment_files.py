@@ -14,18 +14,9 @@ from typing import Any
 import pytest
 import yaml
 
+from tests.environment_variables import compose_substituted_vars, env_example_vars
+
 ROOT = Path(__file__).resolve().parent.parent
-SETTINGS_SOURCES = [
-    ROOT / "config" / "settings" / "base.py",
-    ROOT / "config" / "settings" / "production.py",
-]
-ENV_READ_PATTERNS = [
-    r"""os\.environ\.get\(\s*["']([A-Z][A-Z0-9_]*)["']""",
-    r"""os\.environ\[\s*["']([A-Z][A-Z0-9_]*)["']\s*\]""",
-    r"""os\.getenv\(\s*["']([A-Z][A-Z0-9_]*)["']""",
-    # django-environ: env("X"), env.bool("X", ...), env.db_url("X", ...)
-    r"""\benv(?:\.\w+)?\(\s*["']([A-Z][A-Z0-9_]*)["']""",
-]
 
 
 # --- helpers -------------------------------------------------------------------
@@ -56,33 +47,6 @@ def environment(svc: dict[str, Any]) -> dict[str, str]:
     if isinstance(env, list):
         return dict(item.split("=", 1) for item in env)
     return {key: str(value) for key, value in env.items()}
-
-
-def settings_env_vars() -> set[str]:
-    """Every environment variable the settings modules read."""
-    names: set[str] = set()
-    for source in SETTINGS_SOURCES:
-        text = source.read_text()
-        for pattern in ENV_READ_PATTERNS:
-            names.update(re.findall(pattern, text))
-    return names
-
-
-def env_example_vars() -> list[str]:
-    names = []
-    for line in (ROOT / ".env.example").read_text().splitlines():
-        stripped = line.strip()
-        if not stripped or stripped.startswith("#"):
-            continue
-        match = re.fullmatch(r"([A-Z][A-Z0-9_]*)=(.*)", stripped)
-        assert match, f".env.example: not a NAME=value line: {line!r}"
-        names.append(match.group(1))
-    return names
-
-
-def compose_substituted_vars() -> set[str]:
-    """Variables docker compose substitutes from .env, e.g. ${POSTGRES_PASSWORD:?...}."""
-    return set(re.findall(r"\$\{([A-Z][A-Z0-9_]*)", (ROOT / "docker-compose.yml").read_text()))
 
 
 def normalise(name: str) -> str:
@@ -226,29 +190,12 @@ def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image() -> None:
     assert {".env", ".git", ".venv", "db.sqlite3"} <= entries
 
 
-# --- .env.example versus the settings ------------------------------------------
-
-
-def test_settings_variables_are_found() -> None:
-    # Guards the scan itself: if these vanished, the checks below would prove nothing.
-    assert {"SECRET_KEY", "DEBUG", "ALLOWED_HOSTS", "DATABASE_URL"} <= settings_env_vars()
-    assert "SECURE_SSL_REDIRECT" in settings_env_vars()
+# --- .env.example (in step with the settings and the README: tests/test_readme.py) ---
 
 
 def test_env_example_has_no_duplicates() -> None:
     names = env_example_vars()
     assert len(names) == len(set(names))
-
-
-def test_every_env_example_variable_is_read_by_settings_or_compose() -> None:
-    known = settings_env_vars() | compose_substituted_vars()
-    unknown = sorted(set(env_example_vars()) - known)
-    assert not unknown, f".env.example lists variables nothing reads: {unknown}"
-
-
-def test_every_settings_variable_is_documented_in_env_example() -> None:
-    missing = sorted(settings_env_vars() - set(env_example_vars()))
-    assert not missing, f"settings read variables missing from .env.example: {missing}"
 
 
 def test_every_compose_substitution_is_in_env_example() -> None:

@@ -2,10 +2,11 @@
 
 from django.urls import URLPattern, path
 
-from . import views
+from . import root, views
 
 app_name = "partnership"
 urlpatterns: list[URLPattern] = [
+    path("", root.partnership_root, name="root"),
     path("dashboard/", views.DashboardApi.as_view(), name="dashboard"),
     path(
         "dashboard/figures/<slug:key>/cases/",
