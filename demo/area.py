@@ -25,6 +25,7 @@ from demo.safety import refuse_under_production
 from pathways import engine
 from pathways.models import Pathway, PathwayVersion
 from pathways.services import create_draft_version, publish_version
+from pathways.timers import run_pass
 from pathways.yaml_io import parse_yaml
 
 from .paths import DEFAULT_PATHWAY_YAML
@@ -332,10 +333,23 @@ def _child_details(
     }
 
 
-@transaction.atomic
 def load_demo_area(*, referrals: int = 32) -> dict[str, Any]:
-    """The demo area: every fourth referral also names a child harmed (40 children in all)."""
+    """The demo area: every fourth referral also names a child harmed (40 children in all).
+
+    Then one pass of the timer worker, as `run_worker` would make within its interval:
+    referrals go back ten weeks, so some stages are past their deadline, and without the
+    pass they would show no overdue flag and nothing escalated to the team manager until a
+    worker ran (the demo runs none). Fires only what is due, so a rerun fires nothing new.
+    """
     refuse_under_production()
+    result = _load_records(referrals=referrals)
+    # After the commit: each timer fires in its own transaction, as in the worker.
+    result["overdue_flagged"] = run_pass().fired
+    return result
+
+
+@transaction.atomic
+def _load_records(*, referrals: int) -> dict[str, Any]:
     area, _ = LocalArea.objects.get_or_create(name=AREA_NAME)
     agencies = _agency_map(area)
     users = _users(agencies)

@@ -1,10 +1,15 @@
 import pytest
 from django.db.models import Count
+from django.urls import reverse
+from django.utils import timezone
 
 from agencies.models import Agency, User
 from agencies.roles import Role
+from audit.models import AuditEvent
 from cases.models import Case, Child
+from cases.selectors import stage_tasks_for
 from demo.area import load_demo_area
+from pathways.timers import timer_lag
 
 pytestmark = pytest.mark.django_db
 
@@ -41,3 +46,39 @@ def test_loading_the_demo_twice_does_not_duplicate_anything():
         Child.objects.count(),
         Case.objects.count(),
     ) == counts
+
+
+def test_the_demo_flags_every_stage_past_its_deadline_and_escalates_it_to_the_manager(client):
+    result = load_demo_area()
+
+    # Referrals go back ten weeks: some stages are past their deadline (the breach moment
+    # is the start of the day after the due date).
+    past_due = Case.objects.filter(closed_at=None, stage_due_on__lt=timezone.localdate())
+    assert past_due.count() >= 3
+    assert result["overdue_flagged"] == past_due.count()
+    assert not past_due.filter(stage_overdue_since=None).exists()
+    not_yet_due = Case.objects.filter(stage_due_on__gte=timezone.localdate())
+    assert not not_yet_due.exclude(stage_overdue_since=None).exists()
+    assert timer_lag() == 0.0
+    escalated = AuditEvent.objects.filter(action="case.stage_overdue")
+    assert sorted(escalated.values_list("object_id", flat=True)) == sorted(
+        str(pk) for pk in past_due.values_list("pk", flat=True)
+    )
+
+    manager = User.objects.get(username="manager")
+    inbox = stage_tasks_for(manager)
+    assert set(past_due.values_list("pk", flat=True)) <= set(inbox.values_list("pk", flat=True))
+    client.force_login(manager)
+    page = client.get(reverse("work:tasks")).content.decode()
+    for case in past_due.select_related("child"):
+        assert case.child.reference in page
+
+
+def test_reloading_the_demo_flags_nothing_twice():
+    load_demo_area(referrals=8)
+    events = AuditEvent.objects.filter(action="case.stage_overdue").count()
+
+    again = load_demo_area(referrals=8)
+
+    assert again["overdue_flagged"] == 0
+    assert AuditEvent.objects.filter(action="case.stage_overdue").count() == events

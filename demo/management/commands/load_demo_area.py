@@ -18,7 +18,8 @@ class Command(BaseCommand):
         result = load_demo_area(referrals=referrals)
         self.stdout.write(
             f"Demo area '{result['area'].name}': pathway v{result['version'].number}, "
-            f"{result['children_created']} new children (all invented)."
+            f"{result['children_created']} new children (all invented); "
+            f"{result['overdue_flagged']} overdue stage(s) flagged."
         )
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD}):")
         for spec in USERS:
