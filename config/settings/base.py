@@ -307,3 +307,8 @@ if SENTRY_DSN:
 # /readyz answers 503 once the oldest due workflow timer has waited longer than this many
 # seconds (no worker is firing them); 0 leaves timers out of readiness.
 READY_MAX_TIMER_LAG_SECONDS = env.int("READY_MAX_TIMER_LAG_SECONDS", default=600)
+
+# manage.py check_backup (audit/restore.py): a role that may create the scratch database a
+# backup is restored into, e.g. postgres://postgres:…@db:5432/postgres. Empty: the server and
+# role of DATABASE_URL (whose roles, hsb_owner and hsb_app, may not create databases).
+RESTORE_CHECK_DATABASE_URL = env.str("RESTORE_CHECK_DATABASE_URL", default="")
