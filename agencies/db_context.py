@@ -24,7 +24,7 @@ from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
-from django.db import DatabaseError, connections
+from django.db import Error, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.backends.signals import connection_created
 from django.http import HttpRequest, HttpResponse
@@ -69,8 +69,13 @@ def _apply(connection: BaseDatabaseWrapper, value: str | None, agency_id: int | 
     statements per request are plumbing, not the view's queries, and would otherwise shift
     every pinned query count (`django_assert_num_queries`) by two.
     """
+    # What Django's own cursors do first: replace a persistent connection the server dropped
+    # (a restart; CONN_HEALTH_CHECKS, once per request), and turn driver errors into Django's,
+    # which mark the connection to be closed at the request's end. Without both, a request
+    # whose first query is this one meets the dead connection again and again.
+    connection.close_if_health_check_failed()
     connection.ensure_connection()
-    with connection.connection.cursor() as cursor:
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
         if value is None:
             cursor.execute(
                 "SELECT set_config(%s, coalesce((SELECT area_id::text FROM agencies_agency "
@@ -117,7 +122,7 @@ def area_context(
         if connection.connection is not None:
             try:
                 _apply(connection, SYSTEM_CONTEXT)
-            except DatabaseError:
+            except Error:  # InterfaceError too: the connection is already closed
                 if connection.in_atomic_block:
                     # An aborted transaction: its rollback undoes the set_config made in it.
                     connection.needs_rollback = True

@@ -3,8 +3,13 @@
 Errors Django answers itself, outside any DRF view (a body too large or with too many
 fields, an unknown URL, a crash), answer JSON too under /api/: `handler400` and friends,
 named in config/urls.py, and never Django's HTML pages there.
+
+A lost database connection is an outage, not a crash: 503 with Retry-After, JSON under /api/
+and a static page elsewhere (config/unavailable.py), wherever in the stack it was raised.
 """
 
+import logging
+import sys
 from typing import Any
 
 from django.core.exceptions import (
@@ -21,11 +26,18 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from .errors import DomainError
+from .unavailable import API_BODY, HEADERS, database_unavailable, describe, unavailable_response
+
+logger = logging.getLogger(__name__)
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
     if isinstance(exc, DomainError):
         return Response(exc.as_dict(), status=exc.status_code)
+    if database_unavailable(exc):
+        # Django logs the 503 itself; this line says why.
+        logger.warning("database unavailable: %s", describe(exc))
+        return Response(API_BODY, status=status.HTTP_503_SERVICE_UNAVAILABLE, headers=HEADERS)
     if isinstance(exc, DjangoValidationError):
         if hasattr(exc, "error_dict"):
             fields = {key: [str(m) for m in msgs] for key, msgs in exc.message_dict.items()}
@@ -86,6 +98,11 @@ def handler404(request: HttpRequest, exception: Exception | None = None) -> Http
 
 
 def handler500(request: HttpRequest) -> HttpResponse:
+    # Django calls this inside its `except` around every middleware and the view, so the
+    # exception is at hand: a lost database connection anywhere (loading the session, the
+    # area context, a view) answers 503 rather than 500.
+    if database_unavailable(sys.exc_info()[1]):
+        return unavailable_response(api=_is_api(request))
     if not _is_api(request):
         return defaults.server_error(request)
     body = {"code": "server_error", "detail": "Something went wrong; nothing more is shown."}
