@@ -199,9 +199,7 @@ def test_the_app_answers_again_once_the_database_is_back(client, token):
 # --- a restart under an open connection -----------------------------------------------------
 
 
-def test_a_connection_cut_under_an_api_call_answers_503_and_the_next_call_reconnects(
-    client, token
-):
+def test_a_connection_cut_under_an_api_call_answers_503_and_the_next_call_reconnects(client, token):
     assert client.get("/api/cases/", HTTP_AUTHORIZATION=f"Token {token}").status_code == 200
     cut_connection()
 

@@ -62,9 +62,7 @@ def test_readyz_answers_ok_with_each_check_when_all_pass(client, fresh_process):
     }
 
 
-def test_probes_pass_the_host_check_and_the_https_redirect_that_pages_get(
-    client, behind_the_proxy
-):
+def test_probes_pass_the_host_check_and_the_https_redirect_that_pages_get(client, behind_the_proxy):
     # The same request to a page is refused (Host) and, with a good Host, redirected to HTTPS:
     # so the settings are in force, and the probes are answered before them.
     assert client.get("/accounts/login/", HTTP_HOST=PROBE_ADDRESS).status_code == 400
