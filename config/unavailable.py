@@ -38,7 +38,8 @@ def _driver_errors() -> tuple[type[BaseException], ...]:
     for alias in connections:
         wrapper = connections[alias]  # a wrapper object only: nothing connects here
         if wrapper.vendor == "postgresql":
-            classes += [wrapper.Database.OperationalError, wrapper.Database.InterfaceError]
+            driver = wrapper.Database  # type: ignore[attr-defined]  # each backend's DB-API module
+            classes += [driver.OperationalError, driver.InterfaceError]
     return tuple(classes)
 
 
