@@ -18,7 +18,7 @@ import re
 from typing import Any
 
 import pytest
-from django.core.management import get_commands
+from django.core.management import get_commands, load_command_class
 from django.test import Client
 from django.urls import Resolver404, resolve
 
@@ -198,6 +198,27 @@ def test_every_manage_py_command_the_readme_names_exists() -> None:
     assert {"migrate", "migrate_cases", "permission_matrix"} <= named  # the scan works
     unknown = sorted(named - set(get_commands()))
     assert not unknown, f"README names management commands that do not exist: {unknown}"
+
+
+def test_every_option_the_readme_gives_a_command_is_one_it_takes() -> None:
+    commands = get_commands()
+    given = {
+        (name, option.split("=", 1)[0])
+        for span in code_spans()
+        for name, rest in re.findall(r"manage\.py[ \t]+(\w+)([^\n]*)", span)
+        for option in rest.split()
+        if option.startswith("--") and name in commands
+    }
+    assert ("seal_audit_trail", "--export-anchor") in given  # the scan works
+    unknown = sorted(
+        f"manage.py {name} {option}"
+        for name, option in given
+        if option
+        not in load_command_class(commands[name], name)
+        .create_parser("manage.py", name)
+        ._option_string_actions
+    )
+    assert not unknown, f"README gives commands options they do not take: {unknown}"
 
 
 def test_every_repository_path_the_readme_names_exists() -> None:
