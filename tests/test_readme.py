@@ -1,11 +1,12 @@
 """The README tells the truth, and these tests keep it so.
 
-- Configuration: every variable the settings read is in .env.example and in the README's
-  configuration table, and neither documents a variable nothing reads.
-- Commands and files: every `manage.py <command>` is a real management command, every
-  repository path exists, and every script it names is executable.
-- URLs: every site path it names resolves, and every one a GET can reach answers some role
-  with 200 and no role with a 404 or a server error.
+- Configuration: every variable the settings (and deploy/*.py) read is in .env.example and in
+  the README's configuration table, and neither documents a variable nothing reads.
+- Commands and files: every `manage.py <command>` is a real management command taking the
+  options given, every repository path exists, and every script it names is executable.
+- URLs: every site path it names resolves (relative API paths under their collection), and
+  each one without a record in it answers a GET with 200 for the first role, in ROLE_ORDER,
+  that may see it, none of the roles tried before it meeting a 404 or a server error.
 - The demo: its table of logins is exactly the users the demo loader creates.
 
 The README is read as text: inline code spans and fenced blocks are what it names.
@@ -174,8 +175,9 @@ def test_settings_env_example_and_the_readme_table_name_the_same_variables() -> 
     table = set(readme_config_vars())
     documented_elsewhere = compose_substituted_vars() | set(READ_ELSEWHERE)
     problems = {
-        "read by the settings, missing from .env.example": read - example,
-        "read by the settings, missing from the README's Configuration table": read - table,
+        "read by settings or deploy/*.py, missing from .env.example": read - example,
+        "read by settings or deploy/*.py, missing from the README's Configuration table": read
+        - table,
         "in .env.example, missing from the README's Configuration table": example - table,
         "in .env.example, read by nothing": example - read - documented_elsewhere,
         "in the README's Configuration table, read by nothing": table - read - documented_elsewhere,
