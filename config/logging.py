@@ -33,9 +33,10 @@ REQUEST_ID_ATTRIBUTE = "request_id"
 # the middleware, under gunicorn's atom name.
 GUNICORN_REQUEST_ID_ATOM = "{x-request-id}o"
 
-# A query string after a path or URL: from "?" to the next space or quote.
-_QUERY_STRING = re.compile(r"(?<=[\w/.%~-])\?[^\s\"'<>]*")
 QUERY_REMOVED = "?[query removed]"
+# A query string after a path or URL: from "?" to the next space or quote. Not one already
+# removed: a record can pass through two handlers' filters.
+_QUERY_STRING = re.compile(r"(?<=[\w/.%~-])\?(?!\[query removed\])[^\s\"'<>]*")
 MESSAGE_WITHHELD = "[message withheld]"
 
 TEXT_FORMAT = "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s"
