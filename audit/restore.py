@@ -6,7 +6,7 @@ against an anchor kept outside the database. `check_backup` does that end to end
 1. creates a scratch database `hsb_restore_check_<UTC time>_<random>` as a role allowed to
    create databases (`--admin-url`, `RESTORE_CHECK_DATABASE_URL`, else the server and role of
    `DATABASES["default"]`);
-2. restores the dump with `pg_restore --no-owner --no-privileges --exit-on-error`: every
+2. restores the dump with `pg_restore --no-owner --no-privileges --single-transaction`: every
    object is then owned by the restoring role, so the check needs neither the cluster
    superuser nor the deployment's roles on the drill server (ownership and the serving
    role's grants are the production restore's business: `pg_restore` as hsb_owner, then
@@ -278,6 +278,8 @@ def restore(dump: Path, target: Server) -> None:
             find_pg_tool("pg_restore"),
             "--no-owner",
             "--no-privileges",
+            # All or nothing; and one transaction id, not one per object restored.
+            "--single-transaction",
             "--exit-on-error",
             "--dbname",
             target.name,
@@ -408,12 +410,15 @@ def check_backup(
                 )
             raise RestoreCheckError(f"the restored audit trail is broken:\n{output}")
         if chain.last_xid_to is not None and chain.next_xid <= chain.last_xid_to:
-            # Sealing orders events by transaction id (audit/sealing.py); a cluster whose
-            # counter is behind the restored seals would never seal new events.
+            # Sealing orders events by transaction id (audit/sealing.py): on a cluster whose
+            # counter is behind the restored seals, new events would fall inside old seals'
+            # ranges (the trail would read as tampered) and never be sealed. A logical restore
+            # into a new cluster meets this; the epoch is the high half of the 64-bit id.
             notes.append(
                 f"this cluster's transaction counter ({chain.next_xid}) is behind the restored "
-                f"seals ({chain.last_xid_to}): before serving a restore on this cluster, "
-                "advance its epoch (README, 'Backups and restore')"
+                f"seals ({chain.last_xid_to}): before a restore on this cluster serves, stop "
+                f"it and run pg_resetwal --epoch={(chain.last_xid_to >> 32) + 1} (README, "
+                "'Backups and restore')"
             )
         return CheckResult(
             database=target.name,

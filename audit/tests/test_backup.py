@@ -8,9 +8,12 @@ same server, connecting as the test session's role.
 from __future__ import annotations
 
 import datetime
+import importlib.util
 import os
 import subprocess
+import sys
 from pathlib import Path
+from types import ModuleType
 from typing import Any
 
 import pytest
@@ -43,6 +46,21 @@ NAMES = [
     ("Gulliver", "Mottram"),
     ("Henrietta", "Scawton"),
 ]
+
+
+def _load_run_tests() -> ModuleType:
+    """scripts/run_tests.py by path (as tests/production/harness.py does): its clusters."""
+    name = "hsb_scripts_run_tests"
+    if name in sys.modules:
+        return sys.modules[name]
+    spec = importlib.util.spec_from_file_location(
+        name, Path(settings.BASE_DIR) / "scripts" / "run_tests.py"
+    )
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module  # before exec: its dataclasses look their module up
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(autouse=True)
@@ -353,3 +371,29 @@ def test_the_serving_role_cannot_take_a_backup(
     assert "permission denied" in result.stderr
     assert "backup FAILED: pg_dump exited with status 1" in result.stderr
     assert list(backups.iterdir()) == []
+
+
+def test_a_restore_into_a_new_cluster_says_to_advance_its_transaction_counter(
+    trail: Path, anchor_dir: Path, tmp_path: Path
+) -> None:
+    # A fresh cluster hands out transaction ids below the restored seals' (audit/sealing.py
+    # orders events by them): the check passes, and says what to do before serving there.
+    run_tests = _load_run_tests()
+    binaries = run_tests.find_postgres()
+    if binaries is None:
+        pytest.skip("no PostgreSQL server binaries for a second cluster")
+    dump = back_up(tmp_path / "backups", anchor_dir)
+    last_xid_to = AuditSeal.objects.order_by("-seq").values_list("xid_to", flat=True)[0]
+
+    with run_tests.throwaway_cluster(binaries) as fresh:
+        conn = Server.from_url(fresh.database_url).connect()
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT pg_snapshot_xmax(pg_current_snapshot())::text::bigint")
+            (fresh_next_xid,) = cursor.fetchone()
+        conn.close()
+        assert fresh_next_xid + 10 < last_xid_to, "precondition: the fresh cluster is behind"
+        output = check(dump, anchor_dir=anchor_dir, admin_url=fresh.database_url)
+
+    assert "backup check passed" in output
+    assert f"behind the restored seals ({last_xid_to})" in output
+    assert "pg_resetwal --epoch=1" in output
