@@ -15,19 +15,17 @@ RUN apt-get update \
 
 WORKDIR /app
 
+# The build steps live in deploy/build-app.sh, which CI runs too (scripts/check_production).
 # Dependencies first, so code changes don't reinstall them.
 COPY pyproject.toml README.md* ./
 COPY requirements/constraints.txt requirements/constraints.txt
-RUN pip install -c requirements/constraints.txt .
+COPY deploy/build-app.sh deploy/build-app.sh
+RUN sh deploy/build-app.sh deps
 
 COPY . .
 
-# Collect static files into STATIC_ROOT (/app/staticfiles) with WhiteNoise's manifest storage.
-# The key below exists only for this build step; the running containers read SECRET_KEY
-# from .env.
-RUN SECRET_KEY=collectstatic-build-step-only-not-a-runtime-secret-0123456789 \
-    AUDIT_CHAIN_KEYS=build:Y29sbGVjdHN0YXRpYy1idWlsZC1zdGVwLW9ubHktMzJi \
-    python manage.py collectstatic --noinput
+# Static files into STATIC_ROOT (/app/staticfiles), hashed and compressed (config/storage.py).
+RUN sh deploy/build-app.sh static
 
 RUN useradd --system --uid 10001 --no-create-home --shell /usr/sbin/nologin hsb
 # Audit anchors (AUDIT_ANCHOR_DIR): a named volume mounted here takes this owner on first use;
@@ -36,5 +34,5 @@ RUN mkdir -p /var/lib/hsb/audit-anchors && chown hsb /var/lib/hsb/audit-anchors
 USER hsb
 
 EXPOSE 8000
-CMD ["gunicorn", "config.wsgi:application", "--workers", "2", "--worker-class", "sync", \
-     "--bind", "0.0.0.0:8000", "--access-logfile", "-"]
+# gunicorn's settings (bind, workers, access log) are shared with compose and the smoke test.
+CMD ["gunicorn", "-c", "deploy/gunicorn.conf.py", "config.wsgi:application"]

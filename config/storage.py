@@ -13,6 +13,7 @@ and logged once; every file that exists is still hashed and compressed. Our own 
 from __future__ import annotations
 
 import logging
+import posixpath
 import re
 import sysconfig
 from collections.abc import Callable, Iterator
@@ -58,11 +59,12 @@ class TolerantManifestStaticFilesStorage(CompressedManifestStaticFilesStorage):
         yield from super().post_process(paths, dry_run, **options)
         # post_process makes several passes over each CSS file: one line per file, at the end.
         for name, missing in sorted(self._missing.items()):
+            folder = posixpath.dirname(name)
             logger.warning(
                 "%s refers to %d file(s) that do not exist, left unhashed: %s",
                 name,
                 len(missing),
-                ", ".join(sorted(missing)),
+                ", ".join(sorted(posixpath.relpath(path, folder) for path in missing)),
             )
 
     def url_converter(

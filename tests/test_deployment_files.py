@@ -5,8 +5,10 @@ They read the files as text/YAML/TOML only; no database and no Django setup is n
 
 from __future__ import annotations
 
+import json
 import os
 import re
+import runpy
 import tomllib
 from pathlib import Path
 from typing import Any
@@ -17,6 +19,7 @@ import yaml
 from tests.environment_variables import compose_substituted_vars, env_example_vars
 
 ROOT = Path(__file__).resolve().parent.parent
+GUNICORN_COMMAND = "gunicorn -c deploy/gunicorn.conf.py config.wsgi:application"
 
 
 # --- helpers -------------------------------------------------------------------
@@ -81,9 +84,8 @@ def test_migrate_runs_once_then_web_runs_gunicorn() -> None:
     assert "manage.py migrate" in command_text(migrate)
     assert migrate.get("restart") == "no"
     command = command_text(service("web"))
-    assert "gunicorn config.wsgi:application" in command
-    for option in ("--workers 2", "--worker-class sync", "--bind 0.0.0.0:8000"):
-        assert option in command
+    # The one gunicorn settings file, shared with the image's CMD and the smoke test.
+    assert command == GUNICORN_COMMAND
     assert "manage.py migrate" not in command, "web serves as a role that cannot migrate"
     for name in ("web", "worker"):
         condition = service(name)["depends_on"]["migrate"]["condition"]
@@ -172,22 +174,77 @@ def test_the_db_init_script_creates_both_roles_with_passwords_from_env() -> None
     assert "OWNER TO hsb_owner" in text
 
 
-# --- Dockerfile and .dockerignore -------------------------------------------------
+# --- gunicorn settings ------------------------------------------------------------
 
 
-def test_dockerfile_builds_the_pinned_app_image() -> None:
-    text = (ROOT / "Dockerfile").read_text()
-    assert re.search(r"^FROM python:3\.11-slim\b", text, re.MULTILINE)
-    assert "libpq-dev" in text
-    assert "gcc" in text
-    assert re.search(r"pip install -c requirements/constraints\.txt \.(\s|$)", text)
-    assert "manage.py collectstatic --noinput" in text
-    assert "gunicorn" in text
+def gunicorn_settings(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
+    monkeypatch.delenv("GUNICORN_BIND", raising=False)
+    return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+
+
+def test_gunicorn_serves_two_sync_workers_on_port_8000(monkeypatch: pytest.MonkeyPatch) -> None:
+    settings = gunicorn_settings(monkeypatch)
+    assert settings["bind"] == "0.0.0.0:8000"
+    assert (settings["workers"], settings["worker_class"]) == (2, "sync")
+    assert settings["graceful_timeout"] < 30, "docker compose's stop_grace_period is 30 s"
+    assert str(service("web").get("stop_grace_period")) == "30s"
+
+
+def test_gunicorn_binds_where_the_environment_says(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("GUNICORN_BIND", "127.0.0.1:8123")
+    assert runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["bind"] == "127.0.0.1:8123"
+
+
+def test_gunicorns_access_log_leaves_out_query_strings_and_referers(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    settings = gunicorn_settings(monkeypatch)
+    log_format = settings["access_log_format"]
+    assert settings["accesslog"] == "-"
+    assert "%(U)s" in log_format, "the path, without its query string"
+    # %(r)s is the request line with its query, %(q)s the query, %(f)s the Referer (which
+    # carries the previous page's query).
+    for field in ("%(r)s", "%(q)s", "%(f)s"):
+        assert field not in log_format
+
+
+# --- Dockerfile, its build script and .dockerignore -----------------------------------
+
+
+def dockerfile_instructions() -> list[str]:
+    """The Dockerfile's instructions, continuation lines joined, comments dropped."""
+    text = re.sub(r"\\\n\s*", " ", (ROOT / "Dockerfile").read_text())
+    return [line.strip() for line in text.splitlines() if line.strip() and line[0] != "#"]
+
+
+def test_dockerfile_builds_the_pinned_app_image_with_the_shared_build_script() -> None:
+    lines = dockerfile_instructions()
+    assert re.fullmatch(r"FROM python:3\.11-slim\b.*", lines[0])
+    assert any("libpq-dev" in line and "gcc" in line for line in lines)
+    deps = lines.index("RUN sh deploy/build-app.sh deps")
+    copy_all = lines.index("COPY . .")
+    static = lines.index("RUN sh deploy/build-app.sh static")
+    # Dependencies are a layer of their own, rebuilt only when the pins change.
+    assert deps < copy_all < static
+    assert "COPY deploy/build-app.sh deploy/build-app.sh" in lines[:deps]
+    assert lines[-1] == "CMD " + json.dumps(GUNICORN_COMMAND.split())
+
+
+def test_the_build_script_installs_the_pins_and_collects_static_under_production() -> None:
+    script = ROOT / "deploy" / "build-app.sh"
+    text = script.read_text()
+    assert os.access(script, os.X_OK)
+    assert re.search(
+        r'"\$PYTHON" -m pip install .*-c requirements/constraints\.txt \.$', text, re.M
+    )
+    assert "DJANGO_SETTINGS_MODULE=config.settings.production" in text
+    assert re.search(r'"\$PYTHON" manage\.py collectstatic --noinput$', text, re.M)
+    assert "set -eu" in text, "a failed step must fail the build"
 
 
 def test_dockerignore_keeps_secrets_and_local_state_out_of_the_image() -> None:
     entries = set((ROOT / ".dockerignore").read_text().split())
-    assert {".env", ".git", ".venv", "db.sqlite3"} <= entries
+    assert {".env", ".git", ".venv", ".venv-runtime", "db.sqlite3"} <= entries
 
 
 # --- .env.example (in step with the settings and the README: tests/test_readme.py) ---
@@ -231,6 +288,15 @@ def test_every_declared_dependency_is_pinned_in_constraints() -> None:
         assert name in pins, f"{requirement!r} is not pinned in requirements/constraints.txt"
 
 
-@pytest.mark.parametrize("path", ["scripts/test", "scripts/run_tests.py", ".ci/run"])
+@pytest.mark.parametrize(
+    "path",
+    [
+        "scripts/test",
+        "scripts/run_tests.py",
+        "scripts/check_production",
+        "deploy/build-app.sh",
+        ".ci/run",
+    ],
+)
 def test_scripts_are_executable(path: str) -> None:
     assert os.access(ROOT / path, os.X_OK)
