@@ -14,12 +14,12 @@ can call it against a loopback receiver.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from contextlib import AbstractContextManager
 from typing import Any, cast
 
 import sentry_sdk
+from sentry_sdk.client import BaseClient
 from sentry_sdk.integrations.django import DjangoIntegration
-from sentry_sdk.types import Breadcrumb, BreadcrumbHint, Event, Hint
+from sentry_sdk.types import Breadcrumb, BreadcrumbHint, DataCollectionUserOptions, Event, Hint
 
 from audit.context import current_request_context
 
@@ -45,6 +45,23 @@ _SPAN_KEYS = frozenset(
     {"span_id", "parent_span_id", "trace_id", "op", "description", "start_timestamp",
      "timestamp", "status", "origin", "same_process_as_parent"}
 )  # fmt: skip
+
+
+# What the SDK collects in the first place (sentry-sdk's `data_collection`, which replaces
+# the deprecated send_default_pii): no user, cookies, bodies, query strings, SQL parameters,
+# message payloads or local variables; only the safe headers.
+DATA_COLLECTION: DataCollectionUserOptions = {
+    "user_info": False,
+    "cookies": {"mode": "off"},
+    "http_headers": {"request": {"mode": "allowlist", "terms": sorted(SAFE_HEADERS)}},
+    "http_bodies": [],
+    "url_query_params": {"mode": "off"},
+    "graphql": {"document": False, "variables": False},
+    "gen_ai": {"inputs": False, "outputs": False},
+    "database_query_data": False,
+    "queues": False,
+    "stack_frame_variables": False,
+}
 
 
 def _frames(stacktrace: Any) -> dict[str, Any] | None:
@@ -150,17 +167,14 @@ def scrub_breadcrumb(crumb: Breadcrumb, hint: BreadcrumbHint | None = None) -> B
     return cast(Breadcrumb, _breadcrumb(crumb))
 
 
-def init_sentry(
-    *, dsn: str, environment: str, traces_sample_rate: float = 0.0
-) -> AbstractContextManager[Any]:
-    """Start the Sentry client; returns its guard (leaving it closes the client)."""
-    return sentry_sdk.init(
+def init_sentry(*, dsn: str, environment: str, traces_sample_rate: float = 0.0) -> BaseClient:
+    """Start the Sentry client for this process and return it (`close()` stops it)."""
+    sentry_sdk.init(
         dsn=dsn,
         environment=environment,
         traces_sample_rate=traces_sample_rate,
         # Belt and braces under the allowlist: ask the SDK not to collect these at all.
-        send_default_pii=False,
-        include_local_variables=False,
+        data_collection=DATA_COLLECTION,
         max_request_body_size="never",
         before_send=scrub_event,
         before_send_transaction=scrub_event,
@@ -168,3 +182,4 @@ def init_sentry(
         # Transactions named by URL pattern ("/api/cases/{pk}/"), never the raw path.
         integrations=[DjangoIntegration(transaction_style="url")],
     )
+    return sentry_sdk.get_client()
