@@ -23,3 +23,16 @@ def production_stack() -> Iterator[ProductionStack]:
     """One stack per test module: a module that stops the database cannot break another's."""
     with ProductionStack() as stack:
         yield stack
+
+
+@pytest.hookimpl(wrapper=True)
+def pytest_runtest_makereport(
+    item: pytest.Item, call: pytest.CallInfo[None]
+) -> Iterator[pytest.TestReport]:
+    # A failure shows what the server said: its tracebacks are in gunicorn's output, not ours.
+    report: pytest.TestReport = yield
+    stack = getattr(item, "funcargs", {}).get("production_stack")
+    if report.failed and isinstance(stack, ProductionStack):
+        log_tail = "\n".join(stack.read_gunicorn_log().splitlines()[-60:])
+        report.sections.append(("gunicorn output (last 60 lines)", log_tail))
+    return report
