@@ -16,7 +16,6 @@ query and of the claim.
 from __future__ import annotations
 
 import argparse
-import os
 import statistics
 import sys
 import threading
@@ -26,8 +25,6 @@ from typing import Any
 
 from benchmarks.harness import setup_django, throwaway_database
 from benchmarks.transitions import SERVING_ROLE, create_people_and_pathway, serving_role_exists
-
-PROFILE = bool(os.environ.get("BENCH_PROFILE"))
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -190,19 +187,12 @@ def main(argv: list[str] | None = None) -> int:
                     sweep = run_pass()
                 took = time.perf_counter() - started
                 queries.append(len(captured.captured_queries) / len(batch))
-                if round_ == 0 and PROFILE:
-                    slowest = sorted(captured.captured_queries, key=lambda q: -float(q["time"]))[
-                        :15
-                    ]
-                    for q in slowest:
-                        print(q["time"], q["sql"][:400])
-                    total_sql = sum(float(q["time"]) for q in captured.captured_queries)
-                    print(f"SQL time {total_sql * 1000:.0f} ms of {took * 1000:.0f} ms")
+                sql_ms = sum(float(q["time"]) for q in captured.captured_queries) * 1000
                 assert sweep.fired == len(batch), sweep
                 per_timer.append(took * 1000 / len(batch))
                 print(
                     f"  round {round_ + 1}: {sweep.fired} timers in {took * 1000:.0f} ms "
-                    f"({per_timer[-1]:.2f} ms per timer)",
+                    f"({per_timer[-1]:.2f} ms per timer, {sql_ms / len(batch):.2f} ms in SQL)",
                     flush=True,
                 )
             last = cases[args.rounds * args.timers :]
