@@ -1,11 +1,17 @@
 """Prometheus metrics: request latency by route, and the workflow's health read at scrape time.
 
 Counts and durations only. Labels are the HTTP method (from a fixed set), the URL pattern
-("api/cases/<int:pk>/", never the path, which holds ids) and the status class, so neither a
+("/api/cases/<int:pk>/", never the path, which holds ids) and the status class, so neither a
 record nor a client-chosen string becomes a label.
 
-`/metrics` answers only when METRICS_ENABLED is on, and only to `Authorization: Bearer
-<METRICS_TOKEN>`: a 404 when off, 401 without credentials, 403 with wrong ones.
+`/metrics` is answered by the metrics middleware itself, near the top of MIDDLEWARE, like the
+health probes (config/health.py) and for the same reasons: a scraper inside the network
+speaks plain HTTP to gunicorn with its own Host, and a scrape should set no session or CSRF
+cookie, write no audit event and need no area context. What guards it instead is the bearer
+token: with METRICS_ENABLED off the middleware is not loaded and `/metrics` is an unknown
+page (404); on, a scrape needs `Authorization: Bearer <METRICS_TOKEN>` (401 without
+credentials, 403 with wrong ones or when no token is configured). The answer builds no URL
+and carries no record, only counts.
 
 Several gunicorn workers: with PROMETHEUS_MULTIPROC_DIR set (in the environment, before the
 process starts; prometheus_client reads it at import), each worker writes its samples to files
@@ -22,9 +28,8 @@ from collections.abc import Callable, Iterator
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.db.models import Q
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
-from django.views.decorators.http import require_GET
 from prometheus_client import (
     CONTENT_TYPE_LATEST,
     REGISTRY,
@@ -42,6 +47,7 @@ from audit.sealing import id_range_start, last_seal, xid_range_start
 from cases.models import Case
 from pathways.timers import timer_lag
 
+METRICS_PATH = "/metrics"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 UNMATCHED_ROUTE = "<unmatched>"
 
@@ -62,6 +68,8 @@ def route_of(request: HttpRequest) -> str:
 
 
 class RequestMetricsMiddleware:
+    """Times every request (but the health probes, answered before it) and answers /metrics."""
+
     def __init__(self, get_response: Callable[[HttpRequest], HttpResponse]):
         if not settings.METRICS_ENABLED:
             # Django drops the middleware: no cost when metrics are off.
@@ -69,6 +77,8 @@ class RequestMetricsMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
+        if request.path_info == METRICS_PATH:
+            return metrics_response(request)
         started = time.perf_counter()
         response = self.get_response(request)
         REQUEST_LATENCY.labels(
@@ -135,10 +145,9 @@ def _authorised(request: HttpRequest) -> HttpResponse | None:
     return None
 
 
-@require_GET
-def metrics_view(request: HttpRequest) -> HttpResponse:
-    if not settings.METRICS_ENABLED:
-        raise Http404
+def metrics_response(request: HttpRequest) -> HttpResponse:
+    if request.method not in ("GET", "HEAD"):
+        return HttpResponseNotAllowed(["GET", "HEAD"])
     if (refusal := _authorised(request)) is not None:
         return refusal
     if settings.PROMETHEUS_MULTIPROC_DIR:

@@ -6,7 +6,6 @@ from agencies.api.views import logout as api_logout
 from agencies.api.views import obtain_auth_token
 
 from .api_root import api_root
-from .metrics import metrics_view
 from .site import site
 
 api_patterns: list[URLPattern | URLResolver] = [
@@ -34,7 +33,5 @@ urlpatterns = [
     path("accounts/", include("agencies.urls")),
     path("admin/", admin.site.urls),
     path("api/", include((api_patterns, "api"))),
-    # Prometheus; 404 unless METRICS_ENABLED, and only with the bearer token (config/metrics.py).
-    path("metrics", metrics_view, name="metrics"),
     path("", site.urls),
 ]

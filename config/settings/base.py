@@ -83,7 +83,9 @@ MIDDLEWARE = [
     # redirect, session, audit or area context for a load balancer's probe, and probes are
     # not counted as traffic by the metrics below (config/health.py).
     "config.health.HealthCheckMiddleware",
-    # First, so its latency covers every other middleware; removes itself unless enabled.
+    # Before the rest, so its latency covers them; answers /metrics itself, like the probes
+    # above (no Host check or HTTPS redirect: a scraper in the network speaks plain HTTP; the
+    # bearer token guards it). Removes itself unless METRICS_ENABLED (config/metrics.py).
     "config.metrics.RequestMetricsMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -283,6 +285,7 @@ WORKER_INTERVAL_SECONDS = env.int("WORKER_INTERVAL_SECONDS", default=30)
 # backlog, open cases; counts only, never a record. Off unless METRICS_ENABLED; every scrape
 # must send `Authorization: Bearer <METRICS_TOKEN>` (no token configured: every scrape is
 # refused; production refuses to start with metrics on and no token of 32+ characters).
+# Answered by the metrics middleware before Host validation and the HTTPS redirect.
 METRICS_ENABLED = env.bool("METRICS_ENABLED", default=False)
 METRICS_TOKEN = env.str("METRICS_TOKEN", default="")
 # Several gunicorn workers: prometheus_client reads this variable itself and keeps each
