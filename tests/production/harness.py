@@ -208,7 +208,8 @@ class ProductionStack:
 
     def _give_the_database_to_the_owner(self) -> None:
         # As in a deployment (deploy/postgres/init-roles.sh): hsb_owner owns the database and
-        # so, on PostgreSQL 15+, its public schema (owned by pg_database_owner).
+        # so, on PostgreSQL 15+, its public schema (owned by pg_database_owner); the GRANT
+        # covers older servers, whose public schema belongs to the superuser.
         database = run_tests.DATABASE_NAME
         self.psql(
             f"ALTER DATABASE {database} OWNER TO {OWNER_ROLE};"
