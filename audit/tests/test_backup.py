@@ -24,7 +24,13 @@ from django.utils import timezone
 
 from audit.anchors import export_anchor
 from audit.models import AuditEvent, AuditSeal
-from audit.restore import SCRATCH_PREFIX, Server, drop_database, find_pg_tool
+from audit.restore import (
+    SCRATCH_PREFIX,
+    Server,
+    drop_database,
+    find_pg_tool,
+    scratch_database_name,
+)
 from audit.sealing import seal_pending_events
 from cases.intake import record_referral
 from cases.models import Case, Child, Referral
@@ -255,6 +261,72 @@ def test_a_kept_restore_has_the_row_level_security_of_the_original(
     finally:
         drop_database(source_server(), kept)
     assert len(original) >= 5 and all(enabled for _, enabled, _, _ in original)
+
+
+def test_the_documented_restore_as_the_owner_keeps_ownership_grants_and_row_level_security(
+    trail: Path, anchor_dir: Path, tmp_path: Path
+) -> None:
+    # README, "Backups and restore": a database owned by hsb_owner, pg_restore --no-owner
+    # connected as hsb_owner, then migrate as hsb_owner.
+    dump = back_up(tmp_path / "backups", anchor_dir)
+    name = scratch_database_name()
+    execute(f'CREATE DATABASE "{name}" OWNER hsb_owner')
+    server = source_server()
+    owner = Server(server.host, server.port, "hsb_owner", "", name, server.options)
+    app = Server(server.host, server.port, "hsb_app", "", name, server.options)
+    try:
+        pg_restore = [find_pg_tool("pg_restore"), "--no-owner", "--single-transaction"]
+        restored = subprocess.run(  # noqa: S603 - fixed argv: pg_restore and the dump
+            [*pg_restore, "--exit-on-error", "--dbname", name, str(dump)],
+            env=owner.libpq_environment(),
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert restored.returncode == 0, restored.stderr
+        env = {**os.environ, "DATABASE_URL": owner.url()}
+        migrated = subprocess.run(
+            [sys.executable, "-m", "django", "migrate", "--noinput"],
+            cwd=settings.BASE_DIR,
+            env=env,
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert migrated.returncode == 0, migrated.stderr
+        assert "No migrations to apply" in migrated.stdout
+
+        conn = owner.connect()
+        with conn.cursor() as cursor:
+            cursor.execute(
+                "SELECT count(*) FROM pg_tables WHERE schemaname = 'public' "
+                "AND tableowner <> 'hsb_owner'"
+            )
+            assert cursor.fetchone() == (0,)
+            cursor.execute(
+                "SELECT has_table_privilege('hsb_app', 'cases_case', 'SELECT'), "
+                "has_table_privilege('hsb_app', 'audit_auditevent', 'INSERT'), "
+                "has_table_privilege('hsb_app', 'audit_auditevent', 'UPDATE'), "
+                "has_table_privilege('hsb_app', 'audit_auditevent', 'DELETE')"
+            )
+            assert cursor.fetchone() == (True, True, False, False)
+            cursor.execute(
+                "SELECT DISTINCT tgenabled FROM pg_trigger "
+                "WHERE tgrelid = 'audit_auditevent'::regclass AND NOT tgisinternal"
+            )
+            assert cursor.fetchall() == [("O",)]  # the append-only triggers, enabled
+        conn.close()
+        # Row-level security binds the serving role in the restored database.
+        conn = app.connect()
+        with conn.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM cases_case")
+            assert cursor.fetchone() == (Case.objects.count(),)  # system context: unset
+            cursor.execute("SELECT set_config('app.area_ids', '-1', false)")
+            cursor.execute("SELECT count(*) FROM cases_case")
+            assert cursor.fetchone() == (0,)
+        conn.close()
+    finally:
+        drop_database(server, name)
 
 
 def test_a_backup_older_than_the_anchor_fails_and_says_so(
