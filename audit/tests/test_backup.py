@@ -219,10 +219,19 @@ def test_a_backup_restores_and_its_trail_verifies_against_the_latest_anchor(
     assert not any(name in output for pair in NAMES for name in pair)
 
 
-def test_the_backup_set_checksums_verify_with_sha256sum(
+def test_a_backup_through_a_pg_dump_command_line_verifies_with_sha256sum(
     trail: Path, anchor_dir: Path, tmp_path: Path
 ) -> None:
-    dump = back_up(tmp_path / "backups", anchor_dir)
+    # PG_DUMP as a command with its own connection arguments and no DATABASE_URL, the shape
+    # of "docker compose exec -T db pg_dump -U hsb_owner hsb" (README).
+    server = source_server()
+    pg_dump = f"{find_pg_tool('pg_dump')} -h {server.host} -p {server.port} -U {server.user}"
+    result = run_backup(
+        tmp_path / "backups", anchor_dir, DATABASE_URL="", PG_DUMP=f"{pg_dump} {server.name}"
+    )
+    assert result.returncode == 0, result.stderr
+    (dump,) = (tmp_path / "backups").glob("hsb-*.dump")
+    assert "backup check passed" in check(dump, anchor_dir=anchor_dir)
 
     result = subprocess.run(  # noqa: S603
         ["sha256sum", "-c", dump.with_suffix(".sha256").name],  # noqa: S607 - coreutils
