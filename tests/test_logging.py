@@ -18,6 +18,7 @@ from typing import Any
 
 import pytest
 from django.conf import settings
+from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 from rest_framework.test import APIClient
@@ -100,6 +101,24 @@ def test_the_response_carries_the_id_the_request_was_logged_under(client, json_l
     (line,) = [line for line in lines_of(json_log) if line["logger"] == "django.request"]
     assert line["request_id"] == request_id
     assert line["status_code"] == 404
+
+
+@pytest.mark.django_db
+def test_a_refusal_by_an_early_middleware_is_logged_under_the_request_id(
+    json_log, settings
+) -> None:
+    # CommonMiddleware refuses the Host before the session, auth or audit middleware run,
+    # yet its line carries the id the response goes out with.
+    settings.ALLOWED_HOSTS = ["hsb.example.org"]
+
+    response = Client(HTTP_HOST="attacker.example").get(f"/accounts/login/?next={LAST}")
+
+    assert response.status_code == 400
+    (line,) = [
+        line for line in lines_of(json_log) if line["logger"] == "django.security.DisallowedHost"
+    ]
+    assert line["request_id"] == response["X-Request-ID"] != ""
+    assert_no_identifiers(json_log.getvalue())
 
 
 def test_work_outside_a_request_can_bind_its_own_id(json_log) -> None:

@@ -87,6 +87,9 @@ MIDDLEWARE = [
     # above (no Host check or HTTPS redirect: a scraper in the network speaks plain HTTP; the
     # bearer token guards it). Removes itself unless METRICS_ENABLED (config/metrics.py).
     "config.metrics.RequestMetricsMiddleware",
+    # The request id (and client address) from here on, so every later middleware's log
+    # lines (a CSRF refusal, a redirect) carry it too, as the audit events do.
+    "audit.context.AuditContextMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -98,7 +101,6 @@ MIDDLEWARE = [
     "agencies.middleware.SessionLifetimeMiddleware",
     "django_otp.middleware.OTPMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
-    "audit.context.AuditContextMiddleware",
     # A 403/404 on a case-bearing route becomes an audit event, written after the view.
     "agencies.refused_reads.RefusedReadMiddleware",
     # The actor's area on the database connection, for row-level security (after auth).
