@@ -46,7 +46,7 @@ from django.conf import settings
 from django.db import connections
 from psycopg2 import sql
 
-from .anchors import Anchor, latest_anchor, read_anchor
+from .anchors import PREFIX, Anchor, latest_anchor, read_anchor
 
 SCRATCH_PREFIX = "hsb_restore_check_"
 # Counted in the restored database, by model label: the audit app sits below the case apps,
@@ -145,7 +145,7 @@ class Server:
 
 def admin_server(admin_url: str | None) -> Server:
     """The role that creates the scratch database: the option, the setting, else default's."""
-    url = admin_url or getattr(settings, "RESTORE_CHECK_DATABASE_URL", "")
+    url = admin_url or settings.RESTORE_CHECK_DATABASE_URL
     if url:
         return Server.from_url(url)
     return Server.from_settings(connections["default"].settings_dict)
@@ -348,10 +348,11 @@ def verify_restored(target: Server, anchor: Anchor) -> subprocess.CompletedProce
     A child process rather than a second connection alias: the verifier reads through the
     default connection, and this runs it unchanged, with the settings (and chain keys) of
     this process. The anchor is copied alone into an empty directory so that it, and no
-    newer file, is "the latest anchor"."""
+    newer file, is "the latest anchor"; under an anchor's file name whatever it was called,
+    or the verifier would find no anchor, warn, and pass."""
     assert anchor.path is not None
     with tempfile.TemporaryDirectory(prefix="hsb-restore-anchor-") as directory:
-        shutil.copy2(anchor.path, Path(directory) / anchor.path.name)
+        shutil.copyfile(anchor.path, Path(directory) / f"{PREFIX}{anchor.seq:012d}-check.json")
         env = dict(os.environ)
         env["DATABASE_URL"] = target.url()
         env["AUDIT_ANCHOR_DIR"] = directory
@@ -385,12 +386,27 @@ def check_backup(
     Raises RestoreCheckError naming what failed; returns the figures when all is well."""
     if not dump.is_file():
         raise RestoreCheckError(f"{dump} does not exist")
-    notes: list[str] = []
     checksum = check_checksum(dump)
     if checksum:
         progress(checksum)
+    try:
+        return _restore_and_verify(dump, anchor=anchor, admin=admin, keep=keep, progress=progress)
+    except subprocess.TimeoutExpired as exc:
+        raise RestoreCheckError(f"{exc.cmd[0]} ran longer than {exc.timeout:.0f} s") from exc
+
+
+def _restore_and_verify(
+    dump: Path,
+    *,
+    anchor: Anchor,
+    admin: Server,
+    keep: bool,
+    progress: Callable[[str], None],
+) -> CheckResult:
+    notes: list[str] = []
     with scratch_database(admin, keep=keep) as target:
-        progress(f"restoring {dump.name} into scratch database {target.name}")
+        kept = " (kept afterwards: --keep)" if keep else ""
+        progress(f"restoring {dump.name} into scratch database {target.name}{kept}")
         restore(dump, target)
         counts = count_rows(target)
         chain = restored_chain(target)

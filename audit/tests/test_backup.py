@@ -204,7 +204,8 @@ def test_a_backup_restores_and_its_trail_verifies_against_the_latest_anchor(
     seals = AuditSeal.objects.count()
     assert f"audit trail intact: {AuditEvent.objects.count()} events, {seals} seals" in output
     assert "2 awaiting their seal" in output
-    assert f"matches anchor {trail.name}" in output
+    assert f"against anchor {trail.name} (seal {seals}," in output
+    assert f"matches anchor audit-anchor-{seals:012d}-" in output
     assert Child.objects.count() == 6 and Case.objects.count() == 6
     for title, count in (
         ("children", Child.objects.count()),
@@ -355,6 +356,11 @@ def test_a_backup_older_than_the_anchor_fails_and_says_so(
     assert f"its audit chain ends at seal {head.seq - 1}" in message
     assert f"{newer.name} (seal {head.seq}," in message
     assert "restore the newest backup" in message
+    # An anchor file by any other name is still the anchor (not "no anchor found").
+    renamed = tmp_path / "newest.json"
+    renamed.write_bytes(newer.read_bytes())
+    with pytest.raises(CommandError, match="backup older than the anchor"):
+        check(old_dump, anchor=renamed)
     # The same backup checked against the anchor it was taken with passes.
     assert "backup check passed" in check(old_dump, anchor=trail)
 
