@@ -5,6 +5,7 @@ and the production smoke test (tests/production/):
 """
 
 import os
+import tempfile
 from typing import Any
 
 # Plain HTTP behind the TLS-terminating proxy (README, "Running in production").
@@ -44,9 +45,15 @@ logconfig_dict = logging_config(
 
 
 # prometheus_client's multiprocess mode (config/metrics.py): each worker writes its samples to
-# files in PROMETHEUS_MULTIPROC_DIR, merged at scrape time. Files from an earlier run would be
-# merged in too, so the directory is emptied before the first worker starts; an exited
-# worker's live gauges are dropped.
+# files in PROMETHEUS_MULTIPROC_DIR, merged at scrape time; with one registry per worker a
+# scrape would see only the worker that answered it. Unset, a private directory for this
+# server. Set before any worker imports prometheus_client (workers inherit the environment).
+if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hsb-metrics-")
+
+
+# Files from an earlier run would be merged in too, so the directory is emptied before the
+# first worker starts; an exited worker's live gauges are dropped.
 def on_starting(server: Any) -> None:
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
     if directory:

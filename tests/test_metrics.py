@@ -258,6 +258,18 @@ def test_gunicorn_empties_the_multiprocess_directory_before_it_starts(
     assert sorted(path.name for path in tmp_path.iterdir()) == ["keep.txt"]
 
 
+def test_under_gunicorn_the_workers_share_a_directory_even_when_none_is_set(
+    monkeypatch,
+) -> None:
+    monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+
+    runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+
+    directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
+    assert directory.is_dir() and not any(directory.iterdir())
+    directory.rmdir()
+
+
 # --- production settings --------------------------------------------------------------------
 
 
