@@ -244,6 +244,20 @@ def test_manage_py_workflow_timers_still_fires_through_viewflow(db, default_vers
     assert case.stage_overdue_since is not None
 
 
+@pytest.mark.django_db(transaction=True)  # the command's pass runs outside any transaction
+def test_one_pass_of_run_worker_fires_due_timers_under_one_request_id(default_version, front_door):
+    # The pass's log line and the audit events it writes share an id, as a request's do.
+    cases = [open_case(version=default_version, actor=front_door) for _ in range(2)]
+    _make_due(cases)
+
+    call_command("run_worker", "--once")
+
+    events = AuditEvent.objects.filter(action="case.stage_overdue")
+    assert sorted(events.values_list("object_id", flat=True)) == sorted(str(c.pk) for c in cases)
+    (request_id,) = set(events.values_list("request_id", flat=True))
+    assert request_id
+
+
 # --- the process: signals and outages ---------------------------------------------------------
 
 

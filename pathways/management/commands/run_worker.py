@@ -16,8 +16,9 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
-from django.db import DatabaseError, close_old_connections, connections
+from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
+from audit.context import bound_request_id
 from pathways.timers import run_pass, timer_lag
 
 logger = logging.getLogger("pathways.worker")
@@ -85,9 +86,16 @@ class Command(BaseCommand):
         # A connection broken by an outage or past CONN_MAX_AGE is dropped here, so the
         # pass reconnects instead of failing again on a dead socket.
         close_old_connections()
+        # One id per pass on its log lines and on the audit events it writes, as a request's.
+        with bound_request_id():
+            return self._pass(batch=batch, should_stop=should_stop)
+
+    def _pass(self, *, batch: int, should_stop: Callable[[], bool]) -> bool:
         try:
             sweep = run_pass(batch=batch, should_stop=should_stop)
-        except DatabaseError as error:
+        except (OperationalError, InterfaceError) as error:
+            # Connection-level errors (refused, reset, closed): the message names the server,
+            # never a row.
             logger.warning("worker: database unavailable, retrying next pass: %s", error)
             connections.close_all()
             return False
@@ -112,5 +120,5 @@ class Command(BaseCommand):
 def _lag_or_nan() -> float:
     try:
         return timer_lag()
-    except DatabaseError:
+    except (OperationalError, InterfaceError):
         return float("nan")
