@@ -46,21 +46,19 @@ logconfig_dict = logging_config(
 
 # prometheus_client's multiprocess mode (config/metrics.py): each worker writes its samples to
 # files in PROMETHEUS_MULTIPROC_DIR, merged at scrape time; with one registry per worker a
-# scrape would see only the worker that answered it. Unset, a private directory for this
-# server. Set before any worker imports prometheus_client (workers inherit the environment).
-if not os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
-    os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hsb-metrics-")
-
-
-# Files from an earlier run would be merged in too, so the directory is emptied before the
-# first worker starts; an exited worker's live gauges are dropped.
+# scrape would see only the worker that answered it. Unset, the master makes a private
+# directory before any worker starts (workers inherit the environment, and read it when they
+# import prometheus_client). Files from an earlier run would be merged in too, so a given
+# directory is emptied first; an exited worker's live gauges are dropped.
 def on_starting(server: Any) -> None:
     directory = os.environ.get("PROMETHEUS_MULTIPROC_DIR")
-    if directory:
-        os.makedirs(directory, exist_ok=True)
-        for name in os.listdir(directory):
-            if name.endswith(".db"):
-                os.unlink(os.path.join(directory, name))
+    if not directory:
+        os.environ["PROMETHEUS_MULTIPROC_DIR"] = tempfile.mkdtemp(prefix="hsb-metrics-")
+        return
+    os.makedirs(directory, exist_ok=True)
+    for name in os.listdir(directory):
+        if name.endswith(".db"):
+            os.unlink(os.path.join(directory, name))
 
 
 def child_exit(server: Any, worker: Any) -> None:

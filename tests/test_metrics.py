@@ -262,8 +262,10 @@ def test_under_gunicorn_the_workers_share_a_directory_even_when_none_is_set(
     monkeypatch,
 ) -> None:
     monkeypatch.delenv("PROMETHEUS_MULTIPROC_DIR", raising=False)
+    hooks = runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    assert "PROMETHEUS_MULTIPROC_DIR" not in os.environ  # reading the file makes nothing
 
-    runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    hooks["on_starting"](server=None)
 
     directory = Path(os.environ["PROMETHEUS_MULTIPROC_DIR"])
     assert directory.is_dir() and not any(directory.iterdir())
