@@ -12,6 +12,7 @@ import runpy
 import tomllib
 from pathlib import Path
 from typing import Any
+from unittest import mock
 
 import pytest
 import yaml
@@ -177,9 +178,15 @@ def test_the_db_init_script_creates_both_roles_with_passwords_from_env() -> None
 # --- gunicorn settings ------------------------------------------------------------
 
 
+def run_gunicorn_config() -> dict[str, Any]:
+    """deploy/gunicorn.conf.py's settings; whatever it does to the environment is undone."""
+    with mock.patch.dict(os.environ):
+        return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+
+
 def gunicorn_settings(monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     monkeypatch.delenv("GUNICORN_BIND", raising=False)
-    return runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))
+    return run_gunicorn_config()
 
 
 def test_gunicorn_serves_two_sync_workers_on_port_8000(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -192,7 +199,7 @@ def test_gunicorn_serves_two_sync_workers_on_port_8000(monkeypatch: pytest.Monke
 
 def test_gunicorn_binds_where_the_environment_says(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("GUNICORN_BIND", "127.0.0.1:8123")
-    assert runpy.run_path(str(ROOT / "deploy" / "gunicorn.conf.py"))["bind"] == "127.0.0.1:8123"
+    assert run_gunicorn_config()["bind"] == "127.0.0.1:8123"
 
 
 def test_gunicorns_access_log_leaves_out_query_strings_and_referers(
