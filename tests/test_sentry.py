@@ -25,6 +25,7 @@ from django.test import Client, RequestFactory
 from agencies.roles import Role
 from config.logging import MESSAGE_WITHHELD
 from config.observability import init_sentry, scrub_event
+from tests.test_production_settings import run_manage
 
 FIRST, LAST = "Thessaly", "Wraxworthy"
 BORN = "2012-11-05"
@@ -245,3 +246,25 @@ def test_the_scrubber_keeps_only_allowlisted_fields() -> None:
         "Not Found: /x?[query removed]",
         "SELECT 1",
     ]
+
+
+def test_settings_start_the_client_only_when_a_dsn_is_set() -> None:
+    show = (
+        "import sentry_sdk; c = sentry_sdk.get_client(); "
+        "print(c.is_active(), c.options.get('environment'), "
+        "getattr(c.options.get('before_send'), '__qualname__', None))"
+    )
+
+    configured = run_manage(
+        "shell",
+        "-v0",
+        "-c",
+        show,
+        SENTRY_DSN="http://public@127.0.0.1:9/1",
+        SENTRY_ENVIRONMENT="staging",
+    )
+    unset = run_manage("shell", "-v0", "-c", show)
+
+    assert configured.returncode == 0, configured.stderr
+    assert configured.stdout.split() == ["True", "staging", "scrub_event"]
+    assert unset.stdout.split()[0] == "False"
