@@ -351,8 +351,11 @@ def verify_restored(target: Server, anchor: Anchor) -> subprocess.CompletedProce
     newer file, is "the latest anchor"; under an anchor's file name whatever it was called,
     or the verifier would find no anchor, warn, and pass."""
     assert anchor.path is not None
+    name = anchor.path.name
+    if not (name.startswith(PREFIX) and name.endswith(".json")):
+        name = f"{PREFIX}{anchor.seq:012d}-given.json"
     with tempfile.TemporaryDirectory(prefix="hsb-restore-anchor-") as directory:
-        shutil.copyfile(anchor.path, Path(directory) / f"{PREFIX}{anchor.seq:012d}-check.json")
+        shutil.copyfile(anchor.path, Path(directory) / name)
         env = dict(os.environ)
         env["DATABASE_URL"] = target.url()
         env["AUDIT_ANCHOR_DIR"] = directory

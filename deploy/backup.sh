@@ -126,5 +126,5 @@ sync
 size() { wc -c <"$1" | tr -d ' '; }
 echo "backup written to $backup_dir:"
 echo "  $name.dump          $(size "$dump") bytes (pg_dump custom format)"
-echo "  $name.anchors.tar   $(size "$anchors") bytes ($count anchor files)"
+echo "  $name.anchors.tar   $(size "$anchors") bytes (anchors: $count)"
 echo "  $name.sha256        (check with: cd $backup_dir && sha256sum -c $name.sha256)"
