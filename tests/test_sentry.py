@@ -129,12 +129,17 @@ def crash(session_cookie: str) -> int:
         HTTP_USER_AGENT="hsb-test",
     )
     statuses: list[str] = []
+
+    def start_response(status: str, headers: Any, exc_info: Any = None) -> Any:
+        statuses.append(status)
+        return lambda data: None
+
     # As django.test.Client does: a request must not close the test's connection (and with
     # it the transaction the test runs in).
     request_started.disconnect(close_old_connections)
     request_finished.disconnect(close_old_connections)
     try:
-        result = WSGIHandler()(request.environ, lambda status, headers: statuses.append(status))
+        result = WSGIHandler()(request.environ, start_response)
         b"".join(result)
         result.close()
     finally:
@@ -233,7 +238,7 @@ def test_the_scrubber_keeps_only_allowlisted_fields() -> None:
         },
     }
 
-    scrubbed = scrub_event(event, None)
+    scrubbed: Any = scrub_event(event, None)
 
     assert not any(identifier in json.dumps(scrubbed) for identifier in IDENTIFIERS)
     assert scrubbed["request"] == {"url": "http://h/x", "headers": {"User-Agent": "ua"}}
