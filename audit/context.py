@@ -10,13 +10,15 @@ from dataclasses import dataclass, replace
 from django.http import HttpRequest, HttpResponse
 
 from config.client_address import client_address
-from config.logging import REQUEST_ID_ATTRIBUTE
 
 # An inbound X-Request-ID is taken from the proxy so one id follows a request across hops,
 # but the header is the client's to write: anything outside this shape (new lines, quotes,
 # a child's name, a megabyte) would be written into every log line and audit event of the
 # request, so it is replaced by a fresh id instead.
 REQUEST_ID_PATTERN = re.compile(r"[A-Za-z0-9._-]{1,64}")
+# Also set on the request, for the line Django logs for a 4xx/5xx once this middleware has
+# returned (BaseHandler.get_response): config.logging.RequestIdFilter reads it there.
+REQUEST_ID_ATTRIBUTE = "request_id"
 
 
 @dataclass(frozen=True)
@@ -65,7 +67,6 @@ class AuditContextMiddleware:
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
         request_id = request_id_from(request.headers.get("X-Request-ID"))
-        # For the line Django logs for a 4xx/5xx once the middleware has returned.
         setattr(request, REQUEST_ID_ATTRIBUTE, request_id)
         token = _current.set(
             # The client's address behind the TLS proxy, as django-axes sees it too.

@@ -26,9 +26,6 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
-# Set by audit.context.AuditContextMiddleware on the request, so the line Django logs for a
-# 4xx/5xx after the middleware has returned (BaseHandler.get_response) still finds its id.
-REQUEST_ID_ATTRIBUTE = "request_id"
 # gunicorn passes the access log's atoms as the record's args: the response header set by
 # the middleware, under gunicorn's atom name.
 GUNICORN_REQUEST_ID_ATOM = "{x-request-id}o"
@@ -97,10 +94,11 @@ class RequestIdFilter(logging.Filter):
         if getattr(record, "request_id", ""):
             return True
         # Imported here: gunicorn's master configures logging before Django is set up.
-        from audit.context import current_request_context
+        from audit.context import REQUEST_ID_ATTRIBUTE, current_request_context
 
         request_id = current_request_context().request_id
         if not request_id:
+            # Django's line for a 4xx/5xx, logged after the middleware has returned.
             request_id = getattr(getattr(record, "request", None), REQUEST_ID_ATTRIBUTE, "")
         if not request_id and isinstance(record.args, dict):
             atom = record.args.get(GUNICORN_REQUEST_ID_ATOM, "")

@@ -26,6 +26,7 @@ from rest_framework.test import APIClient
 from agencies.roles import Role
 from audit.context import bound_request_id, current_request_context, request_id_from
 from config.logging import MESSAGE_WITHHELD, QUERY_REMOVED, logging_config
+from tests.test_production_settings import run_manage
 
 # An invented child, with a name no fixture or pathway text contains.
 FIRST, LAST = "Zephyrine", "Quillfeather"
@@ -269,3 +270,18 @@ def test_a_referral_journey_logs_no_child_identifiers(
         for record in caplog.records
     )
     assert FIRST in raw and LAST in raw
+
+
+def test_production_logs_json_by_default_and_text_on_request() -> None:
+    show = (
+        "from django.conf import settings; "
+        "print(settings.LOG_FORMAT, settings.LOGGING['handlers']['console']['formatter'])"
+    )
+
+    assert run_manage("shell", "-v0", "-c", show).stdout.split() == ["json", "json"]
+    assert run_manage("shell", "-v0", "-c", show, LOG_FORMAT="text").stdout.split() == [
+        "text",
+        "text",
+    ]
+    refused = run_manage("check", LOG_FORMAT="yaml")
+    assert refused.returncode != 0 and "LOG_FORMAT" in refused.stderr
