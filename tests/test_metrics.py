@@ -182,8 +182,28 @@ def test_a_scrape_has_latency_by_route_and_the_workflow_gauges(
     assert gauge(body, "hsb_audit_unsealed_events") == AuditEvent.objects.count() >= 2
     assert gauge(body, "hsb_audit_sealed_events") == 0
     assert gauge(body, "hsb_audit_last_seal_age_seconds") == -1
+    assert gauge(body, "hsb_workflow_gauges_up") == 1
     for identifier in (FIRST, LAST, BORN):
         assert identifier not in body
+
+
+def test_a_scrape_the_database_refuses_still_reports_latency(client, metrics_on) -> None:
+    if connection.vendor != "postgresql":
+        pytest.skip("needs a PostgreSQL role without rights")
+    client.get("/api/before-the-outage/")
+    with connection.cursor() as cursor:
+        # A role with no rights on any table: every gauge query fails, as in an outage. Undone
+        # with the test's transaction.
+        cursor.execute("CREATE ROLE hsb_metrics_test_nobody")
+        cursor.execute("SET ROLE hsb_metrics_test_nobody")
+
+    response = scrape(client)
+
+    assert response.status_code == 200
+    body = response.content.decode()
+    assert gauge(body, "hsb_workflow_gauges_up") == 0
+    assert "hsb_http_request_duration_seconds_count" in body
+    assert "hsb_open_cases" not in body
 
 
 @pytest.mark.django_db(transaction=True)
