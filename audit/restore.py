@@ -184,7 +184,10 @@ def choose_anchor(*, anchor_file: Path | None, anchor_dir: Path | None) -> Ancho
         except (ValueError, KeyError) as exc:
             raise RestoreCheckError(f"{anchor_file} is not an audit anchor: {exc}") from exc
     directory = anchor_dir or Path(settings.AUDIT_ANCHOR_DIR)
-    anchor = latest_anchor(directory)
+    try:
+        anchor = latest_anchor(directory)
+    except (ValueError, KeyError) as exc:
+        raise RestoreCheckError(f"the newest anchor in {directory} is unreadable: {exc}") from exc
     if anchor is None:
         raise RestoreCheckError(
             f"no anchor in {directory}: without one, a backup whose newest seals were removed "

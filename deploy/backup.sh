@@ -5,7 +5,7 @@
 #
 # Writes into BACKUP_DIR (created if missing, files readable by the caller only):
 #
-#   hsb-<UTC time>.anchors.tar   every anchor file in AUDIT_ANCHOR_DIR
+#   hsb-<UTC time>.anchors.tar   the newest BACKUP_ANCHORS (100) anchor files of AUDIT_ANCHOR_DIR
 #   hsb-<UTC time>.dump          pg_dump --format=custom of the database (restore: pg_restore)
 #   hsb-<UTC time>.sha256        SHA-256 of both, written last: a set without it is incomplete
 #
@@ -18,6 +18,7 @@
 #                     is refused by pg_dump rather than dumping a filtered copy. Without it,
 #                     libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD (or ~/.pgpass).
 #   AUDIT_ANCHOR_DIR  where the sealer writes anchors (default var/audit-anchors).
+#   BACKUP_ANCHORS    how many of the newest anchors go with each backup (default 100).
 #   PG_DUMP           the pg_dump command (default pg_dump; it must be the server's major
 #                     version or newer), e.g. "docker compose exec -T db pg_dump -U hsb_owner hsb"
 #                     (the dump is read from its standard output, so a prefix like this works).
@@ -38,6 +39,7 @@ backup_dir=$1
 anchor_dir=${AUDIT_ANCHOR_DIR:-var/audit-anchors}
 pg_dump_cmd=${PG_DUMP:-pg_dump}
 pg_restore_cmd=${PG_RESTORE:-pg_restore}
+anchors_kept=${BACKUP_ANCHORS:-100}
 
 # The dump holds children's records: no other user on this host may read it.
 umask 077
@@ -73,8 +75,10 @@ done
 partial_dump=$backup_dir/.$name.dump.partial
 partial_anchors=$backup_dir/.$name.anchors.tar.partial
 partial_sums=$backup_dir/.$name.sha256.partial
+staging=
 cleanup() {
     rm -f "$partial_dump" "$partial_anchors" "$partial_sums"
+    [ -z "$staging" ] || rm -rf "$staging"
 }
 trap cleanup EXIT
 trap 'exit 130' INT
@@ -83,11 +87,27 @@ trap 'exit 143' TERM
 # Anchors first, then the database: every anchor in the tar was exported after its seal
 # committed and before the dump's snapshot was taken, so the dump must hold each seal they
 # name (check_backup fails otherwise). The other order could save an anchor the dump misses.
-count=$(find "$anchor_dir" -maxdepth 1 -name 'audit-anchor-*.json' | wc -l | tr -d ' ')
+# The newest anchors only: the sealer may write one every 10 seconds, and the full history
+# (millions of files within a year) is kept by the off-host anchor store, not by each
+# backup. Copied before archiving, skipping an empty file: the sealer may have just created
+# its newest anchor and not yet written it (the one before it names an earlier seal).
+[ -r "$anchor_dir" ] && [ -x "$anchor_dir" ] || fail "cannot read AUDIT_ANCHOR_DIR $anchor_dir"
+staging=$(mktemp -d "$backup_dir/.$name.anchors.XXXXXX") || fail "could not make a staging directory"
+# Anchor names are audit-anchor-<seq>-<UTC time>.json: no spaces, and they sort by seq.
+newest=$(
+    cd "$anchor_dir" &&
+        find . -maxdepth 1 -type f -name 'audit-anchor-*.json' -size +0c |
+        sed 's|^\./||' | sort | tail -n "$anchors_kept"
+) || fail "could not list the anchors in $anchor_dir"
+count=0
+for anchor in $newest; do
+    cp -p "$anchor_dir/$anchor" "$staging/" || fail "could not copy $anchor"
+    count=$((count + 1))
+done
 if [ "$count" -eq 0 ]; then
     echo "backup: WARNING: no anchor in $anchor_dir; is the sealer running?" >&2
 fi
-tar -C "$anchor_dir" -cf "$partial_anchors" . || fail "could not archive $anchor_dir"
+tar -C "$staging" -cf "$partial_anchors" . || fail "could not archive the anchors"
 
 # Word splitting of PG_DUMP is intended: it may be a command with arguments.
 # shellcheck disable=SC2086

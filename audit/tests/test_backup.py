@@ -12,6 +12,7 @@ import importlib.util
 import os
 import subprocess
 import sys
+import tarfile
 from pathlib import Path
 from types import ModuleType
 from typing import Any
@@ -244,6 +245,27 @@ def test_a_backup_through_a_pg_dump_command_line_verifies_with_sha256sum(
 
     assert result.returncode == 0, result.stdout + result.stderr
     assert ".dump: OK" in result.stdout and ".anchors.tar: OK" in result.stdout
+
+
+def test_a_backup_carries_the_newest_anchors_and_skips_one_not_yet_written(
+    trail: Path, anchor_dir: Path, tmp_path: Path
+) -> None:
+    write_events(1)
+    second = seal_and_export(anchor_dir)
+    write_events(1)
+    third = seal_and_export(anchor_dir)
+    # The sealer has created its next anchor but not yet written it.
+    (anchor_dir / "audit-anchor-999999999999-20991231T000000000000Z.json").touch()
+
+    result = run_backup(tmp_path / "backups", anchor_dir, BACKUP_ANCHORS="2")
+
+    assert result.returncode == 0, result.stderr
+    assert "(anchors: 2)" in result.stdout
+    (archive,) = (tmp_path / "backups").glob("hsb-*.anchors.tar")
+    with tarfile.open(archive) as tar:
+        names = sorted(Path(name).name for name in tar.getnames() if name.endswith(".json"))
+    assert names == [second.name, third.name]
+    assert trail.name not in names
 
 
 def test_a_kept_restore_has_the_row_level_security_of_the_original(
