@@ -13,10 +13,13 @@
 # fails half way never leaves a file that looks like a backup. Exits non-zero on any failure.
 #
 # Environment:
-#   DATABASE_URL      postgres://hsb_owner:…@host:5432/hsb — the OWNER role: it owns every
-#                     table and so bypasses row-level security; the serving role (hsb_app)
-#                     is refused by pg_dump rather than dumping a filtered copy. Without it,
-#                     libpq's PGHOST, PGPORT, PGUSER, PGDATABASE, PGPASSWORD (or ~/.pgpass).
+#   DATABASE_URL      postgres://hsb_owner@host:5432/hsb — the OWNER role: it owns every
+#                     table and so bypasses row-level security. The serving role (hsb_app)
+#                     cannot take a backup: it may not read sequences, and pg_dump stops
+#                     rather than dump around rows that row-level security hides. The URL
+#                     reaches pg_dump's command line: keep the password in PGPASSWORD or
+#                     ~/.pgpass. Without DATABASE_URL, libpq's PGHOST, PGPORT, PGUSER,
+#                     PGDATABASE and PGPASSWORD.
 #   AUDIT_ANCHOR_DIR  where the sealer writes anchors (default var/audit-anchors).
 #   BACKUP_ANCHORS    how many of the newest anchors go with each backup (default 100).
 #   PG_DUMP           the pg_dump command (default pg_dump; it must be the server's major
