@@ -93,6 +93,13 @@ def test_migrate_runs_once_then_web_runs_gunicorn() -> None:
         assert condition == "service_completed_successfully"
 
 
+def test_web_healthcheck_asks_the_liveness_probe_on_gunicorns_port() -> None:
+    probe = " ".join(service("web")["healthcheck"]["test"])
+    assert "http://127.0.0.1:8000/healthz" in probe
+    gunicorn_conf = (ROOT / "deploy" / "gunicorn.conf.py").read_text()
+    assert '"0.0.0.0:8000"' in gunicorn_conf, "the probe's port must be gunicorn's default bind"
+
+
 def test_worker_runs_the_timer_worker_as_its_own_process() -> None:
     # Exec form, no shell in between: `docker compose stop` delivers SIGTERM to the worker
     # itself, which finishes the timer in hand and exits 0.

@@ -20,10 +20,12 @@ from typing import Any
 
 import pytest
 from django.core.management import get_commands, load_command_class
-from django.test import Client
+from django.test import Client, override_settings
 from django.urls import Resolver404, resolve
 
 from agencies.roles import Role
+from config.health import HEALTH_PATH, READY_PATH
+from config.metrics import METRICS_PATH
 from demo.area import DEMO_PASSWORD, USERS
 from tests.environment_variables import (
     READ_ELSEWHERE,
@@ -245,9 +247,27 @@ def test_every_script_the_readme_names_is_executable() -> None:
 # --- URLs --------------------------------------------------------------------------------
 
 
+# Answered by middleware before URL routing (probes and scrapes must not meet the Host check,
+# the HTTPS redirect or a session), so they have no URL pattern to resolve.
+MIDDLEWARE_PATHS = {HEALTH_PATH, READY_PATH, METRICS_PATH}
+
+
 def test_every_site_path_the_readme_names_resolves() -> None:
-    broken = sorted(p for p in site_paths() if not resolves(concrete(p)))
+    broken = sorted(p for p in site_paths() - MIDDLEWARE_PATHS if not resolves(concrete(p)))
     assert not broken, f"README names paths the site does not serve: {broken}"
+
+
+@pytest.mark.django_db
+@override_settings(METRICS_ENABLED=True, METRICS_TOKEN="t" * 40)
+def test_the_probes_and_the_metrics_endpoint_the_readme_names_answer() -> None:
+    assert site_paths() >= MIDDLEWARE_PATHS
+    client = Client()
+    assert client.get(HEALTH_PATH).status_code == 200
+    assert client.get(READY_PATH).json()["status"] == "ok"
+    assert client.get(METRICS_PATH).status_code == 401
+    scrape = client.get(METRICS_PATH, headers={"Authorization": "Bearer " + "t" * 40})
+    assert scrape.status_code == 200
+    assert b"hsb_timer_lag_seconds" in scrape.content
 
 
 def test_every_relative_api_path_resolves_under_its_collection_or_a_record() -> None:

@@ -137,6 +137,12 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR
 # replaces a connection that died with a database restart before a request uses it.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A database host that drops packets (rather than refusing) must not hang a request or a
+    # worker pass until TCP gives up: fail in seconds, answer 503, retry on the next pass.
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+    )
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 # The role the app serves as (owns nothing); `migrate`, run as the owner, grants it access
 # (agencies/db_context.py). Skipped when the role does not exist.
