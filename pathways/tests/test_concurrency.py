@@ -4,7 +4,6 @@ The row lock (viewflow's `select_for_update_lock`) serialises them; the version 
 the loser into a conflict instead of a second move. Only PostgreSQL has real row locks.
 """
 
-import threading
 from datetime import timedelta
 
 import pytest
@@ -20,35 +19,13 @@ from cases.tests.factories import open_case
 from pathways.engine import take_transition
 from pathways.exceptions import CaseBusy, StaleCase, TransitionNotAvailable
 from pathways.flows import PathwayFlow
+from pathways.tests.threads import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,
     pytest.mark.django_db(transaction=True),
     pytest.mark.skipif(connection.vendor != "postgresql", reason="needs PostgreSQL row locks"),
 ]
-
-
-def _run_at_once(*calls):
-    """Run each call in its own thread and connection, released together; collect outcomes."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except Exception as exc:  # the outcome under test
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
 
 
 def _loaded(case):
@@ -63,7 +40,7 @@ def test_two_practitioners_moving_the_same_case_at_once_make_exactly_one_move(
     first, second = _loaded(case), _loaded(case)
     assert first.lock_version == second.lock_version == 1
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda: take_transition(
             case=first,
             transition="route_to_early_help",
@@ -116,7 +93,7 @@ def test_the_same_transition_sent_twice_at_once_moves_the_case_once(default_vers
         expected_version=1,
     )
 
-    outcomes = _run_at_once(call, call)
+    outcomes = run_at_once(call, call)
 
     assert sum(isinstance(outcome, Case) for outcome in outcomes) == 1, outcomes
     assert sum(isinstance(outcome, StaleCase | CaseBusy) for outcome in outcomes) == 1, outcomes
@@ -132,7 +109,7 @@ def test_a_deadline_firing_while_the_case_moves_never_flags_the_new_stage(
         process_id=case.pk, flow_task=PathwayFlow.work_stage__timeout, status=STATUS.SCHEDULED
     ).update(scheduled=timezone.now() - timedelta(minutes=1))
 
-    outcomes = _run_at_once(
+    outcomes = run_at_once(
         lambda: take_transition(
             case=_loaded(case),
             transition="route_to_early_help",

@@ -28,6 +28,7 @@ from audit.models import AuditEvent
 from cases.models import Case
 from cases.tests.factories import open_case
 from pathways.flows import PathwayFlow
+from pathways.tests.threads import run_at_once
 from pathways.timers import due_timers, fire_due_timers, run_pass, timer_lag
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -66,29 +67,6 @@ def _overdue_events(cases: list[Case]) -> list[str]:
     )
 
 
-def _in_threads(*calls):
-    """Run each call in its own thread (and so its own connection), released together."""
-    barrier = threading.Barrier(len(calls))
-    outcomes: list[object] = [None] * len(calls)
-
-    def run(index, call):
-        try:
-            barrier.wait(timeout=10)
-            outcomes[index] = call()
-        except Exception as exc:  # the outcome under test
-            outcomes[index] = exc
-        finally:
-            connection.close()
-
-    threads = [threading.Thread(target=run, args=(i, call)) for i, call in enumerate(calls)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=120)
-    assert not any(thread.is_alive() for thread in threads)
-    return outcomes
-
-
 @concurrent
 @pytest.mark.parametrize("batch", [7, 100])
 def test_two_workers_at_once_fire_each_of_30_due_timers_exactly_once(
@@ -97,7 +75,9 @@ def test_two_workers_at_once_fire_each_of_30_due_timers_exactly_once(
     cases = [open_case(version=default_version, actor=front_door) for _ in range(30)]
     _make_due(cases)
 
-    first, second = _in_threads(lambda: run_pass(batch=batch), lambda: run_pass(batch=batch))
+    first, second = run_at_once(
+        lambda: run_pass(batch=batch), lambda: run_pass(batch=batch), timeout=120
+    )
 
     assert not isinstance(first, Exception), first
     assert not isinstance(second, Exception), second
