@@ -135,6 +135,10 @@ def free_loopback_port() -> int:
         return port
 
 
+class ServerDidNotStart(RuntimeError):
+    """`pg_ctl start` failed; the message carries its output and the server log's tail."""
+
+
 class ThrowawayCluster:
     """A PostgreSQL cluster in a temporary directory, removed again by stop()."""
 
@@ -207,32 +211,13 @@ class ThrowawayCluster:
         # The port is free when probed; a rare race with another process is retried.
         last_error = ""
         for _attempt in range(3):
-            self.port = free_loopback_port()
-            options = f"-p {self.port} -k {self.sockdir} {self.server_options}"
-            self.may_be_running = True
-            result = self._run(
-                [
-                    self.binaries.tool("pg_ctl"),
-                    "--pgdata",
-                    str(self.datadir),
-                    "--log",
-                    str(self.logfile),
-                    "--options",
-                    options,
-                    "--wait",
-                    "--timeout",
-                    "60",
-                    "start",
-                ],
-                check=False,
-            )
-            if result.returncode == 0:
+            try:
+                self.start_server(free_loopback_port())
                 break
-            self.may_be_running = False
-            last_error = result.stdout + result.stderr + self.server_log_tail()
+            except ServerDidNotStart as exc:
+                last_error = str(exc)
         else:
             raise RuntimeError(f"PostgreSQL did not start:\n{last_error}")
-        self._wait_until_ready()
         self._run(
             [
                 self.binaries.tool("createdb"),
@@ -263,6 +248,33 @@ class ThrowawayCluster:
                 ]
             )
 
+    def start_server(self, port: int) -> None:
+        """Start the server of the initialised cluster on `port` and wait until it accepts
+        connections; ServerDidNotStart (with pg_ctl's output and the server log) if pg_ctl fails."""
+        self.port = port
+        options = f"-p {self.port} -k {self.sockdir} {self.server_options}"
+        self.may_be_running = True
+        result = self._run(
+            [
+                self.binaries.tool("pg_ctl"),
+                "--pgdata",
+                str(self.datadir),
+                "--log",
+                str(self.logfile),
+                "--options",
+                options,
+                "--wait",
+                "--timeout",
+                "60",
+                "start",
+            ],
+            check=False,
+        )
+        if result.returncode != 0:
+            self.may_be_running = False
+            raise ServerDidNotStart(result.stdout + result.stderr + self.server_log_tail())
+        self._wait_until_ready()
+
     def _wait_until_ready(self, timeout: float = 30.0) -> None:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
@@ -289,37 +301,42 @@ class ThrowawayCluster:
         except (OSError, ValueError, IndexError):
             return None
 
+    def stop_server(self) -> None:
+        """Stop the server (fast, then immediate, then SIGKILL); the cluster stays on disk."""
+        if self.may_be_running:
+            # An interrupted `pg_ctl start` may leave a postmaster that has not yet
+            # written its pid file; give it a moment so that it can be stopped too.
+            deadline = time.monotonic() + 5
+            while self._postmaster_pid() is None and time.monotonic() < deadline:
+                time.sleep(0.1)
+        if self._postmaster_pid() is not None:
+            for mode in ("fast", "immediate"):
+                result = self._run(
+                    [
+                        self.binaries.tool("pg_ctl"),
+                        "--pgdata",
+                        str(self.datadir),
+                        "--mode",
+                        mode,
+                        "--wait",
+                        "--timeout",
+                        "30",
+                        "stop",
+                    ],
+                    check=False,
+                )
+                if result.returncode == 0:
+                    break
+            pid = self._postmaster_pid()
+            if pid is not None:
+                with contextlib.suppress(ProcessLookupError, PermissionError):
+                    os.kill(pid, signal.SIGKILL)
+        self.may_be_running = False
+
     def stop(self) -> None:
-        """Stop the server (fast, then immediate, then SIGKILL) and delete the directory."""
+        """Stop the server (stop_server) and delete the directory."""
         try:
-            if self.may_be_running:
-                # An interrupted `pg_ctl start` may leave a postmaster that has not yet
-                # written its pid file; give it a moment so that it can be stopped too.
-                deadline = time.monotonic() + 5
-                while self._postmaster_pid() is None and time.monotonic() < deadline:
-                    time.sleep(0.1)
-            if self._postmaster_pid() is not None:
-                for mode in ("fast", "immediate"):
-                    result = self._run(
-                        [
-                            self.binaries.tool("pg_ctl"),
-                            "--pgdata",
-                            str(self.datadir),
-                            "--mode",
-                            mode,
-                            "--wait",
-                            "--timeout",
-                            "30",
-                            "stop",
-                        ],
-                        check=False,
-                    )
-                    if result.returncode == 0:
-                        break
-                pid = self._postmaster_pid()
-                if pid is not None:
-                    with contextlib.suppress(ProcessLookupError, PermissionError):
-                        os.kill(pid, signal.SIGKILL)
+            self.stop_server()
         finally:
             shutil.rmtree(self.tmpdir, ignore_errors=True)
 

@@ -372,41 +372,13 @@ class ProductionStack:
         return str(result.stdout)
 
     def stop_database(self) -> None:
-        """Stops PostgreSQL (pg_ctl stop -m fast: open connections are cut)."""
-        self.cluster._run(
-            [
-                self._binaries.tool("pg_ctl"),
-                "--pgdata",
-                str(self.cluster.datadir),
-                "--mode",
-                "fast",
-                "--wait",
-                "--timeout",
-                "60",
-                "stop",
-            ]
-        )
+        """Stops PostgreSQL (pg_ctl stop -m fast: open connections are cut; immediate, then
+        SIGKILL, should that fail)."""
+        self.cluster.stop_server()
 
     def start_database(self) -> None:
         """Starts PostgreSQL again on the same port; returns once it accepts connections."""
-        options = f"-p {self.cluster.port} -k {self.cluster.sockdir} {self.cluster.server_options}"
-        self.cluster.may_be_running = True
-        self.cluster._run(
-            [
-                self._binaries.tool("pg_ctl"),
-                "--pgdata",
-                str(self.cluster.datadir),
-                "--log",
-                str(self.cluster.logfile),
-                "--options",
-                options,
-                "--wait",
-                "--timeout",
-                "60",
-                "start",
-            ]
-        )
-        self.cluster._wait_until_ready()
+        self.cluster.start_server(self.cluster.port)
 
 
 def _in_main_thread() -> bool:
