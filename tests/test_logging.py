@@ -20,11 +20,11 @@ import pytest
 from django.conf import settings
 from django.test import Client
 from django.urls import reverse
-from django.utils import timezone
 from rest_framework.test import APIClient
 
 from agencies.roles import Role
 from audit.context import bound_request_id, current_request_context, request_id_from
+from cases.tests.factories import referral_payload
 from config.logging import MESSAGE_WITHHELD, QUERY_REMOVED, logging_config
 from tests.test_production_settings import run_manage
 
@@ -196,28 +196,6 @@ def test_gunicorn_lines_lose_their_query_strings_and_keep_the_request_id(json_lo
 # --- a journey: nothing about the child reaches the log --------------------------------------
 
 
-def _referral() -> dict[str, Any]:
-    return {
-        "received_at": (timezone.now() - datetime.timedelta(hours=2)).isoformat(),
-        "source": "2A",
-        "channel": "phone",
-        "description": f"Invented referral about {FIRST}, seen in the playground.",
-        "behaviours": [
-            {"continuum_level": "problematic", "traffic_light": "amber", "setting": "school"}
-        ],
-        "children": [
-            {
-                "involvement": "displaying_hsb",
-                "first_name": FIRST,
-                "last_name": LAST,
-                "date_of_birth": BORN.isoformat(),
-                "gender": "girl",
-            }
-        ],
-        "parents_informed": True,
-    }
-
-
 @pytest.mark.django_db
 @pytest.mark.urls("tests.observability_urls")
 def test_a_referral_journey_logs_no_child_identifiers(
@@ -229,7 +207,17 @@ def test_a_referral_journey_logs_no_child_identifiers(
     client.force_authenticate(dsl)
     anonymous = APIClient(raise_request_exception=False)
 
-    created = client.post(reverse("api:cases:referral-list"), _referral(), format="json")
+    created = client.post(
+        reverse("api:cases:referral-list"),
+        referral_payload(
+            first_name=FIRST,
+            last_name=LAST,
+            date_of_birth=BORN.isoformat(),
+            gender="girl",
+            description=f"Invented referral about {FIRST}, seen in the playground.",
+        ),
+        format="json",
+    )
     assert created.status_code == 201, created.json()
     case_id = created.json()["children"][0]["case_id"]
     responses = [

@@ -33,6 +33,7 @@ from audit.models import AuditEvent
 from audit.sealing import seal_pending_events
 from audit.services import record_event
 from cases.models import Case
+from cases.tests.factories import referral_payload
 from tests.test_production_settings import run_manage
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -82,25 +83,7 @@ def as_serving_role() -> Iterator[None]:
 
 
 def refer(client) -> int:
-    payload = {
-        "received_at": (timezone.now() - datetime.timedelta(hours=2)).isoformat(),
-        "source": "2A",
-        "channel": "phone",
-        "description": "Invented referral.",
-        "behaviours": [
-            {"continuum_level": "problematic", "traffic_light": "amber", "setting": "school"}
-        ],
-        "children": [
-            {
-                "involvement": "displaying_hsb",
-                "first_name": FIRST,
-                "last_name": LAST,
-                "date_of_birth": BORN,
-                "gender": "boy",
-            }
-        ],
-        "parents_informed": True,
-    }
+    payload = referral_payload(first_name=FIRST, last_name=LAST, date_of_birth=BORN, gender="boy")
     response = client.post(reverse("api:cases:referral-list"), payload, format="json")
     assert response.status_code == 201, response.json()
     return int(response.json()["children"][0]["case_id"])

@@ -1,4 +1,5 @@
 import datetime
+from typing import Any
 
 import factory
 from django.utils import timezone
@@ -35,3 +36,34 @@ def open_case(
         actor=actor,
         facts=facts,
     )
+
+
+def referral_payload(
+    *,
+    first_name: str,
+    last_name: str,
+    date_of_birth: str,
+    gender: str,
+    description: str = "Invented referral.",
+) -> dict[str, Any]:
+    """The JSON body of a referral (POST to api:cases:referral-list) received two hours ago
+    by phone: one child displaying HSB, one amber behaviour at school, parents informed."""
+    return {
+        "received_at": (timezone.now() - datetime.timedelta(hours=2)).isoformat(),
+        "source": "2A",
+        "channel": "phone",
+        "description": description,
+        "behaviours": [
+            {"continuum_level": "problematic", "traffic_light": "amber", "setting": "school"}
+        ],
+        "children": [
+            {
+                "involvement": "displaying_hsb",
+                "first_name": first_name,
+                "last_name": last_name,
+                "date_of_birth": date_of_birth,
+                "gender": gender,
+            }
+        ],
+        "parents_informed": True,
+    }
