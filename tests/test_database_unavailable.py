@@ -23,6 +23,7 @@ from knox.models import AuthToken
 
 from config.exceptions import api_exception_handler
 from config.unavailable import database_unavailable
+from pathways.tests.threads import held_in_another_connection
 
 pytestmark = [
     pytest.mark.postgres,
@@ -248,28 +249,18 @@ def test_a_lock_or_statement_timeout_is_not_the_database_unavailable():
             cursor.execute("SELECT pg_sleep(1)")
     assert not database_unavailable(timed_out.value)
 
-    held, release = threading.Event(), threading.Event()
+    def advisory_lock() -> None:
+        with connection.cursor() as other:
+            other.execute("SELECT pg_advisory_xact_lock(4242)")
 
-    def hold() -> None:
-        try:
-            with transaction.atomic(), connection.cursor() as other:
-                other.execute("SELECT pg_advisory_xact_lock(4242)")
-                held.set()
-                release.wait(timeout=30)
-        finally:
-            connection.close()
-
-    thread = threading.Thread(target=hold)
-    thread.start()
-    try:
-        assert held.wait(timeout=10)
-        with transaction.atomic(), connection.cursor() as cursor:
-            cursor.execute("SET LOCAL lock_timeout = 10")
-            with pytest.raises(OperationalError) as locked, transaction.atomic():
-                cursor.execute("SELECT pg_advisory_xact_lock(4242)")
-    finally:
-        release.set()
-        thread.join(timeout=30)
+    with (
+        held_in_another_connection(advisory_lock),
+        transaction.atomic(),
+        connection.cursor() as cursor,
+    ):
+        cursor.execute("SET LOCAL lock_timeout = 10")
+        with pytest.raises(OperationalError) as locked, transaction.atomic():
+            cursor.execute("SELECT pg_advisory_xact_lock(4242)")
     assert not database_unavailable(locked.value)
 
 

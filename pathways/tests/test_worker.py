@@ -11,7 +11,6 @@ import subprocess
 import sys
 import threading
 import time
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 
@@ -28,7 +27,7 @@ from audit.models import AuditEvent
 from cases.models import Case
 from cases.tests.factories import open_case
 from pathways.flows import PathwayFlow
-from pathways.tests.threads import run_at_once
+from pathways.tests.threads import held_in_another_connection, run_at_once
 from pathways.timers import due_timers, fire_due_timers, run_pass, timer_lag
 
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -128,28 +127,13 @@ def test_a_busy_case_is_left_for_the_next_pass(default_version, front_door):
     assert _overdue_events([case]) == [str(case.pk)]
 
 
-@contextmanager
 def _held_in_another_connection(rows):
     """Hold `SELECT … FOR UPDATE` on the rows in another connection for the block."""
-    locked, release = threading.Event(), threading.Event()
 
-    def hold():
-        try:
-            with transaction.atomic():
-                assert list(rows.select_for_update())
-                locked.set()
-                release.wait(timeout=60)
-        finally:
-            connection.close()
+    def lock() -> None:
+        assert list(rows.select_for_update())
 
-    holder = threading.Thread(target=hold)
-    holder.start()
-    try:
-        assert locked.wait(timeout=10), "the other connection did not get its lock"
-        yield
-    finally:
-        release.set()
-        holder.join(timeout=10)
+    return held_in_another_connection(lock)
 
 
 @pytest.mark.django_db

@@ -1,11 +1,12 @@
-"""Run calls in separate threads, and so separate database connections, for the row-lock tests."""
+"""Run calls in separate threads, and so separate database connections, for the lock tests."""
 
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 
-from django.db import connection
+from django.db import connection, transaction
 
 
 def run_at_once(*calls: Callable[[], object], timeout: float = 60) -> list[object]:
@@ -32,3 +33,28 @@ def run_at_once(*calls: Callable[[], object], timeout: float = 60) -> list[objec
         thread.join(timeout=timeout)
     assert not any(thread.is_alive() for thread in threads)
     return outcomes
+
+
+@contextmanager
+def held_in_another_connection(take: Callable[[], object]) -> Iterator[None]:
+    """Call `take` in a transaction of another connection (a thread) and keep that transaction,
+    with the locks it took, open for the block."""
+    taken, release = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        try:
+            with transaction.atomic():
+                take()
+                taken.set()
+                release.wait(timeout=60)
+        finally:
+            connection.close()
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert taken.wait(timeout=10), "the other connection did not get its lock"
+        yield
+    finally:
+        release.set()
+        holder.join(timeout=30)
