@@ -20,6 +20,7 @@ import statistics
 import sys
 import threading
 import time
+from contextlib import contextmanager, nullcontext
 from datetime import timedelta
 from typing import Any
 
@@ -135,8 +136,6 @@ def plans() -> tuple[str, str]:
 
 
 def as_serving_role():
-    from contextlib import contextmanager
-
     from django.db import connection
 
     @contextmanager
@@ -158,8 +157,6 @@ def main(argv: list[str] | None = None) -> int:
     if args.timers < 1 or args.rounds < 1:
         sys.exit("--timers and --rounds must be positive.")
     setup_django(benchmark="timers", database_name=args.database_name)
-    from contextlib import nullcontext
-
     from django.db import connection
     from django.test.utils import CaptureQueriesContext
     from viewflow.workflow.models import Task
