@@ -26,6 +26,8 @@ from typing import Any
 from django.core.exceptions import ImproperlyConfigured
 from pythonjsonlogger.json import JsonFormatter as _BaseJsonFormatter
 
+from audit.context import REQUEST_ID_ATTRIBUTE, current_request_context
+
 # gunicorn passes the access log's atoms as the record's args: the response header set by
 # the middleware, under gunicorn's atom name.
 GUNICORN_REQUEST_ID_ATOM = "{x-request-id}o"
@@ -93,9 +95,6 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         if getattr(record, "request_id", ""):
             return True
-        # Imported here: gunicorn's master configures logging before Django is set up.
-        from audit.context import REQUEST_ID_ATTRIBUTE, current_request_context
-
         request_id = current_request_context().request_id
         if not request_id:
             # Django's line for a 4xx/5xx, logged after the middleware has returned.
