@@ -63,6 +63,8 @@ def on_starting(server: Any) -> None:
 
 def child_exit(server: Any, worker: Any) -> None:
     if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        # Imported here: prometheus_client reads the directory at import, and forked workers
+        # inherit the master's modules, so the master must not import it before on_starting.
         from prometheus_client import multiprocess
 
         multiprocess.mark_process_dead(worker.pid)
