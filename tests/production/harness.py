@@ -312,8 +312,38 @@ class ProductionStack:
         self, *args: str, owner: bool = False, check: bool = True
     ) -> subprocess.CompletedProcess[str]:
         """manage.py under production settings, as hsb_app (or hsb_owner)."""
-        result = subprocess.run(  # noqa: S603 - the stack's Python and manage.py
+        return self._run(
             [self.python, "manage.py", *args],
+            owner=owner,
+            check=check,
+            what=f"manage.py {' '.join(args)}",
+        )
+
+    def run_python(self, code: str, owner: bool = True) -> str:
+        """Runs code after django.setup() under production settings with this interpreter
+        (tests' factories importable), as hsb_owner by default; returns its stdout."""
+        result = self._run(
+            [sys.executable, "-c", _RUN_PYTHON_BOOTSTRAP],
+            owner=owner,
+            input=code,
+            what="run_python",
+        )
+        return result.stdout
+
+    def _run(
+        self,
+        argv: list[str],
+        *,
+        owner: bool,
+        what: str,
+        check: bool = True,
+        input: str | None = None,
+    ) -> subprocess.CompletedProcess[str]:
+        """argv in the project with the stack's environment, as hsb_app (or hsb_owner); a
+        StackError naming `what`, with the output's tail, if it fails and check is set."""
+        result = subprocess.run(  # noqa: S603 - the stack's Python or this interpreter
+            argv,
+            input=input,
             cwd=REPO_ROOT,
             env=self.env(owner=owner),
             capture_output=True,
@@ -323,30 +353,10 @@ class ProductionStack:
         )
         if check and result.returncode != 0:
             raise StackError(
-                f"manage.py {' '.join(args)} exited {result.returncode}:\n"
+                f"{what} exited {result.returncode}:\n"
                 f"{_tail(result.stdout)}\n{_tail(result.stderr)}"
             )
         return result
-
-    def run_python(self, code: str, owner: bool = True) -> str:
-        """Runs code after django.setup() under production settings with this interpreter
-        (tests' factories importable), as hsb_owner by default; returns its stdout."""
-        result = subprocess.run(  # noqa: S603 - this interpreter; the code is the test's own
-            [sys.executable, "-c", _RUN_PYTHON_BOOTSTRAP],
-            input=code,
-            cwd=REPO_ROOT,
-            env=self.env(owner=owner),
-            capture_output=True,
-            text=True,
-            timeout=600,
-            check=False,
-        )
-        if result.returncode != 0:
-            raise StackError(
-                f"run_python exited {result.returncode}:\n{_tail(result.stdout)}\n"
-                f"{_tail(result.stderr)}"
-            )
-        return result.stdout
 
     def psql(self, sql: str) -> str:
         """SQL as the cluster's superuser (setup and inspection only, never the app's role)."""
