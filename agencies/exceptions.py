@@ -1,6 +1,6 @@
 """Refusals at login: each maps to its HTTP answer through config.exceptions."""
 
-from config.errors import DomainError, DomainPermissionDenied, DomainValidationError
+from core.errors import DomainError, DomainPermissionDenied, DomainValidationError
 
 
 class LockedOut(DomainError):

@@ -9,7 +9,7 @@
    USERNAME_LOCK_KNOWN_ADDRESS_AGE are spared, so strangers on many addresses cannot shut the
    user out of their usual place either.
 
-The client address is config.client_address.client_address (the real one behind the proxy).
+The client address is core.client_address.client_address (the real one behind the proxy).
 A team manager lifts either lock for a user of their own agency from the web
 (`views.lockouts`, `lift_lockout`), audited; a lift also clears the username's counted
 failures (every failure stays in the audit trail as `account.login_failed`).

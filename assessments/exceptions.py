@@ -2,7 +2,7 @@
 
 from typing import Any
 
-from config.errors import (
+from core.errors import (
     DomainConflict,
     DomainError,
     DomainPermissionDenied,

@@ -24,7 +24,7 @@ from django.views.decorators.http import require_POST
 from cases.models import age_on
 from cases.read_audit import ASSESSMENT_READ, CASE_READ, audited_read, record_read
 from cases.views import _visible_case, rendered
-from config.errors import DomainError
+from core.errors import DomainError
 from pathways.continuum import ContinuumLevel
 
 from .forms import (

@@ -9,7 +9,7 @@ from dataclasses import dataclass, replace
 
 from django.http import HttpRequest, HttpResponse
 
-from config.client_address import client_address
+from core.client_address import client_address
 
 # An inbound X-Request-ID is taken from the proxy so one id follows a request across hops,
 # but the header is the client's to write: anything outside this shape (new lines, quotes,

@@ -28,7 +28,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from agencies.roles import Role
 from audit.services import record_event
-from config.validation import reason_problem
+from core.validation import reason_problem
 
 from .exceptions import (
     BreakGlassAlreadyReviewed,

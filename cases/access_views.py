@@ -18,7 +18,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 from .access import (
     can_request_break_glass,

@@ -21,8 +21,8 @@ from django.utils.text import slugify
 
 from assessments.models import Assessment, AssessmentType
 from audit.services import record_event
-from config.pdf import PROTECTIVE_MARKING, marked_canvas
-from config.spreadsheets import csv_text
+from core.pdf import PROTECTIVE_MARKING, marked_canvas
+from core.spreadsheets import csv_text
 from pathways.compiled import compiled_version
 from pathways.continuum import ClosureReason, ContinuumLevel
 

@@ -1,4 +1,4 @@
-from config.errors import DomainConflict, DomainPermissionDenied, DomainValidationError
+from core.errors import DomainConflict, DomainPermissionDenied, DomainValidationError
 
 
 class NotAllowedToDesignate(DomainPermissionDenied):

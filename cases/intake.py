@@ -30,8 +30,8 @@ from django.utils import timezone
 from agencies.models import Agency
 from agencies.roles import Role
 from audit.services import record_event
-from config.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
-from config.validation import identifier_problem
+from core.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
+from core.validation import identifier_problem
 from pathways import engine
 from pathways.continuum import ContinuumLevel
 from pathways.models import PathwayVersion, VersionStatus

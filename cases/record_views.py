@@ -16,7 +16,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_GET, require_POST
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 from .chronology import child_chronology, clean_kinds, describe_filters, export_chronology
 from .models import Case, TeamMember

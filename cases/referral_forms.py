@@ -17,7 +17,7 @@ from django.utils import timezone
 
 from agencies.models import Agency, AgencyType
 from agencies.roles import Role
-from config.errors import DomainError
+from core.errors import DomainError
 from pathways.continuum import ContinuumLevel
 
 from .codes import Ethnicity, Gender, ReferralSource

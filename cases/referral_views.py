@@ -11,7 +11,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
 from agencies.roles import Role
-from config.errors import DomainError, DomainPermissionDenied
+from core.errors import DomainError, DomainPermissionDenied
 
 from .intake import INTAKE_ROLES, record_referral, referrals_visible_to
 from .models import Child, ReferralChild

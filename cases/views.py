@@ -16,7 +16,7 @@ from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
 from agencies.roles import Role
-from config.errors import DomainError
+from core.errors import DomainError
 from pathways import engine
 from pathways.definitions import definition_from_version
 from pathways.graph import layout

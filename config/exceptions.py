@@ -25,7 +25,8 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from .errors import DomainError
+from core.errors import DomainError
+
 from .unavailable import API_BODY, HEADERS, database_unavailable, describe, unavailable_response
 
 logger = logging.getLogger(__name__)

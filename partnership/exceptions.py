@@ -1,6 +1,6 @@
 from typing import Any
 
-from config.errors import (
+from core.errors import (
     DomainConflict,
     DomainError,
     DomainPermissionDenied,

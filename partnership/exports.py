@@ -1,4 +1,4 @@
-"""A round's exports: XLSX (through `config.spreadsheets.xlsx_bytes`, formulas neutralised) and
+"""A round's exports: XLSX (through `core.spreadsheets.xlsx_bytes`, formulas neutralised) and
 a printable PDF with the radar drawn by reportlab graphics and the protective marking.
 """
 
@@ -13,8 +13,8 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 from django.utils.text import slugify
 
-from config.pdf import PROTECTIVE_MARKING, marked_canvas
-from config.spreadsheets import xlsx_bytes
+from core.pdf import PROTECTIVE_MARKING, marked_canvas
+from core.spreadsheets import xlsx_bytes
 
 from .models import AuditRound
 from .radar import Radar, round_radar

@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from agencies.models import Agency
 from audit.services import record_event
-from config.validation import identifier_problem
+from core.validation import identifier_problem
 
 from .exceptions import (
     InvalidRound,

@@ -22,7 +22,7 @@ from django.urls import reverse
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
-from config.errors import DomainError
+from core.errors import DomainError
 
 from .disclosure import show_figures
 from .drilldown import drilldown

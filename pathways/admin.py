@@ -15,7 +15,7 @@ from django.http import HttpRequest
 
 from agencies.admin_audit import AuditedModelAdmin
 from agencies.models import LocalArea
-from config.errors import DomainError
+from core.errors import DomainError
 
 from .definitions import definition_from_version
 from .exceptions import DefinitionInvalid

@@ -9,7 +9,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from config.limits import (
+from core.limits import (
     PATHWAY_MAX_STAGES,
     PATHWAY_MAX_TRANSITIONS,
     STAGE_MAX_REQUIRES,
@@ -99,7 +99,7 @@ def _optional(
 
 
 def _at_most(values: Any, maximum: int, path: str, errors: list) -> Any:
-    # Every list (and the guards mapping) has a documented maximum (config.limits): a huge
+    # Every list (and the guards mapping) has a documented maximum (core.limits): a huge
     # definition is refused before anything else is checked.
     if isinstance(values, (list, dict)) and len(values) > maximum:
         errors.append({"path": path, "message": f"At most {maximum} items."})

@@ -1,6 +1,6 @@
 from viewflow.workflow.exceptions import FlowLockFailed
 
-from config.errors import DomainConflict, DomainError, DomainPermissionDenied, DomainValidationError
+from core.errors import DomainConflict, DomainError, DomainPermissionDenied, DomainValidationError
 
 
 class NotAllowedForRole(DomainPermissionDenied):

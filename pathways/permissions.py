@@ -22,7 +22,7 @@ from typing import Any
 from django.db.models import Q
 
 from agencies.roles import Role
-from config.errors import DomainError
+from core.errors import DomainError
 
 PATHWAY_EDITOR_ROLES = frozenset({Role.SYSTEM_ADMINISTRATOR, Role.HSB_COORDINATOR})
 ADMINISTRATOR_ROLES = frozenset({Role.SYSTEM_ADMINISTRATOR})

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 from django.views.decorators.http import require_POST
 
-from config.errors import DomainError
+from core.errors import DomainError
 
 from .definitions import definition_from_version
 from .graph import layout

@@ -4,7 +4,7 @@ from typing import Any
 
 import yaml
 
-from config.limits import PATHWAY_YAML_MAX_CHARS, PATHWAY_YAML_MAX_DEPTH
+from core.limits import PATHWAY_YAML_MAX_CHARS, PATHWAY_YAML_MAX_DEPTH
 
 from .definitions import (
     DefinitionShapeError,

@@ -1,4 +1,4 @@
-"""Every list in a payload has a documented maximum (config.limits), enforced by the service
+"""Every list in a payload has a documented maximum (core.limits), enforced by the service
 and the serializer and shown in the schema; identifiers refuse control and
 text-direction characters; a break-glass reason must be words."""
 
@@ -18,7 +18,7 @@ from cases.access import request_break_glass_access
 from cases.exceptions import InvalidBreakGlass, InvalidReferral
 from cases.intake import record_referral
 from cases.models import AccessGrant, Referral
-from config.limits import (
+from core.limits import (
     PATHWAY_MAX_STAGES,
     PATHWAY_MAX_TRANSITIONS,
     PATHWAY_YAML_MAX_CHARS,
@@ -28,7 +28,7 @@ from config.limits import (
     STAGE_MAX_REQUIRES,
     TRANSITION_MAX_ROLES,
 )
-from config.validation import identifier_problem, reason_problem
+from core.validation import identifier_problem, reason_problem
 from partnership.exceptions import InvalidRound
 from partnership.services import open_audit_round
 from pathways.definitions import DefinitionShapeError, definition_from_dict, definition_to_dict

@@ -2,7 +2,7 @@ import io
 
 from openpyxl import load_workbook
 
-from config.spreadsheets import csv_text, neutralise_cell, xlsx_bytes
+from core.spreadsheets import csv_text, neutralise_cell, xlsx_bytes
 
 
 def test_cells_a_spreadsheet_would_run_as_formulas_are_made_text():

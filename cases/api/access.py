@@ -35,7 +35,7 @@ from cases.selectors import (
     case_grants,
     decisions_shared_with,
 )
-from config.validation import validate_reason
+from core.validation import validate_reason
 
 from .permissions import (
     IsCaseSteward,

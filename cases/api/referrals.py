@@ -44,8 +44,8 @@ from cases.read_audit import (
     record_read,
 )
 from cases.selectors import cases_visible_to
-from config.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
-from config.validation import BoundedListField, validate_identifier
+from core.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
+from core.validation import BoundedListField, validate_identifier
 from pathways.continuum import ContinuumLevel
 
 from .permissions import ReadsReferrals

@@ -184,11 +184,11 @@ AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
 AXES_RESET_ON_SUCCESS = True
 AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
 AXES_VERBOSE = False  # no start-up banner in every manage.py command
-# The real client address behind the TLS proxy (config/client_address.py): the number of
+# The real client address behind the TLS proxy (core/client_address.py): the number of
 # reverse proxies in front of gunicorn that append to X-Forwarded-For. 0 ignores the header
 # (without a proxy it is a spoof); 1 behind the one proxy the README describes.
 TRUSTED_PROXY_COUNT = env.int("TRUSTED_PROXY_COUNT", default=0)
-AXES_CLIENT_IP_CALLABLE = "config.client_address.client_address"
+AXES_CLIENT_IP_CALLABLE = "core.client_address.client_address"
 # A slower per-username limit on top (agencies/lockout.py): USERNAME_FAILURE_LIMIT failures in
 # USERNAME_FAILURE_WINDOW_HOURS, each address counting at most AXES_FAILURE_LIMIT, so guessing
 # spread over many addresses stops too, yet one address alone cannot lock a user out beyond

@@ -10,7 +10,7 @@ from rest_framework import serializers
 from agencies.models import AgencyType
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.models import Involvement
-from config.validation import validate_identifier
+from core.validation import validate_identifier
 
 from ..models import AgencyScore, AgreedScore, AuditRound, Statement
 from ..radar import VIEWS

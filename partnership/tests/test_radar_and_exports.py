@@ -98,7 +98,7 @@ def test_the_xlsx_export_reopens_with_the_same_scores(scored_round):
     assert rows["2.4"]["Agreed score"] is None
     evidence = [row for row in workbook["Agency scores"].iter_rows(min_row=2, values_only=True)]
     assert len(evidence) == 5
-    # Formula injection neutralised by config.spreadsheets.
+    # Formula injection neutralised by core.spreadsheets.
     assert all(row[3].startswith("'=") for row in evidence)
     assert export.filename.endswith(".xlsx")
 

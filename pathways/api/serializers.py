@@ -9,7 +9,7 @@ from typing import Any, get_args
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from config.limits import (
+from core.limits import (
     PATHWAY_MAX_STAGES,
     PATHWAY_MAX_TRANSITIONS,
     PATHWAY_YAML_MAX_CHARS,
@@ -17,7 +17,7 @@ from config.limits import (
     TRANSITION_MAX_GUARDS,
     TRANSITION_MAX_ROLES,
 )
-from config.validation import BoundedListField
+from core.validation import BoundedListField
 
 from ..definitions import (
     DefinitionShapeError,

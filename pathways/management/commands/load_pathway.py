@@ -8,7 +8,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.db import transaction
 
 from agencies.models import BankHolidayRegion, LocalArea
-from config.errors import DomainError
+from core.errors import DomainError
 from pathways.definitions import DefinitionShapeError
 from pathways.exceptions import DefinitionInvalid
 from pathways.selectors import sole_local_area
