@@ -11,7 +11,6 @@ from ..models import (
     SECTIONS,
     Assessment,
     AssessmentContribution,
-    AssessmentStatus,
     AssessmentTool,
     AssessmentType,
     RiskLevel,
@@ -355,12 +354,6 @@ class AuthoriseAssessmentSerializer(serializers.Serializer):
 
 class ReturnAssessmentSerializer(serializers.Serializer):
     comments = serializers.CharField(max_length=5000)
-
-
-class AssessmentFilterSerializer(serializers.Serializer):
-    case = serializers.IntegerField(required=False)
-    status = serializers.ChoiceField(choices=AssessmentStatus.choices, required=False)
-    overdue = serializers.BooleanField(required=False, allow_null=True, default=None)
 
 
 class ToolFilterSerializer(serializers.Serializer):

@@ -22,8 +22,8 @@ from cases.api.reads import AuditedListMixin
 from cases.read_audit import ASSESSMENT_READ, CASE_READ, audited_read, record_read
 from cases.selectors import cases_visible_to
 
-from ..models import Assessment, AssessmentContribution, AssessmentStatus
-from ..selectors import assessments_visible_to, is_overdue
+from ..models import Assessment, AssessmentContribution
+from ..selectors import assessments_visible_to
 from ..services import (
     add_contribution,
     authorise_assessment,
@@ -34,11 +34,11 @@ from ..services import (
     submit_assessment,
 )
 from ..suitability import active_tools, tools_for
+from .filters import AssessmentFilter
 from .serializers import (
     AddContributionSerializer,
     AssessmentContributionSerializer,
     AssessmentDetailSerializer,
-    AssessmentFilterSerializer,
     AssessmentListSerializer,
     AssessmentToolSerializer,
     AuthoriseAssessmentSerializer,
@@ -96,40 +96,12 @@ class AssessmentListApi(AuditedListMixin, generics.ListCreateAPIView):
     permission_classes = [HoldsCases]
     read_action = ASSESSMENT_READ
     audit_model = Assessment
+    filterset_class = AssessmentFilter
 
     def get_queryset(self) -> QuerySet[Assessment]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Assessment.objects.none()
-        filters = AssessmentFilterSerializer(data=self.request.query_params)
-        filters.is_valid(raise_exception=True)
-        values: dict[str, Any] = filters.validated_data
-        queryset = assessments_visible_to(self.request.user).order_by("-requested_at", "-pk")
-        if "case" in values:
-            queryset = queryset.filter(case_id=values["case"])
-        if values.get("status"):
-            queryset = queryset.filter(status=values["status"])
-        overdue = values.get("overdue")
-        if overdue is not None:
-            late = is_overdue()
-            queryset = queryset.filter(late) if overdue else queryset.exclude(late)
-        return queryset
-
-    @extend_schema(
-        parameters=[
-            OpenApiParameter("case", OpenApiTypes.INT, description="Only this case's assessments."),
-            OpenApiParameter(
-                "status",
-                OpenApiTypes.STR,
-                enum=AssessmentStatus.values,
-                description="Only those at this step.",
-            ),
-            OpenApiParameter(
-                "overdue", OpenApiTypes.BOOL, description="Open and past the due date (or not)."
-            ),
-        ]
-    )
-    def get(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        return super().get(request, *args, **kwargs)
+        return assessments_visible_to(self.request.user).order_by("-requested_at", "-pk")
 
     @extend_schema(request=RequestAssessmentSerializer, responses={201: AssessmentDetailSerializer})
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:

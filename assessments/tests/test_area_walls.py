@@ -130,8 +130,11 @@ def test_the_list_never_shows_another_areas_assessments(manager, south_case, sou
     requested(south_case, south_people["lead"])
 
     response = _client(manager).get(_url("assessment-list"), {"case": south_case.pk})
+    missing = _client(manager).get(_url("assessment-list"), {"case": MISSING})
 
-    assert response.json()["results"] == []
+    # An empty page, as for a case that does not exist: neither a 400 nor a 404.
+    assert response.status_code == missing.status_code == 200
+    assert response.json()["results"] == missing.json()["results"] == []
 
 
 def test_the_services_answer_an_unseen_assessment_as_not_found(
