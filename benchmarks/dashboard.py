@@ -475,7 +475,7 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
 def _year(area_id: int) -> Any:
     from django.utils import timezone
 
-    from partnership.selectors import dashboard_scope
+    from partnership.figures import dashboard_scope
 
     today = timezone.localdate()
     return dashboard_scope(area_id=area_id, date_from=today - timedelta(days=364), date_to=today)
@@ -485,7 +485,7 @@ def time_dashboard(area_id: int, runs: int) -> tuple[list[float], int]:
     """The whole dashboard as the page computes it: the scope, then every figure."""
     from django.db import connection
 
-    from partnership.selectors import dashboard_figures
+    from partnership.figures import dashboard_figures
 
     timings: list[float] = []
     counter = QueryCounter()
@@ -501,7 +501,7 @@ def time_dashboard(area_id: int, runs: int) -> tuple[list[float], int]:
 def time_figures(area_id: int) -> dict[str, float]:
     """Each figure on its own clock, in dashboard order: the first figure to need a shared
     batch (the period's cases, their assessments, the children) pays for it."""
-    from partnership.selectors import DASHBOARD_ORDER, FIGURES, analytic_reads
+    from partnership.figures import DASHBOARD_ORDER, FIGURES, analytic_reads
 
     per_figure: dict[str, float] = {}
     with analytic_reads():

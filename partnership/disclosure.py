@@ -29,7 +29,7 @@ from typing import Any
 from django.utils.crypto import salted_hmac
 
 from .differencing import determined
-from .selectors import EDUCATION_SOURCES, Figure
+from .figures import EDUCATION_SOURCES, Figure
 
 SUPPRESSED = "<5"
 WITHHELD = "[c]"

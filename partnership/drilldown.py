@@ -20,8 +20,8 @@ from cases.models import Case
 from cases.selectors import cases_visible_to
 
 from .disclosure import WITHHELD, Shown, is_small, pseudonym, show_count, withheld_parts
+from .figures import FIGURES, Scope, analytic_reads, dashboard_figures, figure_cases
 from .permissions import sees_suppressed_figures
-from .selectors import FIGURES, Scope, analytic_reads, dashboard_figures, figure_cases
 
 PAGE_SIZE = 25
 

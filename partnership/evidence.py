@@ -10,8 +10,8 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from .disclosure import ShownFigure, show_figures
+from .figures import DASHBOARD_ORDER, FIGURES, dashboard_figures, dashboard_scope
 from .models import AuditRound
-from .selectors import DASHBOARD_ORDER, FIGURES, dashboard_figures, dashboard_scope
 
 
 def describe(shown: ShownFigure) -> str:

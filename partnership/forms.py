@@ -15,8 +15,8 @@ from agencies.models import Agency, AgencyType
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.models import Involvement
 
+from .figures import AGE_BANDS, DashboardFilters, default_period
 from .models import SCORE_CHOICES
-from .selectors import AGE_BANDS, DashboardFilters, default_period
 
 
 def _choices(choices: Any, empty: str = "Any") -> list[tuple[str, str]]:

@@ -2,7 +2,7 @@
 partnership's agreed scores.
 
 The domain 3 dashboard has no tables of its own: it reads the live case records
-(`partnership/selectors.py`). The audit follows the HSB framework's audit tool (Hackett et al.
+(`partnership/figures/`). The audit follows the HSB framework's audit tool (Hackett et al.
 2019): each scored statement gets 0-4 per the scoring key, with evidence and the local
 assurance; where agencies cannot agree, the lower score stands.
 """

@@ -28,6 +28,7 @@ from .disclosure import show_figures
 from .drilldown import drilldown
 from .evidence import suggested_evidence
 from .exports import round_pdf, round_xlsx
+from .figures import FIGURES, PARTS, dashboard_figures, dashboard_scope
 from .forms import AgencyScoreForm, AgreedScoreForm, DashboardFilterForm, OpenRoundForm
 from .models import AuditRound, Statement
 from .permissions import (
@@ -40,15 +41,7 @@ from .permissions import (
     sees_suppressed_figures,
 )
 from .radar import VIEWS, round_radar
-from .selectors import (
-    FIGURES,
-    PARTS,
-    dashboard_figures,
-    dashboard_scope,
-    round_overview,
-    rounds_for_area,
-    scored_statements,
-)
+from .selectors import round_overview, rounds_for_area, scored_statements
 from .services import (
     close_audit_round,
     open_audit_round,

@@ -12,9 +12,9 @@ from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.models import Involvement
 from core.validation import validate_identifier
 
+from ..figures import AGE_BANDS, PARTS, DashboardFilters
 from ..models import AgencyScore, AgreedScore, AuditRound, Statement
 from ..radar import VIEWS
-from ..selectors import AGE_BANDS, PARTS, DashboardFilters
 
 # --- the dashboard ---------------------------------------------------------------------------
 

@@ -26,6 +26,7 @@ from ..disclosure import show_figures
 from ..drilldown import drilldown
 from ..evidence import suggested_evidence
 from ..exports import round_pdf, round_xlsx
+from ..figures import FIGURES, Scope, dashboard_figures, dashboard_scope, default_period
 from ..models import AgencyScore, AuditRound, Statement
 from ..permissions import (
     area_id_of,
@@ -34,17 +35,7 @@ from ..permissions import (
     sees_suppressed_figures,
 )
 from ..radar import round_radar
-from ..selectors import (
-    FIGURES,
-    Scope,
-    dashboard_figures,
-    dashboard_scope,
-    default_period,
-    round_agency_scores,
-    round_overview,
-    rounds_for_area,
-    scored_statements,
-)
+from ..selectors import round_agency_scores, round_overview, rounds_for_area, scored_statements
 from ..services import (
     close_audit_round,
     open_audit_round,

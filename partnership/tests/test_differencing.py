@@ -16,7 +16,7 @@ from rest_framework.test import APIClient
 from agencies.roles import Role
 from partnership.differencing import determined
 from partnership.disclosure import EDUCATION_CELLS, show_figures
-from partnership.selectors import FIGURES, Cell, Figure
+from partnership.figures import FIGURES, Cell, Figure
 
 from .dataset import PERIOD
 

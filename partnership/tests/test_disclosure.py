@@ -7,7 +7,7 @@ import pytest
 from agencies.roles import Role
 from partnership.disclosure import pseudonym, show_count, show_figure
 from partnership.drilldown import drilldown
-from partnership.selectors import FIGURES, Cell, Figure, dashboard_figures, dashboard_scope
+from partnership.figures import FIGURES, Cell, Figure, dashboard_figures, dashboard_scope
 
 from .dataset import PERIOD
 

@@ -41,8 +41,8 @@ from cases.services import (
     record_information_sharing_decision,
     record_view,
 )
+from partnership.figures import FIGURES
 from partnership.models import Domain, Statement
-from partnership.selectors import FIGURES
 from partnership.services import open_audit_round, record_agency_score
 from partnership.statements import load_statements
 from pathways import engine

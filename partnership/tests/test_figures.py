@@ -12,7 +12,7 @@ from partnership.expressions import (
     weekday_holidays,
     working_day_numbers,
 )
-from partnership.selectors import (
+from partnership.figures import (
     DASHBOARD_ORDER,
     FIGURES,
     DashboardFilters,
