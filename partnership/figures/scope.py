@@ -20,6 +20,8 @@ from ..exceptions import InvalidDashboardFilter
 from ..expressions import age_at, local_zone, weekday_holidays, working_day_numbers
 from .filters import AGE_BAND_KEYS, DashboardFilters
 
+# A re-referral follows another referral of the child within this many days (referrals.py);
+# a scope's working-day calendar spans this far either side of its period.
 RE_REFERRAL_DAYS = 365
 
 
