@@ -27,7 +27,7 @@ from django.http import HttpRequest
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
-from .roles import Role
+from .roles import ADMINISTRATORS
 
 # Unix time of the password login that started the session.
 LOGGED_IN_AT = "agencies.logged_in_at"
@@ -39,7 +39,7 @@ SECOND_FACTOR_REQUIRED = "agencies.second_factor_required"
 def is_administrator(user: Any) -> bool:
     return bool(
         user.is_authenticated
-        and (user.is_superuser or user.is_staff or user.role == Role.SYSTEM_ADMINISTRATOR)
+        and (user.is_superuser or user.is_staff or user.role in ADMINISTRATORS)
     )
 
 

@@ -14,7 +14,7 @@ from django.http import HttpRequest
 
 from agencies.admin_audit import AuditedModelAdmin
 from agencies.models import User
-from agencies.roles import Role
+from agencies.roles import ADMINISTRATORS
 from cases.codes import Gender
 from pathways.continuum import ContinuumLevel
 
@@ -73,7 +73,7 @@ class AreaCertificationsMixin:
 
     def _area_id(self, request: HttpRequest) -> int | None:
         user: Any = request.user
-        if user.agency_id is None and (user.is_superuser or user.role == Role.SYSTEM_ADMINISTRATOR):
+        if user.agency_id is None and (user.is_superuser or user.role in ADMINISTRATORS):
             return None
         return -1 if user.agency_id is None else user.agency.area_id
 

@@ -9,10 +9,10 @@ from typing import Any
 from django import forms
 
 from agencies.models import Agency, User
+from agencies.roles import CAN_ASSESS
 from pathways.continuum import ContinuumLevel
 
 from .models import SECTIONS, Assessment, AssessmentTool, AssessmentType, RiskLevel
-from .permissions import ASSESSOR_ROLES
 from .selectors import route_options
 
 
@@ -54,7 +54,7 @@ class RequestAssessmentForm(forms.Form):
         kwargs.setdefault("prefix", "request")
         super().__init__(*args, **kwargs)
         self.fields["requested_for"].queryset = (  # type: ignore[attr-defined]
-            User.objects.filter(is_active=True, role__in=ASSESSOR_ROLES, agency__area_id=area_id)
+            User.objects.filter(is_active=True, role__in=CAN_ASSESS, agency__area_id=area_id)
             .select_related("agency")
             .order_by("last_name", "first_name", "pk")
         )

@@ -20,16 +20,12 @@ reviewer's check asks `cases_by_role`, which leaves grants out.
 from typing import Any
 
 from agencies.models import Agency, User
-from agencies.roles import Role
+from agencies.roles import CAN_REVIEW_ASSESSMENT
 from cases.models import Case
 from cases.selectors import agency_of_area, cases_visible_to, is_in_role_scope, person_of_area
-from cases.services import LEAD_ROLES, can_work_on_case
+from cases.services import can_work_on_case
 
 from .models import Assessment, AssessmentStatus
-
-# Who can be named as the assessor: the roles that can lead a case.
-ASSESSOR_ROLES = LEAD_ROLES
-REVIEWER_ROLES = frozenset({Role.TEAM_MANAGER})
 
 
 def _active(user: Any) -> bool:
@@ -52,7 +48,7 @@ def is_reviewer(user: Any, assessment: Assessment) -> bool:
     """A team manager, and neither the assessor nor whoever submitted it."""
     return (
         _active(user)
-        and user.role in REVIEWER_ROLES
+        and user.role in CAN_REVIEW_ASSESSMENT
         and not is_assessor(user, assessment)
         and assessment.submitted_by_id != user.pk
         and is_in_role_scope(user, assessment.case_id)

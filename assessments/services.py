@@ -13,7 +13,7 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
-from agencies.roles import Role
+from agencies.roles import CAN_ASSESS, CAN_REVIEW_ASSESSMENT
 from audit.services import record_event
 from cases.models import Case
 from cases.selectors import cases_visible_to
@@ -44,7 +44,6 @@ from .models import (
     ToolCertification,
 )
 from .permissions import (
-    ASSESSOR_ROLES,
     agency_of_case_area,
     can_request_assessment,
     can_see_case,
@@ -109,7 +108,7 @@ def _require_assessor(assessment: Assessment, actor: Any) -> None:
 def _require_reviewer(assessment: Assessment, actor: Any, doing: str) -> None:
     if is_reviewer(actor, assessment):
         return
-    if getattr(actor, "role", None) == Role.TEAM_MANAGER:
+    if getattr(actor, "role", None) in CAN_REVIEW_ASSESSMENT:
         raise NotAllowedToAuthorise(f"You completed this assessment: another manager {doing} it.")
     raise NotAllowedToAuthorise(f"Only a team manager {doing} an assessment.")
 
@@ -189,7 +188,7 @@ def request_assessment(
             requested_for = person_of_case_area(locked, requested_for)
             if requested_for is None:
                 raise AssessmentNotFound()
-            if not requested_for.is_active or requested_for.role not in ASSESSOR_ROLES:
+            if not requested_for.is_active or requested_for.role not in CAN_ASSESS:
                 errors["requested_for"] = [
                     "Choose an active lead practitioner, team manager or HSB coordinator."
                 ]

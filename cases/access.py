@@ -26,7 +26,7 @@ from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
-from agencies.roles import Role
+from agencies.roles import CAN_MANAGE_CASE_ACCESS, CAN_REVIEW_BREAK_GLASS, CASEWORK
 from audit.services import record_event
 from core.validation import reason_problem
 
@@ -49,7 +49,6 @@ from .models import (
     CaseUserObjectPermission,
 )
 from .selectors import (
-    CASEWORK_ROLES,
     active_grants,
     case_area_id,
     is_in_role_scope,
@@ -75,7 +74,7 @@ def can_manage_access(user: Any, case: Case) -> bool:
     """The case's lead practitioner, or a team manager whose rule shows them the case."""
     if not _active(user):
         return False
-    if case.lead_practitioner_id != user.pk and user.role != Role.TEAM_MANAGER:
+    if case.lead_practitioner_id != user.pk and user.role not in CAN_MANAGE_CASE_ACCESS:
         return False
     return is_in_role_scope(user, case.pk)
 
@@ -85,11 +84,11 @@ can_see_access_log = can_manage_access
 
 
 def can_request_break_glass(user: Any) -> bool:
-    return _active(user) and user.role in CASEWORK_ROLES and user.agency_id is not None
+    return _active(user) and user.role in CASEWORK and user.agency_id is not None
 
 
 def can_review_break_glass(user: Any) -> bool:
-    return _active(user) and user.role == Role.TEAM_MANAGER and user.agency_id is not None
+    return _active(user) and user.role in CAN_REVIEW_BREAK_GLASS and user.agency_id is not None
 
 
 # --- grants ----------------------------------------------------------------------------------
@@ -164,7 +163,7 @@ def grant_case_access(
             errors["reason"] = [f"At most {REASON_MAX_LENGTH} characters."]
         if expires_at is not None and expires_at <= now:
             errors["expires_at"] = ["The access must end in the future."]
-        if user is None or not user.is_active or user.role not in CASEWORK_ROLES:
+        if user is None or not user.is_active or user.role not in CASEWORK:
             errors["user"] = ["Choose an active practitioner who works cases."]
         elif user.pk == actor.pk:
             errors["user"] = ["You cannot grant access to yourself."]

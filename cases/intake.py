@@ -28,7 +28,7 @@ from django.db.models import Exists, F, OuterRef, Q, QuerySet
 from django.utils import timezone
 
 from agencies.models import Agency
-from agencies.roles import Role
+from agencies.roles import CAN_LOG_REFERRAL, CAN_READ_REFERRALS, CASEWORK, Role
 from audit.services import record_event
 from core.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
 from core.validation import identifier_problem
@@ -57,9 +57,8 @@ from .models import (
     TrafficLight,
     age_on,
 )
-from .selectors import CASEWORK_ROLES, cases_by_role
+from .selectors import cases_by_role
 
-INTAKE_ROLES = frozenset({Role.DSL, Role.FRONT_DOOR, Role.TEAM_MANAGER})
 DEFAULT_PATHWAY_KEY = "default"
 MAX_AGE_AT_REFERRAL = 25
 # A client clock a little ahead of ours is not a referral "in the future".
@@ -123,7 +122,7 @@ def children_nameable_by(actor: Any) -> QuerySet[Child]:
     if not (
         getattr(actor, "is_authenticated", False)
         and getattr(actor, "is_active", False)
-        and getattr(actor, "role", None) in INTAKE_ROLES
+        and getattr(actor, "role", None) in CAN_LOG_REFERRAL
         and getattr(actor, "agency_id", None) is not None
     ):
         return Child.objects.none()
@@ -197,7 +196,7 @@ def reads_referrals(user: Any) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
         and getattr(user, "is_active", False)
-        and (user.role == Role.DSL or user.role in CASEWORK_ROLES)
+        and user.role in CAN_READ_REFERRALS
     )
 
 
@@ -227,7 +226,7 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
         return referrals.filter(
             Q(referring_agency__area_id__in=area) | Q(recorded_by=user) | Exists(in_area_case)
         )
-    if user.role in CASEWORK_ROLES:
+    if user.role in CASEWORK:
         their_case = ReferralChild.objects.filter(
             referral=OuterRef("pk"), case__in=cases_by_role(user).values("pk")
         )
@@ -645,7 +644,7 @@ def _record_referral(
     police_outcome: str,
 ) -> Referral:
     # Permission.
-    if actor.role not in INTAKE_ROLES or actor.agency_id is None:
+    if actor.role not in CAN_LOG_REFERRAL or actor.agency_id is None:
         raise NotAllowedToRefer("Your role may not record referrals.")
     # The referring agency (an object from the page, an id from the API) is looked up among
     # the agencies of the actor's area: one of another area answers as an id that does not

@@ -10,10 +10,10 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
-from agencies.roles import Role
+from agencies.roles import CAN_LOG_REFERRAL, Role
 from core.errors import DomainError, DomainPermissionDenied
 
-from .intake import INTAKE_ROLES, record_referral, referrals_visible_to
+from .intake import record_referral, referrals_visible_to
 from .models import Child, ReferralChild
 from .read_audit import CHILD_READ, REFERRAL_READ, audited_read, record_list_read, record_read
 from .referral_forms import ReferralForms
@@ -27,7 +27,7 @@ ROW_SECTIONS = ("behaviour", "child")
 def referral_new(request: HttpRequest) -> HttpResponse:
     """Log a referral; every write goes through `record_referral`."""
     user: Any = request.user
-    if user.role not in INTAKE_ROLES:
+    if user.role not in CAN_LOG_REFERRAL:
         raise PermissionDenied
     status = 200
     if request.method != "POST":

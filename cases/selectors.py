@@ -35,7 +35,7 @@ from django.db.models.functions import Cast
 from django.utils import timezone
 
 from agencies.models import Agency, User
-from agencies.roles import Role
+from agencies.roles import CAN_LEAD, CASE_WORKERS, CASEWORK, SHARING_RECIPIENTS, Role
 from audit.models import AuditEvent
 from pathways.models import ServiceTier
 
@@ -51,24 +51,6 @@ from .models import (
     TeamMember,
 )
 
-# The roles that work cases; only they can be given a case file, by role or by grant.
-CASEWORK_ROLES = frozenset(
-    {
-        Role.FRONT_DOOR,
-        Role.LEAD_PRACTITIONER,
-        Role.TEAM_MEMBER,
-        Role.TEAM_MANAGER,
-        Role.HSB_COORDINATOR,
-    }
-)
-# Roles whose rule reaches beyond the cases they lead or are on: they may add to the record
-# of any case their rule shows them (`cases.services.can_work_on_case`).
-AREA_WIDE_ROLES = frozenset({Role.FRONT_DOOR, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
-CASE_WORKER_ROLES = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MEMBER})
-# Who can be told something about a case through an information-sharing decision.
-SHARING_RECIPIENT_ROLES = CASEWORK_ROLES | {Role.DSL}
-# Who can be a case's lead practitioner.
-LEAD_ROLES = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
 # Guardian's per-object permission that a grant gives.
 VIEW_CASE_CODENAME = "view_case"
 
@@ -84,7 +66,7 @@ def holds_cases(user: Any) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
         and getattr(user, "is_active", False)
-        and getattr(user, "role", None) in CASEWORK_ROLES
+        and getattr(user, "role", None) in CASEWORK
     )
 
 
@@ -181,12 +163,12 @@ def people_of_area(area_id: int | None) -> QuerySet[User]:
 
 def lead_candidates(area_id: int | None) -> QuerySet[User]:
     """Who may be designated lead practitioner of a case of the area."""
-    return people_of_area(area_id).filter(is_active=True, role__in=LEAD_ROLES)
+    return people_of_area(area_id).filter(is_active=True, role__in=CAN_LEAD)
 
 
 def grant_candidates(area_id: int | None) -> QuerySet[User]:
     """Who may be given read access to a case of the area: active casework practitioners."""
-    return people_of_area(area_id).filter(is_active=True, role__in=CASEWORK_ROLES)
+    return people_of_area(area_id).filter(is_active=True, role__in=CASEWORK)
 
 
 def as_pk(value: Any) -> int | None:
@@ -221,7 +203,7 @@ def my_cases(user: Any) -> QuerySet[Case]:
     """Open cases the user leads or is on, or for area-wide roles every open case their rule
     gives them, soonest due first. Emergency access is not the user's work: not listed."""
     cases = cases_by_role(user).filter(closed_at__isnull=True)
-    if user.role in CASE_WORKER_ROLES:
+    if user.role in CASE_WORKERS:
         on_team = TeamMember.objects.filter(case=OuterRef("pk"), practitioner=user, left_at=None)
         cases = cases.filter(Q(lead_practitioner=user) | Q(Exists(on_team)))
     return cases.order_by("stage_due_on", "pk")
@@ -257,7 +239,7 @@ def receives_shared_information(user: Any) -> bool:
     return bool(
         getattr(user, "is_authenticated", False)
         and getattr(user, "is_active", False)
-        and getattr(user, "role", None) in SHARING_RECIPIENT_ROLES
+        and getattr(user, "role", None) in SHARING_RECIPIENTS
     )
 
 

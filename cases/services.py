@@ -5,7 +5,7 @@ from typing import Any
 from django.utils import timezone
 
 from agencies.models import Agency, User
-from agencies.roles import Role
+from agencies.roles import AREA_WIDE, CAN_DESIGNATE_LEAD, CAN_LEAD, SHARING_RECIPIENTS
 from audit.services import record_event
 
 from .exceptions import (
@@ -32,9 +32,6 @@ from .models import (
     ViewHolder,
 )
 from .selectors import (
-    AREA_WIDE_ROLES,
-    LEAD_ROLES,
-    SHARING_RECIPIENT_ROLES,
     agency_of_area,
     as_pk,
     case_area_id,
@@ -42,7 +39,6 @@ from .selectors import (
     person_of_area,
 )
 
-DESIGNATING_ROLES = frozenset({Role.FRONT_DOOR, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
 # One answer for a person who does not exist and one of another area (see the exceptions).
 NO_SUCH_PRACTITIONER = "No such practitioner in this case's area."
 NO_SUCH_AGENCY = "No such agency in this case's area."
@@ -61,7 +57,7 @@ def designate_lead_practitioner(
     """
     from pathways.flows import PathwayFlow
 
-    if actor.role not in DESIGNATING_ROLES:
+    if actor.role not in CAN_DESIGNATE_LEAD:
         raise NotAllowedToDesignate("Your role may not designate a lead practitioner.")
     if not is_in_role_scope(actor, case.pk):
         # Read access from a grant (a consultant, break glass) never reaches as far as this.
@@ -72,7 +68,7 @@ def designate_lead_practitioner(
             NO_SUCH_PRACTITIONER, fields={"practitioner": [NO_SUCH_PRACTITIONER]}
         )
     practitioner = named
-    if not practitioner.is_active or practitioner.role not in LEAD_ROLES:
+    if not practitioner.is_active or practitioner.role not in CAN_LEAD:
         raise InvalidLeadPractitioner(
             "This person cannot act as lead practitioner.",
             fields={"practitioner": ["Choose an active lead practitioner or manager."]},
@@ -128,7 +124,7 @@ def can_work_on_case(user: Any, case: Case) -> bool:
     """
     if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
         return False
-    if case.lead_practitioner_id != user.pk and user.role not in AREA_WIDE_ROLES:
+    if case.lead_practitioner_id != user.pk and user.role not in AREA_WIDE:
         return False
     return is_in_role_scope(user, case.pk)
 
@@ -359,7 +355,7 @@ def record_information_sharing_decision(
             errors["information"] = message
         if (
             recipient_practitioner is not None
-            and recipient_practitioner.role not in SHARING_RECIPIENT_ROLES
+            and recipient_practitioner.role not in SHARING_RECIPIENTS
         ):
             # Analysts, administrators and auditors never receive a child's details.
             errors["recipient_practitioner"] = [

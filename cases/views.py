@@ -15,7 +15,7 @@ from django.utils import timezone
 from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
-from agencies.roles import Role
+from agencies.roles import CAN_DESIGNATE_LEAD, Role
 from core.errors import DomainError
 from pathways import engine
 from pathways.definitions import definition_from_version
@@ -39,7 +39,7 @@ from .selectors import (
     receives_shared_information,
     stage_tasks_for,
 )
-from .services import DESIGNATING_ROLES, designate_lead_practitioner
+from .services import designate_lead_practitioner
 
 PAGE_SIZE = 25
 
@@ -89,7 +89,7 @@ def landing(request: HttpRequest) -> HttpResponse:
                 ids=[referral.pk for referral in referrals],
                 list="landing",
             )
-        elif user.role in (Role.ANALYST,):
+        elif user.role == Role.ANALYST:
             by_stage = (
                 open_cases_in_area_of(user)
                 .values("current_stage__name")
@@ -184,7 +184,7 @@ def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, A
             }
             for option in options
         ],
-        "can_designate": by_role and user.role in DESIGNATING_ROLES and case.closed_at is None,
+        "can_designate": by_role and user.role in CAN_DESIGNATE_LEAD and case.closed_at is None,
         "access_grant": grant,
         "can_see_access_log": can_see_access_log(user, case),
         "lead_form": extra.pop("lead_form", None)

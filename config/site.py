@@ -5,21 +5,18 @@ from dataclasses import dataclass
 from django.urls import include, path, reverse
 from viewflow.urls import Application, Site
 
-from agencies.roles import Role
+from agencies.roles import (
+    CAN_REVIEW_BREAK_GLASS,
+    CAN_VIEW_AUDIT,
+    CAN_VIEW_DASHBOARD,
+    CASEWORK,
+    SHARING_RECIPIENTS,
+    Role,
+)
 from cases import views as case_views
 from partnership import permissions as partnership_permissions
 from partnership import views as partnership_views
 from pathways import views as pathway_views
-
-CASEWORK_ROLES = frozenset(
-    {
-        Role.FRONT_DOOR,
-        Role.LEAD_PRACTITIONER,
-        Role.TEAM_MEMBER,
-        Role.TEAM_MANAGER,
-        Role.HSB_COORDINATOR,
-    }
-)
 
 
 @dataclass(frozen=True)
@@ -51,21 +48,18 @@ class WorkApplication(LinkApplication):
     app_name = "work"
     menu_links = (
         MenuLink("Home", "work:index", "home"),
-        MenuLink("My tasks", "work:tasks", "inbox", CASEWORK_ROLES),
-        MenuLink("My cases", "work:cases", "folder_shared", CASEWORK_ROLES),
+        MenuLink("My tasks", "work:tasks", "inbox", CASEWORK),
+        MenuLink("My cases", "work:cases", "folder_shared", CASEWORK),
         MenuLink(
             "Log a referral",
             "work:referral_new",
             "note_add",
             frozenset({Role.DSL, Role.FRONT_DOOR}),
         ),
-        MenuLink("Shared with me", "work:shared_with_me", "share", CASEWORK_ROLES | {Role.DSL}),
-        MenuLink("Emergency access", "work:break_glass", "lock_open", CASEWORK_ROLES),
+        MenuLink("Shared with me", "work:shared_with_me", "share", SHARING_RECIPIENTS),
+        MenuLink("Emergency access", "work:break_glass", "lock_open", CASEWORK),
         MenuLink(
-            "Break-glass reviews",
-            "work:break_glass_reviews",
-            "policy",
-            frozenset({Role.TEAM_MANAGER}),
+            "Break-glass reviews", "work:break_glass_reviews", "policy", CAN_REVIEW_BREAK_GLASS
         ),
     )
 
@@ -116,13 +110,13 @@ class PartnershipApplication(LinkApplication):
             "Dashboard",
             "partnership_app:index",
             "insights",
-            partnership_permissions.DASHBOARD_ROLES,
+            CAN_VIEW_DASHBOARD,
         ),
         MenuLink(
             "Audit rounds",
             "partnership_app:rounds",
             "fact_check",
-            partnership_permissions.AUDIT_VIEW_ROLES,
+            CAN_VIEW_AUDIT,
         ),
     )
 

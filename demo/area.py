@@ -15,7 +15,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from agencies.models import Agency, AgencyType, LocalArea, User
-from agencies.roles import Role
+from agencies.roles import ADMINISTRATORS, Role
 from assessments.models import Assessment, AssessmentStatus, AssessmentTool
 from cases.intake import record_referral
 from cases.models import Case, Child
@@ -214,8 +214,8 @@ def _users(agencies: dict[str, Agency]) -> dict[str, User]:
                 "agency": agencies[spec.agency] if spec.agency else None,
                 "job_title": spec.job_title,
                 "email": f"{spec.username}@northwold.example",
-                "is_staff": spec.role == Role.SYSTEM_ADMINISTRATOR,
-                "is_superuser": spec.role == Role.SYSTEM_ADMINISTRATOR,
+                "is_staff": spec.role in ADMINISTRATORS,
+                "is_superuser": spec.role in ADMINISTRATORS,
             },
         )
         if created:

@@ -26,13 +26,14 @@ for the installation's area when it has exactly one; otherwise for none).
 from typing import Any
 
 from agencies.models import Agency, LocalArea
-from agencies.roles import Role
-
-DASHBOARD_ROLES = frozenset({Role.ANALYST, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
-PSEUDONYMISED_ROLES = frozenset({Role.ANALYST})
-AUDIT_VIEW_ROLES = frozenset({Role.ANALYST, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
-ROUND_MANAGER_ROLES = frozenset({Role.HSB_COORDINATOR})
-SCORER_ROLES = frozenset({Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
+from agencies.roles import (
+    CAN_MANAGE_ROUNDS,
+    CAN_SCORE,
+    CAN_SCORE_FOR_ANY_AGENCY,
+    CAN_VIEW_AUDIT,
+    CAN_VIEW_DASHBOARD,
+    PSEUDONYMISED,
+)
 
 
 def _active(user: Any) -> bool:
@@ -57,16 +58,16 @@ def area_id_of(user: Any) -> int | None:
 
 
 def can_view_dashboard(user: Any) -> bool:
-    return _active(user) and user.role in DASHBOARD_ROLES and area_id_of(user) is not None
+    return _active(user) and user.role in CAN_VIEW_DASHBOARD and area_id_of(user) is not None
 
 
 def sees_suppressed_figures(user: Any) -> bool:
     """Small numbers suppressed and cases pseudonymised: everyone but the exact-figure roles."""
-    return not (_active(user) and user.role in DASHBOARD_ROLES - PSEUDONYMISED_ROLES)
+    return not (_active(user) and user.role in CAN_VIEW_DASHBOARD - PSEUDONYMISED)
 
 
 def can_view_audit(user: Any) -> bool:
-    return _active(user) and user.role in AUDIT_VIEW_ROLES and area_id_of(user) is not None
+    return _active(user) and user.role in CAN_VIEW_AUDIT and area_id_of(user) is not None
 
 
 def can_view_partnership(user: Any) -> bool:
@@ -75,7 +76,7 @@ def can_view_partnership(user: Any) -> bool:
 
 
 def can_manage_rounds(user: Any) -> bool:
-    return can_view_audit(user) and user.role in ROUND_MANAGER_ROLES
+    return can_view_audit(user) and user.role in CAN_MANAGE_ROUNDS
 
 
 def can_agree_scores(user: Any) -> bool:
@@ -83,11 +84,11 @@ def can_agree_scores(user: Any) -> bool:
 
 
 def can_score(user: Any) -> bool:
-    return can_view_audit(user) and user.role in SCORER_ROLES
+    return can_view_audit(user) and user.role in CAN_SCORE
 
 
 def can_score_for(user: Any, agency: Agency) -> bool:
     """A coordinator for any agency of the area; a team manager for their own agency."""
     if not can_score(user) or agency.area_id != area_id_of(user):
         return False
-    return user.role == Role.HSB_COORDINATOR or agency.pk == user.agency_id
+    return user.role in CAN_SCORE_FOR_ANY_AGENCY or agency.pk == user.agency_id

@@ -21,11 +21,8 @@ from typing import Any
 
 from django.db.models import Q
 
-from agencies.roles import Role
+from agencies.roles import ADMINISTRATORS, CAN_EDIT_PATHWAYS
 from core.errors import DomainError
-
-PATHWAY_EDITOR_ROLES = frozenset({Role.SYSTEM_ADMINISTRATOR, Role.HSB_COORDINATOR})
-ADMINISTRATOR_ROLES = frozenset({Role.SYSTEM_ADMINISTRATOR})
 
 
 class PathwayNotFound(DomainError):
@@ -58,7 +55,7 @@ def is_installation_administrator(user: Any) -> bool:
     """A system administrator (or superuser) with no agency: set-up across every area."""
     return bool(
         _signed_in(user)
-        and (user.is_superuser or user.role in ADMINISTRATOR_ROLES)
+        and (user.is_superuser or user.role in ADMINISTRATORS)
         and getattr(user, "agency_id", None) is None
     )
 
@@ -66,7 +63,7 @@ def is_installation_administrator(user: Any) -> bool:
 def can_edit_pathways(user: Any) -> bool:
     """The role half of the rule: whether the user may change some pathway (menus, buttons,
     DRF's has_permission). The object half is `can_edit_pathway`."""
-    if not _signed_in(user) or not (user.is_superuser or user.role in PATHWAY_EDITOR_ROLES):
+    if not _signed_in(user) or not (user.is_superuser or user.role in CAN_EDIT_PATHWAYS):
         return False
     return is_installation_administrator(user) or area_of(user) is not None
 

@@ -28,7 +28,15 @@ from django.db import transaction
 from django.test import Client
 from django.utils import timezone
 
-from agencies.roles import Role
+from agencies.roles import (
+    CAN_DESIGNATE_LEAD,
+    CAN_LOG_REFERRAL,
+    CAN_READ_REFERRALS,
+    CAN_REVIEW_ASSESSMENT,
+    CASEWORK,
+    SHARING_RECIPIENTS,
+    Role,
+)
 from assessments.tests.factories import SECTIONS_DONE
 from pathways.models import PathwayVersion
 
@@ -57,7 +65,6 @@ SHORT = {
     ADM: "Admin",
     AUD: "Auditor",
 }
-CASEWORK = {FD, LP, TM, MGR, CO}
 
 
 # --- the rules, restated ---------------------------------------------------------------------
@@ -77,16 +84,16 @@ def roles(*allowed: str, other: tuple[str, ...] = ()) -> Rule:
 
 SEES_CASE = roles(*CASEWORK, other=(FD,))
 WORKS_CASE = roles(FD, LP, MGR, CO, other=(FD,))  # lead, or an area-wide role whose rule shows it
-DESIGNATES = roles(FD, MGR, CO, other=(FD,))
+DESIGNATES = roles(*CAN_DESIGNATE_LEAD, other=(FD,))
 MOVES_OWN_CASE = roles(MGR, CO)  # the panel stage: coordinator or manager, by the pathway
 STEWARD = roles(LP, MGR)  # the lead and the team's manager: access log, grants
 ASSESSOR = roles(LP)
-REVIEWER = roles(MGR)
+REVIEWER = roles(*CAN_REVIEW_ASSESSMENT)
 TASKS = roles(CO)  # the own case is at the panel, the coordinator's stage
 MY_CASES = roles(*CASEWORK, other=(FD,))
-SEES_REFERRAL = roles(DSL, *CASEWORK, other=(FD,))
-REFERS = roles(DSL, FD, MGR, other=(DSL, FD, MGR))
-RECIPIENT = roles(DSL, *CASEWORK)
+SEES_REFERRAL = roles(*CAN_READ_REFERRALS, other=(FD,))
+REFERS = roles(*CAN_LOG_REFERRAL, other=tuple(CAN_LOG_REFERRAL))
+RECIPIENT = roles(*SHARING_RECIPIENTS)
 BREAKS_GLASS = roles(other=(LP, TM, MGR, CO))  # own is already visible; other, if not already
 MANAGER_BOTH = roles(MGR, other=(MGR,))
 # Pathways are walled by area (pathways.permissions): users with an agency read their own

@@ -17,10 +17,10 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.roles import CAN_LOG_REFERRAL
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.exceptions import InvalidReferral
 from cases.intake import (
-    INTAKE_ROLES,
     duplicate_candidate,
     likely_duplicates,
     record_referral,
@@ -396,7 +396,7 @@ class ReferralDuplicatesApi(APIView):
         request=DuplicateQuerySerializer, responses={200: DuplicatesSerializer, **ERRORS}
     )
     def post(self, request: Request) -> Response:
-        if getattr(request.user, "role", None) not in INTAKE_ROLES:
+        if getattr(request.user, "role", None) not in CAN_LOG_REFERRAL:
             raise PermissionDenied("Your role may not record referrals.")
         values = _valid(DuplicateQuerySerializer(data=request.data))
         with audited_read():
