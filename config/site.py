@@ -6,12 +6,12 @@ from django.urls import include, path, reverse
 from viewflow.urls import Application, Site
 
 from agencies.roles import (
+    CAN_LOG_REFERRAL,
     CAN_REVIEW_BREAK_GLASS,
     CAN_VIEW_AUDIT,
     CAN_VIEW_DASHBOARD,
     CASEWORK,
     SHARING_RECIPIENTS,
-    Role,
 )
 from cases import views as case_views
 from partnership import permissions as partnership_permissions
@@ -50,12 +50,8 @@ class WorkApplication(LinkApplication):
         MenuLink("Home", "work:index", "home"),
         MenuLink("My tasks", "work:tasks", "inbox", CASEWORK),
         MenuLink("My cases", "work:cases", "folder_shared", CASEWORK),
-        MenuLink(
-            "Log a referral",
-            "work:referral_new",
-            "note_add",
-            frozenset({Role.DSL, Role.FRONT_DOOR}),
-        ),
+        # Exactly the roles intake lets record one (`cases.intake.record_referral`).
+        MenuLink("Log a referral", "work:referral_new", "note_add", CAN_LOG_REFERRAL),
         MenuLink("Shared with me", "work:shared_with_me", "share", SHARING_RECIPIENTS),
         MenuLink("Emergency access", "work:break_glass", "lock_open", CASEWORK),
         MenuLink(
