@@ -18,6 +18,7 @@ from audit.services import record_event
 from cases.models import Case
 from cases.selectors import cases_visible_to
 from pathways.continuum import ContinuumLevel
+from pathways.flows import PathwayFlow
 
 from .exceptions import (
     AssessmentNotAtStep,
@@ -154,8 +155,6 @@ def request_assessment(
     The case and the assessor (objects or ids) must be ones the actor may see and of the
     case's area: otherwise `AssessmentNotFound`, as for ids that do not exist.
     """
-    from pathways.flows import PathwayFlow
-
     notes = _clean(notes)
     type_justification = _clean(type_justification)
     case_id = getattr(case, "pk", case)
@@ -256,8 +255,6 @@ def start_assessment(
     (adolescent tools never with pre-adolescents) or a certification-only tool without a
     current certification; a population mismatch without a recorded justification.
     """
-    from pathways.flows import PathwayFlow
-
     justification = _clean(justification)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
@@ -338,8 +335,6 @@ def save_assessment_sections(
     *, assessment: Assessment, sections: Mapping[str, str], actor: Any
 ) -> Assessment:
     """Save some or all of the holistic sections; only the ones given change."""
-    from pathways.flows import PathwayFlow
-
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
         _require_assessor(locked, actor)
@@ -386,8 +381,6 @@ def add_contribution(
     Rules: the assessment is not yet submitted; the agency belongs to the case's area; a named
     practitioner is active and works for that agency; the summary is said.
     """
-    from pathways.flows import PathwayFlow
-
     summary = _clean(summary)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
@@ -475,8 +468,6 @@ def submit_assessment(
     the outcome confirms a continuum level and a risk level, says the needs and the
     intervention focus, and recommends a route that leaves the case's current stage.
     """
-    from pathways.flows import PathwayFlow
-
     needs, strengths = _clean(needs), _clean(strengths)
     intervention_focus = _clean(intervention_focus)
     recommended_route = _clean(recommended_route)
@@ -562,8 +553,6 @@ def authorise_assessment(
     recommended route (the submitted one unless the manager chooses another) still leaves
     the case's current stage. The recommendation is then offered to the lead practitioner.
     """
-    from pathways.flows import PathwayFlow
-
     late_reason = _clean(late_reason)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
@@ -654,8 +643,6 @@ def _confirm_case_level(case: Case, level: str, *, actor: Any, assessment: Asses
 
 def return_assessment(*, assessment: Assessment, actor: Any, comments: str) -> Assessment:
     """Return a submitted assessment to its assessor with comments; it is started again."""
-    from pathways.flows import PathwayFlow
-
     comments = _clean(comments)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)

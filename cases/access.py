@@ -29,6 +29,7 @@ from guardian.shortcuts import assign_perm, remove_perm
 from agencies.roles import CAN_MANAGE_CASE_ACCESS, CAN_REVIEW_BREAK_GLASS, CASEWORK
 from audit.services import record_event
 from core.validation import reason_problem
+from pathways.flows import PathwayFlow
 
 from .exceptions import (
     BreakGlassAlreadyReviewed,
@@ -95,8 +96,6 @@ def can_review_break_glass(user: Any) -> bool:
 
 
 def _lock(case_id: int) -> Any:
-    from pathways.flows import PathwayFlow
-
     return PathwayFlow.lock(case_id)
 
 

@@ -7,6 +7,7 @@ from django.utils import timezone
 from agencies.models import Agency, User
 from agencies.roles import AREA_WIDE, CAN_DESIGNATE_LEAD, CAN_LEAD, SHARING_RECIPIENTS
 from audit.services import record_event
+from pathways.flows import PathwayFlow
 
 from .exceptions import (
     InvalidCaseNote,
@@ -55,8 +56,6 @@ def designate_lead_practitioner(
     someone who would then read it from outside the area; they are active and of a lead
     role; a handover says why.
     """
-    from pathways.flows import PathwayFlow
-
     if actor.role not in CAN_DESIGNATE_LEAD:
         raise NotAllowedToDesignate("Your role may not designate a lead practitioner.")
     if not is_in_role_scope(actor, case.pk):
@@ -159,8 +158,6 @@ def add_team_member(
     ids) are of the case's area, else 404 as for ids that do not exist; a named practitioner
     is active, works for that agency and is not already on the team; the role is said.
     """
-    from pathways.flows import PathwayFlow
-
     role_on_case = (role_on_case or "").strip()
     with PathwayFlow.lock(case.pk):
         locked = _case_to_work_on(case.pk, actor)
@@ -226,8 +223,6 @@ def remove_team_member(*, member: TeamMember, actor: Any, reason: str) -> TeamMe
     Rules: the member is still on the team; a reason is given. Allowed on closed cases too,
     so the team can be tidied after closure; the row stays, with the date they left.
     """
-    from pathways.flows import PathwayFlow
-
     reason = (reason or "").strip()
     with PathwayFlow.lock(member.case_id):
         _case_to_work_on(member.case_id, actor)
@@ -261,8 +256,6 @@ def record_view(
 
     Views can be recorded at any time, on closed cases too: a child's voice is never too late.
     """
-    from pathways.flows import PathwayFlow
-
     view = (view or "").strip()
     holder_description = (holder_description or "").strip()
     with PathwayFlow.lock(case.pk):
@@ -327,8 +320,6 @@ def record_information_sharing_decision(
     practitioner who does not exist and one of another agency get the same message, as do
     an override by someone who does not exist and by someone of another area.
     """
-    from pathways.flows import PathwayFlow
-
     information = (information or "").strip()
     purpose = (purpose or "").strip()
     consent_reason = (consent_reason or "").strip()
@@ -494,8 +485,6 @@ def _sharing_parties(
 
 def add_case_note(*, case: Case, text: str, actor: Any) -> CaseNote:
     """Add a note to the case record; notes can be added to closed cases too."""
-    from pathways.flows import PathwayFlow
-
     text = (text or "").strip()
     with PathwayFlow.lock(case.pk):
         locked = _case_to_work_on(case.pk, actor)

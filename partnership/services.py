@@ -16,7 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
 
-from agencies.models import Agency
+from agencies.models import Agency, LocalArea
 from audit.services import record_event
 from core.validation import identifier_problem
 
@@ -344,8 +344,6 @@ def record_drilldown_view(
     *, actor: Any, figure: str, part: str, cell: str, case_ids: list[int], filters: dict[str, Any]
 ) -> None:
     """Audit a drill-down that showed children's references (not the pseudonymised one)."""
-    from agencies.models import LocalArea
-
     area = LocalArea(pk=area_id_of(actor))
     record_event(
         actor=actor,

@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import models
 
 from agencies.models import LocalArea
+from agencies.roles import Role
 
 
 class ServiceTier(models.IntegerChoices):
@@ -148,8 +149,6 @@ class Stage(VersionPart):
 
     @property
     def responsible_role_label(self) -> str:
-        from agencies.roles import Role
-
         return (
             str(Role(self.responsible_role).label) if self.responsible_role in Role.values else ""
         )

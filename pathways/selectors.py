@@ -15,7 +15,12 @@ from agencies.models import LocalArea
 from .definitions import PathwayDefinition, definition_from_version
 from .diff import Change, diff_versions
 from .models import Pathway, PathwayVersion, Stage, Transition
-from .permissions import PathwayNotFound, visible_pathways_q
+from .permissions import (
+    PathwayNotFound,
+    area_of,
+    is_installation_administrator,
+    visible_pathways_q,
+)
 
 
 def pathways_visible_to(actor: Any) -> QuerySet[Pathway]:
@@ -43,8 +48,6 @@ def visible_version(actor: Any, version: Any) -> PathwayVersion:
 def visible_area(actor: Any, area: Any) -> LocalArea:
     """The area named (object or id) if the actor may see it: their own (any, for the set-up
     administrator and the system); else PathwayNotFound."""
-    from .permissions import area_of, is_installation_administrator
-
     pk = getattr(area, "pk", area)
     try:
         pk = int(pk)

@@ -14,7 +14,7 @@ from django.utils import timezone
 from agencies.models import LocalArea
 from audit.services import record_event
 
-from .definitions import PathwayDefinition, write_definition_rows
+from .definitions import PathwayDefinition, definition_from_version, write_definition_rows
 from .exceptions import DefinitionInvalid, VersionNotEditable
 from .models import Pathway, PathwayVersion, VersionStatus
 from .permissions import NotAPathwayEditor, can_edit_in_area, check_edit_pathway
@@ -91,8 +91,6 @@ def update_draft_version(
 @transaction.atomic
 def publish_version(*, version: PathwayVersion, actor: Any) -> PathwayVersion:
     """Publish a draft after validating it; from then on it never changes."""
-    from .definitions import definition_from_version
-
     version = _editable_version(actor, version)
     if version.is_published:
         raise VersionNotEditable(f"Version {version.number} is already published.")

@@ -17,6 +17,7 @@ from django.views.decorators.http import require_POST
 from core.errors import DomainError
 
 from .definitions import definition_from_version
+from .diff import diff_versions
 from .graph import layout
 from .models import PathwayVersion
 from .permissions import can_edit_pathway
@@ -74,8 +75,6 @@ def version_export(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def version_diff(request: HttpRequest, pk: int) -> HttpResponse:
-    from .diff import diff_versions
-
     version = get_object_or_404(_versions(request), pk=pk)
     against = request.GET.get("against")
     if not (against or "").isdigit():
