@@ -1,13 +1,19 @@
-"""Validation of a pathway definition. Every message names the stage or transition at fault."""
+"""Validation of a pathway definition. Every message names the stage or transition at fault.
+
+`validate_definition` runs the rules below in a fixed order (the pathway editor lists the
+problems in that order): the pathway's own key and name, unique keys, each stage, each
+transition, then the rules about the graph as a whole. Each rule yields its problems.
+"""
 
 import re
 from collections import Counter, deque
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from agencies.roles import ROLE_KEYS
 
 from .artefacts import ARTEFACTS
-from .definitions import TIER_KEYS, PathwayDefinition
+from .definitions import TIER_KEYS, PathwayDefinition, StageDefinition, TransitionDefinition
 from .guards import GUARDS
 from .models import TimescaleFrom, TransitionKind
 
@@ -27,171 +33,294 @@ class Problem:
         return {"code": self.code, "path": self.path, "message": self.message}
 
 
+Stages = dict[str, StageDefinition]
+StageRule = Callable[[str, StageDefinition], Iterator[Problem]]
+TransitionRule = Callable[[str, TransitionDefinition, Stages], Iterator[Problem]]
+DefinitionRule = Callable[[PathwayDefinition, Stages], Iterator[Problem]]
+
+
 def validate_definition(definition: PathwayDefinition) -> list[Problem]:
     """Return every problem found; an empty list means the definition can be published."""
-    problems: list[Problem] = []
-
-    def add(code: str, path: str, message: str) -> None:
-        problems.append(Problem(code, path, message))
-
-    def check_key_and_name(path: str, what: str, key: str, name: str) -> None:
-        if not KEY_PATTERN.match(key):
-            add(
-                "invalid_key",
-                path,
-                f"{what} key '{key[:80]}' must be 1-64 lower-case letters, digits, '_' or '-'.",
-            )
-        if not name.strip() or len(name) > MAX_NAME:
-            add(
-                "invalid_name",
-                path,
-                f"{what} '{key[:80]}' needs a name of 1-{MAX_NAME} characters.",
-            )
-
-    check_key_and_name("key", "Pathway", definition.key, definition.name)
+    problems = list(_key_and_name("key", "Pathway", definition.key, definition.name))
     if not definition.stages:
-        add("no_stages", "stages", "A pathway needs at least one stage.")
+        # Every other rule is about stages: with none, this is the one thing to say.
+        problems.append(Problem("no_stages", "stages", "A pathway needs at least one stage."))
         return problems
+    # A key used twice is reported by `_unique_keys`; the rules below see its last stage.
+    stages = {stage.key: stage for stage in definition.stages}
+    for rule in DEFINITION_RULES:
+        problems.extend(rule(definition, stages))
+    return problems
 
+
+def _key_and_name(path: str, what: str, key: str, name: str) -> Iterator[Problem]:
+    if not KEY_PATTERN.match(key):
+        yield Problem(
+            "invalid_key",
+            path,
+            f"{what} key '{key[:80]}' must be 1-64 lower-case letters, digits, '_' or '-'.",
+        )
+    if not name.strip() or len(name) > MAX_NAME:
+        yield Problem(
+            "invalid_name", path, f"{what} '{key[:80]}' needs a name of 1-{MAX_NAME} characters."
+        )
+
+
+# Keys
+
+
+def _unique_keys(definition: PathwayDefinition, stages: Stages) -> Iterator[Problem]:
     for key, count in Counter(s.key for s in definition.stages).items():
         if count > 1:
-            add("duplicate_key", "stages", f"Stage key '{key}' is used {count} times.")
+            yield Problem("duplicate_key", "stages", f"Stage key '{key}' is used {count} times.")
     for key, count in Counter(t.key for t in definition.transitions).items():
         if count > 1:
-            add("duplicate_key", "transitions", f"Transition key '{key}' is used {count} times.")
-
-    stages = {s.key: s for s in definition.stages}
-    for i, stage in enumerate(definition.stages):
-        path = f"stages[{i}] '{stage.key}'"
-        check_key_and_name(path, "Stage", stage.key, stage.name)
-        if stage.tier not in TIER_KEYS:
-            add(
-                "unknown_tier",
-                path,
-                f"Stage '{stage.key}' has unknown tier '{stage.tier}' "
-                f"(expected one of {', '.join(TIER_KEYS)}).",
+            yield Problem(
+                "duplicate_key", "transitions", f"Transition key '{key}' is used {count} times."
             )
-        if stage.responsible_role not in ROLE_KEYS:
-            add(
+
+
+# Each stage
+
+
+def _stage_path(index: int, stage: StageDefinition) -> str:
+    return f"stages[{index}] '{stage.key}'"
+
+
+def _stage_key_and_name(path: str, stage: StageDefinition) -> Iterator[Problem]:
+    yield from _key_and_name(path, "Stage", stage.key, stage.name)
+
+
+def _stage_tier(path: str, stage: StageDefinition) -> Iterator[Problem]:
+    if stage.tier not in TIER_KEYS:
+        yield Problem(
+            "unknown_tier",
+            path,
+            f"Stage '{stage.key}' has unknown tier '{stage.tier}' "
+            f"(expected one of {', '.join(TIER_KEYS)}).",
+        )
+
+
+def _stage_role(path: str, stage: StageDefinition) -> Iterator[Problem]:
+    if stage.responsible_role not in ROLE_KEYS:
+        yield Problem(
+            "unknown_role",
+            path,
+            f"Stage '{stage.key}' names role '{stage.responsible_role}', which does not exist.",
+        )
+
+
+def _stage_timescale(path: str, stage: StageDefinition) -> Iterator[Problem]:
+    days = stage.timescale_working_days
+    if days is not None and days <= 0:
+        yield Problem(
+            "invalid_timescale",
+            path,
+            f"Stage '{stage.key}' has a timescale of {days} working days; it must be at least 1.",
+        )
+    elif (days or 0) > MAX_TIMESCALE:
+        yield Problem(
+            "invalid_timescale",
+            path,
+            f"Stage '{stage.key}' has a timescale of {days} "
+            f"working days; the most allowed is {MAX_TIMESCALE}.",
+        )
+    if stage.timescale_from not in TimescaleFrom.values:
+        yield Problem(
+            "invalid_timescale",
+            path,
+            f"Stage '{stage.key}' counts its timescale from '{stage.timescale_from}' "
+            "(expected stage_entry or referral).",
+        )
+
+
+def _stage_requirements(path: str, stage: StageDefinition) -> Iterator[Problem]:
+    for artefact in stage.requires:
+        if artefact not in ARTEFACTS:
+            yield Problem(
+                "unknown_artefact",
+                path,
+                f"Stage '{stage.key}' requires unknown artefact '{artefact}' "
+                f"(known: {', '.join(ARTEFACTS)}).",
+            )
+
+
+STAGE_RULES: tuple[StageRule, ...] = (
+    _stage_key_and_name,
+    _stage_tier,
+    _stage_role,
+    _stage_timescale,
+    _stage_requirements,
+)
+
+
+def _each_stage(definition: PathwayDefinition, stages: Stages) -> Iterator[Problem]:
+    # Stage by stage, so the problems of one stage are listed together.
+    for index, stage in enumerate(definition.stages):
+        path = _stage_path(index, stage)
+        for rule in STAGE_RULES:
+            yield from rule(path, stage)
+
+
+# Each transition
+
+
+def _transition_key_and_name(
+    path: str, transition: TransitionDefinition, stages: Stages
+) -> Iterator[Problem]:
+    yield from _key_and_name(path, "Transition", transition.key, transition.name)
+
+
+def _transition_ends(
+    path: str, transition: TransitionDefinition, stages: Stages
+) -> Iterator[Problem]:
+    for end, stage_key in (("from", transition.from_stage), ("to", transition.to_stage)):
+        if stage_key not in stages:
+            yield Problem(
+                "unknown_stage",
+                path,
+                f"Transition '{transition.key}' goes {end} unknown stage '{stage_key}'.",
+            )
+
+
+def _transition_kind(
+    path: str, transition: TransitionDefinition, stages: Stages
+) -> Iterator[Problem]:
+    if transition.kind not in TransitionKind.values:
+        yield Problem(
+            "unknown_kind",
+            path,
+            f"Transition '{transition.key}' has unknown kind '{transition.kind}' "
+            f"(expected one of {', '.join(TransitionKind.values)}).",
+        )
+
+
+def _transition_roles(
+    path: str, transition: TransitionDefinition, stages: Stages
+) -> Iterator[Problem]:
+    if not transition.roles:
+        yield Problem(
+            "no_roles", path, f"Transition '{transition.key}' names no role that may take it."
+        )
+    for role in transition.roles:
+        if role not in ROLE_KEYS:
+            yield Problem(
                 "unknown_role",
                 path,
-                f"Stage '{stage.key}' names role '{stage.responsible_role}', which does not exist.",
-            )
-        if stage.timescale_working_days is not None and stage.timescale_working_days <= 0:
-            add(
-                "invalid_timescale",
-                path,
-                f"Stage '{stage.key}' has a timescale of {stage.timescale_working_days} "
-                "working days; it must be at least 1.",
-            )
-        elif (stage.timescale_working_days or 0) > MAX_TIMESCALE:
-            add(
-                "invalid_timescale",
-                path,
-                f"Stage '{stage.key}' has a timescale of {stage.timescale_working_days} "
-                f"working days; the most allowed is {MAX_TIMESCALE}.",
-            )
-        if stage.timescale_from not in TimescaleFrom.values:
-            add(
-                "invalid_timescale",
-                path,
-                f"Stage '{stage.key}' counts its timescale from '{stage.timescale_from}' "
-                "(expected stage_entry or referral).",
-            )
-        for artefact in stage.requires:
-            if artefact not in ARTEFACTS:
-                add(
-                    "unknown_artefact",
-                    path,
-                    f"Stage '{stage.key}' requires unknown artefact '{artefact}' "
-                    f"(known: {', '.join(ARTEFACTS)}).",
-                )
-
-    for i, transition in enumerate(definition.transitions):
-        path = f"transitions[{i}] '{transition.key}'"
-        check_key_and_name(path, "Transition", transition.key, transition.name)
-        for end, stage_key in (("from", transition.from_stage), ("to", transition.to_stage)):
-            if stage_key not in stages:
-                add(
-                    "unknown_stage",
-                    path,
-                    f"Transition '{transition.key}' goes {end} unknown stage '{stage_key}'.",
-                )
-        if transition.kind not in TransitionKind.values:
-            add(
-                "unknown_kind",
-                path,
-                f"Transition '{transition.key}' has unknown kind '{transition.kind}' "
-                f"(expected one of {', '.join(TransitionKind.values)}).",
-            )
-        if not transition.roles:
-            add("no_roles", path, f"Transition '{transition.key}' names no role that may take it.")
-        for role in transition.roles:
-            if role not in ROLE_KEYS:
-                add(
-                    "unknown_role",
-                    path,
-                    f"Transition '{transition.key}' names role '{role}', which does not exist.",
-                )
-        for guard, argument in transition.guards.items():
-            if guard not in GUARDS:
-                add(
-                    "unknown_guard",
-                    path,
-                    f"Transition '{transition.key}' uses unknown guard '{guard}' "
-                    f"(known: {', '.join(GUARDS)}).",
-                )
-            elif (error := GUARDS[guard].validate_argument(argument)) is not None:
-                add("invalid_guard", path, f"Guard '{guard}' on '{transition.key}' {error}.")
-        source, target = stages.get(transition.from_stage), stages.get(transition.to_stage)
-        if source and target and source.tier in TIER_KEYS and target.tier in TIER_KEYS:
-            rise = TIER_KEYS[target.tier] - TIER_KEYS[source.tier]
-            if transition.kind == TransitionKind.STEP_UP and rise <= 0:
-                add(
-                    "step_up_not_rising",
-                    path,
-                    f"Step-up '{transition.key}' goes from {source.tier} ('{source.key}') to "
-                    f"{target.tier} ('{target.key}'), which is not a higher tier.",
-                )
-            if transition.kind == TransitionKind.STEP_DOWN and rise >= 0:
-                add(
-                    "step_down_not_falling",
-                    path,
-                    f"Step-down '{transition.key}' goes from {source.tier} ('{source.key}') to "
-                    f"{target.tier} ('{target.key}'), which is not a lower tier.",
-                )
-        if transition.kind == TransitionKind.CLOSE and target and not target.terminal:
-            add(
-                "close_to_open_stage",
-                path,
-                f"Close transition '{transition.key}' leads to '{target.key}', "
-                "which is not terminal.",
-            )
-        if transition.kind == TransitionKind.REOPEN and source and not source.terminal:
-            add(
-                "reopen_from_open_stage",
-                path,
-                f"Reopen transition '{transition.key}' starts from '{source.key}', "
-                "which is not terminal.",
+                f"Transition '{transition.key}' names role '{role}', which does not exist.",
             )
 
+
+def _transition_guards(
+    path: str, transition: TransitionDefinition, stages: Stages
+) -> Iterator[Problem]:
+    for guard, argument in transition.guards.items():
+        if guard not in GUARDS:
+            yield Problem(
+                "unknown_guard",
+                path,
+                f"Transition '{transition.key}' uses unknown guard '{guard}' "
+                f"(known: {', '.join(GUARDS)}).",
+            )
+        elif (error := GUARDS[guard].validate_argument(argument)) is not None:
+            yield Problem("invalid_guard", path, f"Guard '{guard}' on '{transition.key}' {error}.")
+
+
+def _transition_tier_direction(
+    path: str, transition: TransitionDefinition, stages: Stages
+) -> Iterator[Problem]:
+    source, target = stages.get(transition.from_stage), stages.get(transition.to_stage)
+    if not (source and target and source.tier in TIER_KEYS and target.tier in TIER_KEYS):
+        return  # an unknown stage or tier is reported by its own rule
+    rise = TIER_KEYS[target.tier] - TIER_KEYS[source.tier]
+    if transition.kind == TransitionKind.STEP_UP and rise <= 0:
+        yield Problem(
+            "step_up_not_rising",
+            path,
+            f"Step-up '{transition.key}' goes from {source.tier} ('{source.key}') to "
+            f"{target.tier} ('{target.key}'), which is not a higher tier.",
+        )
+    if transition.kind == TransitionKind.STEP_DOWN and rise >= 0:
+        yield Problem(
+            "step_down_not_falling",
+            path,
+            f"Step-down '{transition.key}' goes from {source.tier} ('{source.key}') to "
+            f"{target.tier} ('{target.key}'), which is not a lower tier.",
+        )
+
+
+def _transition_terminal_ends(
+    path: str, transition: TransitionDefinition, stages: Stages
+) -> Iterator[Problem]:
+    source, target = stages.get(transition.from_stage), stages.get(transition.to_stage)
+    if transition.kind == TransitionKind.CLOSE and target and not target.terminal:
+        yield Problem(
+            "close_to_open_stage",
+            path,
+            f"Close transition '{transition.key}' leads to '{target.key}', which is not terminal.",
+        )
+    if transition.kind == TransitionKind.REOPEN and source and not source.terminal:
+        yield Problem(
+            "reopen_from_open_stage",
+            path,
+            f"Reopen transition '{transition.key}' starts from '{source.key}', "
+            "which is not terminal.",
+        )
+
+
+TRANSITION_RULES: tuple[TransitionRule, ...] = (
+    _transition_key_and_name,
+    _transition_ends,
+    _transition_kind,
+    _transition_roles,
+    _transition_guards,
+    _transition_tier_direction,
+    _transition_terminal_ends,
+)
+
+
+def _each_transition(definition: PathwayDefinition, stages: Stages) -> Iterator[Problem]:
+    for index, transition in enumerate(definition.transitions):
+        path = f"transitions[{index}] '{transition.key}'"
+        for rule in TRANSITION_RULES:
+            yield from rule(path, transition, stages)
+
+
+# The graph as a whole
+
+
+def _some_stage_is_terminal(definition: PathwayDefinition, stages: Stages) -> Iterator[Problem]:
     if not any(stage.terminal for stage in definition.stages):
-        add("no_terminal_stage", "stages", "No stage is terminal, so no case could ever close.")
+        yield Problem(
+            "no_terminal_stage", "stages", "No stage is terminal, so no case could ever close."
+        )
 
-    exits = {key: 0 for key in stages}
+
+def _next_stages(definition: PathwayDefinition, stages: Stages) -> dict[str, list[str]]:
+    """Each stage's key with the keys its transitions lead to (known stages only)."""
     graph: dict[str, list[str]] = {key: [] for key in stages}
     for transition in definition.transitions:
         if transition.from_stage in stages and transition.to_stage in stages:
-            exits[transition.from_stage] += 1
             graph[transition.from_stage].append(transition.to_stage)
-    for i, stage in enumerate(definition.stages):
-        if not stage.terminal and stages.get(stage.key) is stage and exits[stage.key] == 0:
-            add(
+    return graph
+
+
+def _every_open_stage_has_a_way_out(
+    definition: PathwayDefinition, stages: Stages
+) -> Iterator[Problem]:
+    graph = _next_stages(definition, stages)
+    for index, stage in enumerate(definition.stages):
+        # `stages.get(stage.key) is stage`: a key used twice is judged once, by its last stage.
+        if not stage.terminal and stages.get(stage.key) is stage and not graph[stage.key]:
+            yield Problem(
                 "no_way_out",
-                f"stages[{i}] '{stage.key}'",
+                _stage_path(index, stage),
                 f"Stage '{stage.key}' is not terminal but has no transition out of it.",
             )
 
+
+def _every_stage_is_reachable(definition: PathwayDefinition, stages: Stages) -> Iterator[Problem]:
+    graph = _next_stages(definition, stages)
     initial = definition.stages[0].key
     reached = {initial}
     queue = deque([initial])
@@ -200,11 +329,20 @@ def validate_definition(definition: PathwayDefinition) -> list[Problem]:
             if nxt not in reached:
                 reached.add(nxt)
                 queue.append(nxt)
-    for i, stage in enumerate(definition.stages):
+    for index, stage in enumerate(definition.stages):
         if stage.key not in reached:
-            add(
+            yield Problem(
                 "unreachable_stage",
-                f"stages[{i}] '{stage.key}'",
+                _stage_path(index, stage),
                 f"Stage '{stage.key}' cannot be reached from the first stage '{initial}'.",
             )
-    return problems
+
+
+DEFINITION_RULES: tuple[DefinitionRule, ...] = (
+    _unique_keys,
+    _each_stage,
+    _each_transition,
+    _some_stage_is_terminal,
+    _every_open_stage_has_a_way_out,
+    _every_stage_is_reachable,
+)
