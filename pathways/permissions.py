@@ -17,10 +17,12 @@ Another area's pathway or version is answered exactly like one that does not exi
 `actor=None` is the system (management commands without --actor, the demo loader).
 """
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db.models import Q
 
+from agencies.actors import Actor
+from agencies.models import User
 from agencies.roles import ADMINISTRATORS, CAN_EDIT_PATHWAYS
 from core.errors import DomainError
 
@@ -41,17 +43,17 @@ class NotAPathwayEditor(DomainError):
     code = "permission_denied"
 
 
-def _signed_in(user: Any) -> bool:
+def _signed_in(user: Actor | None) -> TypeGuard[User]:
     return bool(user is not None and getattr(user, "is_authenticated", False))
 
 
-def area_of(user: Any) -> int | None:
+def area_of(user: Actor | None) -> int | None:
     """The local area the user works in (their agency's), or None."""
     agency = getattr(user, "agency", None) if getattr(user, "agency_id", None) else None
     return getattr(agency, "area_id", None)
 
 
-def is_installation_administrator(user: Any) -> bool:
+def is_installation_administrator(user: Actor | None) -> bool:
     """A system administrator (or superuser) with no agency: set-up across every area."""
     return bool(
         _signed_in(user)
@@ -60,7 +62,7 @@ def is_installation_administrator(user: Any) -> bool:
     )
 
 
-def can_edit_pathways(user: Any) -> bool:
+def can_edit_pathways(user: Actor | None) -> bool:
     """The role half of the rule: whether the user may change some pathway (menus, buttons,
     DRF's has_permission). The object half is `can_edit_pathway`."""
     if not _signed_in(user) or not (user.is_superuser or user.role in CAN_EDIT_PATHWAYS):
@@ -68,7 +70,7 @@ def can_edit_pathways(user: Any) -> bool:
     return is_installation_administrator(user) or area_of(user) is not None
 
 
-def can_edit_in_area(user: Any, area: Any) -> bool:
+def can_edit_in_area(user: Actor | None, area: Any) -> bool:
     """Whether the user may create or change pathways of the area (object or id)."""
     if user is None:
         return True
@@ -78,7 +80,7 @@ def can_edit_in_area(user: Any, area: Any) -> bool:
     return is_installation_administrator(user) or (area_id is not None and area_id == area_of(user))
 
 
-def can_view_pathway(user: Any, pathway: Any) -> bool:
+def can_view_pathway(user: Actor | None, pathway: Any) -> bool:
     if user is None:
         return True
     if is_installation_administrator(user):
@@ -86,12 +88,12 @@ def can_view_pathway(user: Any, pathway: Any) -> bool:
     return _signed_in(user) and area_of(user) is not None and pathway.area_id == area_of(user)
 
 
-def can_edit_pathway(user: Any, pathway: Any) -> bool:
+def can_edit_pathway(user: Actor | None, pathway: Any) -> bool:
     """Django's has_change_permission(request, obj) for a pathway (or a version's pathway)."""
     return can_edit_in_area(user, pathway.area_id)
 
 
-def can_migrate_cases(user: Any, pathway: Any) -> bool:
+def can_migrate_cases(user: Actor | None, pathway: Any) -> bool:
     """Moving open cases is casework: the area's own coordinator or administrator, never the
     installation's set-up account."""
     if user is None:
@@ -101,7 +103,7 @@ def can_migrate_cases(user: Any, pathway: Any) -> bool:
     )
 
 
-def visible_pathways_q(user: Any, prefix: str = "") -> Q:
+def visible_pathways_q(user: Actor | None, prefix: str = "") -> Q:
     """The condition on Pathway (or a relation to it, through `prefix`) for what the user sees."""
     if user is None or is_installation_administrator(user):
         return Q()
@@ -111,12 +113,12 @@ def visible_pathways_q(user: Any, prefix: str = "") -> Q:
     return Q(**{f"{prefix}area_id": area_id})
 
 
-def check_view_pathway(user: Any, pathway: Any) -> None:
+def check_view_pathway(user: Actor | None, pathway: Any) -> None:
     if not can_view_pathway(user, pathway):
         raise PathwayNotFound()
 
 
-def check_edit_pathway(user: Any, pathway: Any) -> None:
+def check_edit_pathway(user: Actor | None, pathway: Any) -> None:
     """404 for a pathway the user cannot see; 403 for one they see but may not change."""
     check_view_pathway(user, pathway)
     if not can_edit_pathway(user, pathway):

@@ -10,6 +10,7 @@ from typing import Any
 from django.db.models import Count, IntegerField, OuterRef, Prefetch, QuerySet, Subquery
 from django.db.models.functions import Coalesce
 
+from agencies.actors import Actor
 from agencies.models import LocalArea
 
 from .definitions import PathwayDefinition, definition_from_version
@@ -23,17 +24,17 @@ from .permissions import (
 )
 
 
-def pathways_visible_to(actor: Any) -> QuerySet[Pathway]:
+def pathways_visible_to(actor: Actor | None) -> QuerySet[Pathway]:
     """The pathways the actor may see: their own area's (every area's for the installation's
     set-up administrator, and for the system, `actor=None`)."""
     return Pathway.objects.filter(visible_pathways_q(actor))
 
 
-def versions_visible_to(actor: Any) -> QuerySet[PathwayVersion]:
+def versions_visible_to(actor: Actor | None) -> QuerySet[PathwayVersion]:
     return PathwayVersion.objects.filter(visible_pathways_q(actor, prefix="pathway__"))
 
 
-def visible_version(actor: Any, version: Any) -> PathwayVersion:
+def visible_version(actor: Actor | None, version: Any) -> PathwayVersion:
     """The version named (object or id) if the actor may see it; else PathwayNotFound, the
     same answer as for an id that does not exist."""
     pk = getattr(version, "pk", version)
@@ -45,7 +46,7 @@ def visible_version(actor: Any, version: Any) -> PathwayVersion:
         raise PathwayNotFound() from None
 
 
-def visible_area(actor: Any, area: Any) -> LocalArea:
+def visible_area(actor: Actor | None, area: Any) -> LocalArea:
     """The area named (object or id) if the actor may see it: their own (any, for the set-up
     administrator and the system); else PathwayNotFound."""
     pk = getattr(area, "pk", area)
@@ -61,7 +62,7 @@ def visible_area(actor: Any, area: Any) -> LocalArea:
     return found
 
 
-def pathways_list(actor: Any) -> QuerySet[Pathway]:
+def pathways_list(actor: Actor | None) -> QuerySet[Pathway]:
     """Pathways with their area and every version (newest first) for a summary."""
     return (
         pathways_visible_to(actor)
@@ -82,7 +83,7 @@ def _rows_per_version(model: type[Stage] | type[Transition]) -> Coalesce:
     return Coalesce(Subquery(counted, output_field=IntegerField()), 0)
 
 
-def versions_list(actor: Any) -> QuerySet[PathwayVersion]:
+def versions_list(actor: Actor | None) -> QuerySet[PathwayVersion]:
     """Versions with their pathway and how many stages and transitions each has."""
     return (
         versions_visible_to(actor)
@@ -94,7 +95,7 @@ def versions_list(actor: Any) -> QuerySet[PathwayVersion]:
     )
 
 
-def versions_of(actor: Any, pathway: Pathway) -> QuerySet[PathwayVersion]:
+def versions_of(actor: Actor | None, pathway: Pathway) -> QuerySet[PathwayVersion]:
     return versions_list(actor).filter(pathway=pathway).order_by("-number")
 
 
@@ -102,7 +103,7 @@ def version_definition(version: PathwayVersion) -> PathwayDefinition:
     return definition_from_version(version)
 
 
-def version_changes(*, actor: Any, version: Any, against: Any) -> list[Change]:
+def version_changes(*, actor: Actor | None, version: Any, against: Any) -> list[Change]:
     """What changed from `against` (the older reading) to `version`: both must be versions
     the actor may see (objects or ids; another area's is not found)."""
     version, against = visible_version(actor, version), visible_version(actor, against)

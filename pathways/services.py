@@ -5,12 +5,11 @@ pathway, version or area is not found (404), exactly like one that does not exis
 the actor sees but may not change is refused (403). `actor=None` is the system.
 """
 
-from typing import Any
-
 from django.db import transaction
 from django.db.models import Max
 from django.utils import timezone
 
+from agencies.actors import Actor, user_of
 from agencies.models import LocalArea
 from audit.services import record_event
 
@@ -31,7 +30,7 @@ def _refuse_invalid(definition: PathwayDefinition) -> None:
         )
 
 
-def _editable_version(actor: Any, version: PathwayVersion | int) -> PathwayVersion:
+def _editable_version(actor: Actor | None, version: PathwayVersion | int) -> PathwayVersion:
     """The version, locked, once the actor may see and change it."""
     seen = visible_version(actor, version)
     check_edit_pathway(actor, seen.pathway)
@@ -40,7 +39,7 @@ def _editable_version(actor: Any, version: PathwayVersion | int) -> PathwayVersi
 
 @transaction.atomic
 def create_draft_version(
-    *, area: LocalArea | int, definition: PathwayDefinition, actor: Any, notes: str = ""
+    *, area: LocalArea | int, definition: PathwayDefinition, actor: Actor | None, notes: str = ""
 ) -> PathwayVersion:
     """A new draft version of the pathway named by the definition's key (created if new)."""
     area = visible_area(actor, area)
@@ -61,7 +60,7 @@ def create_draft_version(
         name=definition.name,
         description=definition.description,
         notes=notes,
-        created_by=actor,
+        created_by=user_of(actor),
     )
     write_definition_rows(version, definition)
     record_event(actor=actor, action="pathway.version_created", target=version, reason=notes)
@@ -70,7 +69,7 @@ def create_draft_version(
 
 @transaction.atomic
 def update_draft_version(
-    *, version: PathwayVersion | int, definition: PathwayDefinition, actor: Any
+    *, version: PathwayVersion | int, definition: PathwayDefinition, actor: Actor | None
 ) -> PathwayVersion:
     version = _editable_version(actor, version)
     if version.is_published:
@@ -89,7 +88,7 @@ def update_draft_version(
 
 
 @transaction.atomic
-def publish_version(*, version: PathwayVersion, actor: Any) -> PathwayVersion:
+def publish_version(*, version: PathwayVersion, actor: Actor | None) -> PathwayVersion:
     """Publish a draft after validating it; from then on it never changes."""
     version = _editable_version(actor, version)
     if version.is_published:
@@ -97,7 +96,7 @@ def publish_version(*, version: PathwayVersion, actor: Any) -> PathwayVersion:
     _refuse_invalid(definition_from_version(version))
     version.status = VersionStatus.PUBLISHED
     version.published_at = timezone.now()
-    version.published_by = actor
+    version.published_by = user_of(actor)
     version.save(update_fields=["status", "published_at", "published_by"])
     # The pathway is listed under the name of its latest published version.
     Pathway.objects.filter(pk=version.pathway_id).update(
