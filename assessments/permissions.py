@@ -17,8 +17,9 @@ Read access from a grant (a consultant, break glass) never authorises anything: 
 reviewer's check asks `cases_by_role`, which leaves grants out.
 """
 
-from typing import Any
+from typing import Any, TypeGuard
 
+from agencies.actors import Actor
 from agencies.models import Agency, User
 from agencies.roles import CAN_REVIEW_ASSESSMENT
 from cases.models import Case
@@ -28,23 +29,23 @@ from cases.services import can_work_on_case
 from .models import Assessment, AssessmentStatus
 
 
-def _active(user: Any) -> bool:
+def _active(user: Actor) -> TypeGuard[User]:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
-def can_see_case(user: Any, case_id: int) -> bool:
+def can_see_case(user: Actor, case_id: int) -> bool:
     return _active(user) and cases_visible_to(user).filter(pk=case_id).exists()
 
 
-def can_request_assessment(user: Any, case: Case) -> bool:
+def can_request_assessment(user: Actor, case: Case) -> bool:
     return case.closed_at is None and can_work_on_case(user, case)
 
 
-def is_assessor(user: Any, assessment: Assessment) -> bool:
+def is_assessor(user: Actor, assessment: Assessment) -> bool:
     return _active(user) and assessment.assessor_id == user.pk
 
 
-def is_reviewer(user: Any, assessment: Assessment) -> bool:
+def is_reviewer(user: Actor, assessment: Assessment) -> bool:
     """A team manager, and neither the assessor nor whoever submitted it."""
     return (
         _active(user)
@@ -55,7 +56,7 @@ def is_reviewer(user: Any, assessment: Assessment) -> bool:
     )
 
 
-def actions_for(user: Any, assessment: Assessment) -> list[str]:
+def actions_for(user: Actor, assessment: Assessment) -> list[str]:
     """What the user may do to the assessment now (the caller has checked it is visible)."""
     if assessment.case.closed_at is not None:
         return []

@@ -7,6 +7,7 @@ from typing import Any
 from django.db.models import Q, QuerySet
 from django.utils import timezone
 
+from agencies.actors import Actor
 from cases.selectors import cases_visible_to
 from pathways.compiled import compiled_version
 from pathways.models import Transition
@@ -32,7 +33,7 @@ def case_has_authorised_assessment(*, case: Any, since: datetime) -> bool:
     ).exists()
 
 
-def assessments_visible_to(user: Any) -> QuerySet[Assessment]:
+def assessments_visible_to(user: Actor) -> QuerySet[Assessment]:
     """Assessments on cases the user may see; any other is a 404, never a 403."""
     return Assessment.objects.filter(
         case_id__in=cases_visible_to(user).values("pk")
@@ -53,7 +54,7 @@ def is_overdue(today: date | None = None) -> Q:
     return Q(status__in=OPEN_STATUSES, due_on__lt=today or timezone.localdate())
 
 
-def overdue_assessments(user: Any, *, today: date | None = None) -> QuerySet[Assessment]:
+def overdue_assessments(user: Actor, *, today: date | None = None) -> QuerySet[Assessment]:
     """Open assessments past their due date on cases the user may see, oldest due first."""
     return assessments_visible_to(user).filter(is_overdue(today)).order_by("due_on", "pk")
 
