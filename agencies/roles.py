@@ -43,7 +43,7 @@ CASE_WORKERS = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MEMBER})
 SHARING_RECIPIENTS = CASEWORK | {Role.DSL}
 # Who works with referrals at all: the referrers and the casework roles.
 CAN_READ_REFERRALS = CASEWORK | {Role.DSL}
-# Who records a referral (`cases.intake.record_referral`): a DSL (for their own agency
+# Who records a referral (`cases.referrals.services.record_referral`): a DSL (for their own agency
 # only), the front door and a team manager.
 CAN_LOG_REFERRAL = frozenset({Role.DSL, Role.FRONT_DOOR, Role.TEAM_MANAGER})
 # Who can be a case's lead practitioner.

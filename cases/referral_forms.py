@@ -1,6 +1,6 @@
 """The one-page referral form: the referral, its behaviours and the children involved.
 
-The forms check shape only (a date is a date); `cases.intake.record_referral` holds the
+The forms check shape only (a date is a date); `cases.referrals.rules` holds the
 rules, and `ReferralForms.show_error` puts its field messages back next to the fields, so
 the page and the API say the same thing.
 """
@@ -21,8 +21,8 @@ from core.errors import DomainError
 from pathways.continuum import ContinuumLevel
 
 from .codes import Ethnicity, Gender, ReferralSource
-from .intake import likely_duplicates
 from .models import Channel, Involvement, Setting, TrafficLight
+from .referrals.selectors import likely_duplicates
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 MAX_ROWS = 20

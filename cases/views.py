@@ -23,9 +23,9 @@ from pathways.graph import layout
 
 from .access import can_request_break_glass, can_review_break_glass, can_see_access_log
 from .forms import LeadDesignationForm, TransitionForm
-from .intake import referrals_visible_to
 from .models import Case, Referral
 from .read_audit import CASE_READ, REFERRAL_READ, audited_read, record_list_read, record_read
+from .referrals.selectors import referrals_visible_to
 from .selectors import (
     active_grants,
     audit_events_visible_to,

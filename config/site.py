@@ -50,7 +50,7 @@ class WorkApplication(LinkApplication):
         MenuLink("Home", "work:index", "home"),
         MenuLink("My tasks", "work:tasks", "inbox", CASEWORK),
         MenuLink("My cases", "work:cases", "folder_shared", CASEWORK),
-        # Exactly the roles intake lets record one (`cases.intake.record_referral`).
+        # Exactly the roles intake lets record one (`cases.referrals.services.record_referral`).
         MenuLink("Log a referral", "work:referral_new", "note_add", CAN_LOG_REFERRAL),
         MenuLink("Shared with me", "work:shared_with_me", "share", SHARING_RECIPIENTS),
         MenuLink("Emergency access", "work:break_glass", "lock_open", CASEWORK),

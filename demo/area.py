@@ -17,8 +17,8 @@ from django.utils import timezone
 from agencies.models import Agency, AgencyType, LocalArea, User
 from agencies.roles import ADMINISTRATORS, Role
 from assessments.models import Assessment, AssessmentStatus, AssessmentTool
-from cases.intake import record_referral
 from cases.models import Case, Child
+from cases.referrals.services import record_referral
 from cases.selectors import cases_by_role
 from cases.services import designate_lead_practitioner
 from demo.safety import refuse_under_production

@@ -16,8 +16,8 @@ from agencies.roles import Role
 from audit.models import AuditEvent
 from cases.access import request_break_glass_access
 from cases.exceptions import InvalidBreakGlass, InvalidReferral
-from cases.intake import record_referral
 from cases.models import AccessGrant, Referral
+from cases.referrals.services import record_referral
 from core.limits import (
     PATHWAY_MAX_STAGES,
     PATHWAY_MAX_TRANSITIONS,

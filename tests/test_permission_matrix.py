@@ -567,7 +567,7 @@ ROLE_RULES = [
         "DSL / referrer",
         "the referrals their agency made (or they recorded) and each child's outcome "
         "(the stage); no case file",
-        "`cases.intake.referrals_visible_to`",
+        "`cases.referrals.selectors.referrals_visible_to`",
     ),
     (
         "Front-door screening practitioner",

@@ -33,8 +33,8 @@ from audit.restore import (
     scratch_database_name,
 )
 from audit.sealing import seal_pending_events
-from cases.intake import record_referral
 from cases.models import Case, Child, Referral
+from cases.referrals.services import record_referral
 
 from .conftest import TABLES, execute, write_events
 

@@ -10,7 +10,7 @@ from rest_framework.request import Request
 from rest_framework.views import APIView
 
 from cases.access import can_request_break_glass, can_review_break_glass, can_see_access_log
-from cases.intake import reads_referrals
+from cases.referrals.selectors import reads_referrals
 from cases.selectors import holds_cases, receives_shared_information
 
 

@@ -1,6 +1,6 @@
 """Referral intake endpoints: record a referral, list and read referrals, find likely duplicates.
 
-Serializers check shape only; `cases.intake.record_referral` holds every rule, so a rule's
+Serializers check shape only; `cases.referrals.rules` holds every rule, so a rule's
 message is the same on the page and in the API. Field messages use dotted, indexed keys
 ("children[1].date_of_birth") whichever layer finds the problem.
 """
@@ -20,12 +20,6 @@ from rest_framework.views import APIView
 from agencies.roles import CAN_LOG_REFERRAL
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.exceptions import InvalidReferral
-from cases.intake import (
-    duplicate_candidate,
-    likely_duplicates,
-    record_referral,
-    referrals_visible_to,
-)
 from cases.models import (
     Channel,
     Child,
@@ -43,6 +37,12 @@ from cases.read_audit import (
     record_list_read,
     record_read,
 )
+from cases.referrals.selectors import (
+    duplicate_candidate,
+    likely_duplicates,
+    referrals_visible_to,
+)
+from cases.referrals.services import record_referral
 from cases.selectors import cases_visible_to
 from core.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
 from core.validation import BoundedListField, validate_identifier

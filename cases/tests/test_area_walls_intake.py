@@ -15,8 +15,9 @@ from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
 from audit.models import AuditEvent
 from cases.exceptions import InvalidReferral
-from cases.intake import children_nameable_by, likely_duplicates, record_referral
 from cases.models import Case, Child, Referral, ReferralChild
+from cases.referrals.selectors import children_nameable_by, likely_duplicates
+from cases.referrals.services import record_referral
 from pathways.tests.factories import published_default_version
 
 pytestmark = pytest.mark.django_db

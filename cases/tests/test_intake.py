@@ -12,12 +12,9 @@ from cases.exceptions import (
     NotAllowedToRefer,
     PossibleDuplicateChild,
 )
-from cases.intake import (
-    default_pathway_version,
-    likely_duplicates,
-    record_referral,
-)
 from cases.models import Case, Child, Referral, ReferralChild
+from cases.referrals.selectors import default_pathway_version, likely_duplicates
+from cases.referrals.services import record_referral
 from cases.tests.factories import ChildFactory, open_case
 from pathways import engine
 

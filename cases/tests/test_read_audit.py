@@ -11,7 +11,7 @@ from rest_framework.test import APIClient
 from agencies.roles import Role
 from assessments.tests.factories import early_help_case
 from audit.models import AuditEvent
-from cases.intake import record_referral
+from cases.referrals.services import record_referral
 from cases.services import record_information_sharing_decision
 from cases.tests.factories import open_case
 

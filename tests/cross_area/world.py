@@ -32,8 +32,8 @@ from assessments.services import (
 )
 from assessments.tests.factories import OUTCOME, SECTIONS_DONE, catalogue
 from cases.access import grant_case_access, request_break_glass_access, review_break_glass
-from cases.intake import record_referral
 from cases.models import AccessGrantKind, BreakGlassReview
+from cases.referrals.services import record_referral
 from cases.services import (
     add_case_note,
     add_team_member,

@@ -33,7 +33,7 @@ from viewflow.workflow.status import STATUS
 from agencies.models import AgencyType
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
-from cases.intake import record_referral
+from cases.referrals.services import record_referral
 from cases.services import designate_lead_practitioner
 from pathways import engine
 from pathways.flows import PathwayFlow

@@ -10,8 +10,8 @@ from rest_framework.test import APIClient
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
 from audit.models import AuditEvent
-from cases.intake import record_referral
 from cases.models import Case, Child, Referral
+from cases.referrals.services import record_referral
 from cases.tests.factories import ChildFactory
 
 pytestmark = pytest.mark.django_db

@@ -1,0 +1,175 @@
+"""Reads of referral intake: the default pathway new cases start on, the children a referrer
+may name (and be shown as likely duplicates), and the referrals a user may see.
+
+Areas are walls: a referrer names and finds as a likely duplicate children of their own
+partnership area only; another area's child is, to them, a child that does not exist.
+"""
+
+from __future__ import annotations
+
+import datetime
+import difflib
+from typing import Any
+
+from django.db.models import Exists, OuterRef, Q, QuerySet
+
+from agencies.models import Agency
+from agencies.roles import CAN_LOG_REFERRAL, CAN_READ_REFERRALS, CASEWORK, Role
+from pathways.models import PathwayVersion, VersionStatus
+
+from ..models import Case, Child, Referral, ReferralChild
+from ..selectors import cases_by_role
+
+DEFAULT_PATHWAY_KEY = "default"
+
+
+def default_pathway_version(*, area_id: int) -> PathwayVersion | None:
+    """The area's current published version of the default pathway: new cases start on it."""
+    return (
+        PathwayVersion.objects.filter(
+            pathway__area_id=area_id,
+            pathway__key=DEFAULT_PATHWAY_KEY,
+            status=VersionStatus.PUBLISHED,
+        )
+        .order_by("-number")
+        .first()
+    )
+
+
+def normalised(text: str) -> str:
+    return " ".join((text or "").split()).casefold()
+
+
+def _similar_names(first_a: str, last_a: str, first_b: str, last_b: str) -> tuple[bool, float]:
+    first_a, last_a, first_b, last_b = map(normalised, (first_a, last_a, first_b, last_b))
+    ratio = difflib.SequenceMatcher(None, f"{first_a} {last_a}", f"{first_b} {last_b}").ratio()
+    same_surname = bool(last_a) and last_a == last_b
+    if len(first_a) >= 3 and len(first_b) >= 3:
+        shared_prefix = first_a[:3] == first_b[:3]
+    else:
+        shared_prefix = bool(first_a) and first_a == first_b
+    return same_surname or shared_prefix or ratio >= 0.8, ratio
+
+
+def children_nameable_by(actor: Any) -> QuerySet[Child]:
+    """Children the actor may name in a referral or be shown as a likely duplicate: those of
+    the actor's partnership area, for the roles that record referrals.
+
+    A child belongs to the area that holds their record (`Child.area`), and to the areas of
+    the cases that hold them, of the agencies that referred them and of their school (chosen
+    within the referring area at intake). Subqueries, not joins, so the queryset can be
+    locked with `select_for_update`.
+    """
+    if not (
+        getattr(actor, "is_authenticated", False)
+        and getattr(actor, "is_active", False)
+        and getattr(actor, "role", None) in CAN_LOG_REFERRAL
+        and getattr(actor, "agency_id", None) is not None
+    ):
+        return Child.objects.none()
+    area = _area_id_of(actor)
+    in_area_case = Case.objects.filter(
+        child=OuterRef("pk"), pathway_version__pathway__area_id__in=area
+    )
+    referred_in_area = ReferralChild.objects.filter(
+        child=OuterRef("pk"), referral__referring_agency__area_id__in=area
+    )
+    area_schools = Agency.objects.filter(area_id__in=area).values("pk")
+    return Child.objects.filter(
+        Q(area_id__in=area)
+        | Q(Exists(in_area_case))
+        | Q(Exists(referred_in_area))
+        | Q(school_id__in=area_schools)
+    )
+
+
+def likely_duplicates(
+    *,
+    actor: Any,
+    first_name: str,
+    last_name: str,
+    date_of_birth: datetime.date | None,
+    reference: str | None = None,
+    limit: int = 10,
+) -> list[Child]:
+    """Existing children of the actor's area who are probably this child, best match first.
+
+    Only children the actor may name (`children_nameable_by`): another area's children never
+    come back, not even their names. A match is the same reference, or the same date of birth
+    and a similar name (ignoring case: the same surname, first names sharing their first three
+    letters, or full names at least 80% alike). One query (date of birth and reference
+    filtered in SQL), then scoring in Python over that day's births.
+    """
+    reference = (reference or "").strip()
+    condition = Q()
+    if date_of_birth is not None:
+        condition |= Q(date_of_birth=date_of_birth)
+    if reference:
+        condition |= Q(reference__iexact=reference)
+    if not condition:
+        return []
+    scored: list[tuple[int, float, int, Child]] = []
+    for child in children_nameable_by(actor).filter(condition).order_by("pk")[:500]:
+        same_reference = bool(reference) and child.reference.casefold() == reference.casefold()
+        similar, ratio = _similar_names(first_name, last_name, child.first_name, child.last_name)
+        if same_reference or (child.date_of_birth == date_of_birth and similar):
+            scored.append((0 if same_reference else 1, -ratio, child.pk, child))
+    scored.sort(key=lambda row: row[:3])
+    return [row[3] for row in scored[:limit]]
+
+
+def duplicate_candidate(child: Child) -> dict[str, Any]:
+    """What a referrer is shown to decide whether two records are the same child."""
+    return {
+        "id": child.pk,
+        "reference": child.reference,
+        "name": child.full_name,
+        "date_of_birth": child.date_of_birth.isoformat(),
+    }
+
+
+def _area_id_of(user: Any) -> Any:
+    return Agency.objects.filter(pk=user.agency_id).values("area_id")
+
+
+def reads_referrals(user: Any) -> bool:
+    """Whether the user's role works with referrals at all: referrers and casework roles."""
+    return bool(
+        getattr(user, "is_authenticated", False)
+        and getattr(user, "is_active", False)
+        and user.role in CAN_READ_REFERRALS
+    )
+
+
+def referrals_visible_to(user: Any) -> QuerySet[Referral]:
+    """Referrals the user may see.
+
+    - a DSL (referrer): their own agency's, and any they recorded: they see what became of
+      each child (the stage) but not the case file;
+    - the front door: every referral of their area, as they screen them all;
+    - the other casework roles: those they recorded, and those that opened or joined a case
+      their role's rule shows them (`cases.selectors.cases_by_role`: a manager's team, a
+      coordinator's specialist cases, a lead's own);
+    - analysts, administrators and auditors: none.
+
+    Pages and endpoints then ask `cases_visible_to` per case before linking to a case file.
+    """
+    referrals = Referral.objects.select_related("referring_agency", "recorded_by")
+    if not reads_referrals(user):
+        return referrals.none()
+    if user.role == Role.DSL and user.agency_id is not None:
+        return referrals.filter(Q(referring_agency_id=user.agency_id) | Q(recorded_by=user))
+    if user.role == Role.FRONT_DOOR and user.agency_id is not None:
+        area = _area_id_of(user)
+        in_area_case = Case.objects.filter(
+            referral=OuterRef("pk"), pathway_version__pathway__area_id__in=area
+        )
+        return referrals.filter(
+            Q(referring_agency__area_id__in=area) | Q(recorded_by=user) | Exists(in_area_case)
+        )
+    if user.role in CASEWORK:
+        their_case = ReferralChild.objects.filter(
+            referral=OuterRef("pk"), case__in=cases_by_role(user).values("pk")
+        )
+        return referrals.filter(Q(recorded_by=user) | Exists(their_case))
+    return referrals.none()

@@ -1,0 +1,316 @@
+"""Referral intake's one write: recording a referral and giving every child their own
+consideration.
+
+A referral names one or more children: at least one child displaying HSB, and often a
+child harmed. Serious case reviews found that the needs of one child can hide another's,
+so each child gets a case of their own (joining their open case, if they have one), and
+the referral's cases are linked to each other both ways.
+
+Areas are walls: a referrer names, finds as a likely duplicate and joins the open case of
+children of their own partnership area only. A child of another area is, to them, a child
+that does not exist: the same message, and nothing of that child in the answer.
+"""
+
+from __future__ import annotations
+
+import base64
+import datetime
+import secrets
+from typing import Any
+
+from django.db import IntegrityError, transaction
+from django.db.models import F
+
+from agencies.models import Agency
+from agencies.roles import CAN_LOG_REFERRAL, Role
+from audit.services import record_event
+from pathways import engine
+from pathways.models import PathwayVersion
+
+from ..exceptions import (
+    ChildReferenceTaken,
+    NoPublishedPathway,
+    NotAllowedToRefer,
+    ReferralConflict,
+)
+from ..models import Case, Channel, Child, Involvement, Referral, ReferralBehaviour, ReferralChild
+from .rules import ChildEntry, linked_child_id, validated_referral
+from .selectors import children_nameable_by, default_pathway_version
+
+REFERENCE_PREFIX = "HSB-"
+
+
+def _new_reference() -> str:
+    for _ in range(10):
+        code = base64.b32encode(secrets.token_bytes(5)).decode()  # 8 characters, no padding
+        reference = f"{REFERENCE_PREFIX}{code}"
+        if not Child.objects.filter(reference=reference).exists():
+            return reference
+    raise ChildReferenceTaken("Could not generate a unique child reference; try again.")
+
+
+def _consider_child(
+    *,
+    entry: ChildEntry,
+    referral: Referral,
+    version_id: int,
+    area_id: int,
+    level: str,
+    actor: Any,
+) -> ReferralChild:
+    """One child's own safeguarding consideration: join their open case or open a new one."""
+    child = entry.child
+    if child is None:
+        details = {k: v for k, v in entry.details.items() if k != "confirm_new"}
+        details["reference"] = details["reference"] or _new_reference()
+        child = Child.objects.create(**details, area_id=referral.area_id)
+    # Only a case of the referring area is joined: another area's case is not ours to touch.
+    # A subquery, not a join, so the lock below takes the case's rows only.
+    area_cases = Case.objects.filter(
+        pathway_version_id__in=PathwayVersion.objects.filter(pathway__area_id=area_id).values("pk")
+    )
+    open_case = (
+        area_cases.select_for_update()
+        .filter(child=child, closed_at__isnull=True)
+        .order_by("-referral_received_at", "-pk")
+        .first()
+    )
+    if open_case is not None:
+        # A new concern about a child already on a pathway joins that case and flags it;
+        # bumping lock_version makes anyone acting on the case's older state reload first.
+        Case.objects.filter(pk=open_case.pk).update(
+            repeat_concern=True, lock_version=F("lock_version") + 1
+        )
+        record_event(
+            actor=actor,
+            action="case.repeat_referral",
+            target=open_case,
+            changes={"referral": referral.pk, "involvement": entry.involvement},
+        )
+        case = open_case
+    else:
+        facts = (
+            {"continuum_level": level} if entry.involvement == Involvement.DISPLAYING_HSB else {}
+        )
+        case = engine.open_case(
+            child=child,
+            involvement=entry.involvement,
+            version_id=version_id,
+            referral=referral,
+            referral_received_at=referral.received_at,
+            actor=actor,
+            facts=facts,
+        )
+        previous = (
+            area_cases.filter(child=child, closed_at__isnull=False)
+            .exclude(pk=case.pk)
+            .order_by("-closed_at", "-pk")
+            .first()
+        )
+        if previous is not None:
+            Case.objects.filter(pk=case.pk).update(previous_episode=previous)
+            case.previous_episode = previous
+    return ReferralChild.objects.create(
+        referral=referral,
+        child=child,
+        involvement=entry.involvement,
+        case=case,
+        joined_open_case=open_case is not None,
+    )
+
+
+def record_referral(
+    *,
+    actor: Any,
+    received_at: datetime.datetime | None,
+    source: str,
+    description: str,
+    behaviours: list[dict[str, Any]],
+    children: list[dict[str, Any]],
+    channel: str = Channel.PHONE,
+    referring_agency: Agency | int | None = None,
+    referrer_name: str = "",
+    referrer_contact: str = "",
+    immediate_safety_actions: str = "",
+    parents_informed: bool | None,
+    parents_not_informed_reason: str = "",
+    police_involved: bool = False,
+    crime_reference: str = "",
+    police_outcome: str = "",
+) -> Referral:
+    """Record a referral; every child named gets their own case, linked to the others'.
+
+    Rules: a DSL, front-door practitioner or team manager refers (a DSL only for their own
+    agency); at least one child displaying HSB and one behaviour; dates of birth not in the
+    future, no child over 25 when the referral was received; a census referral-source code;
+    whether the parents or carers were informed, and if not, why not; a crime reference or
+    outcome when the police are involved; no child twice, and no new record for a child who
+    probably has one unless the caller confirms it is a different child. Refused input
+    writes nothing.
+    """
+    try:
+        return _record_referral(
+            actor=actor,
+            received_at=received_at,
+            source=source,
+            description=description,
+            behaviours=list(behaviours or []),
+            children=list(children or []),
+            channel=channel,
+            referring_agency=referring_agency,
+            referrer_name=referrer_name,
+            referrer_contact=referrer_contact,
+            immediate_safety_actions=immediate_safety_actions,
+            parents_informed=parents_informed,
+            parents_not_informed_reason=parents_not_informed_reason,
+            police_involved=police_involved,
+            crime_reference=crime_reference,
+            police_outcome=police_outcome,
+        )
+    except IntegrityError as error:
+        # Two intakes racing to create the same child reference: the transaction has
+        # rolled back, nothing was written, and the caller may submit again.
+        raise ReferralConflict(
+            "Another referral changed these children's records at the same moment; "
+            "nothing was saved. Submit again."
+        ) from error
+
+
+@transaction.atomic
+def _record_referral(
+    *,
+    actor: Any,
+    received_at: datetime.datetime | None,
+    source: str,
+    description: str,
+    behaviours: list[dict[str, Any]],
+    children: list[dict[str, Any]],
+    channel: str,
+    referring_agency: Agency | int | None,
+    referrer_name: str,
+    referrer_contact: str,
+    immediate_safety_actions: str,
+    parents_informed: bool | None,
+    parents_not_informed_reason: str,
+    police_involved: bool,
+    crime_reference: str,
+    police_outcome: str,
+) -> Referral:
+    # Permission.
+    if actor.role not in CAN_LOG_REFERRAL or actor.agency_id is None:
+        raise NotAllowedToRefer("Your role may not record referrals.")
+    # The referring agency (an object from the page, an id from the API) is looked up among
+    # the agencies of the actor's area: one of another area answers as an id that does not
+    # exist, with a field message.
+    found: Agency | None = actor.agency
+    agency_unknown = False
+    if referring_agency is not None:
+        found = Agency.objects.filter(
+            pk=getattr(referring_agency, "pk", referring_agency), area_id=actor.agency.area_id
+        ).first()
+        agency_unknown = found is None
+        found = found or actor.agency
+    if found is None:
+        raise NotAllowedToRefer("Your account has no agency to refer for.")
+    referring_agency = found
+    if actor.role == Role.DSL and not agency_unknown and referring_agency.pk != actor.agency_id:
+        raise NotAllowedToRefer("A designated safeguarding lead refers for their own agency only.")
+
+    # Lock the existing children named, so two referrals about the same child cannot both
+    # open a new case for them.
+    linked = [pk for pk in (linked_child_id(entry) for entry in children) if pk is not None]
+    if linked:
+        list(
+            children_nameable_by(actor).select_for_update().filter(pk__in=linked).values_list("pk")
+        )
+
+    # Validation: every message at once, refused before anything is written.
+    valid = validated_referral(
+        actor=actor,
+        referring_agency=referring_agency,
+        agency_unknown=agency_unknown,
+        received_at=received_at,
+        source=source,
+        description=description,
+        behaviours=behaviours,
+        children=children,
+        channel=channel,
+        referrer_name=referrer_name,
+        referrer_contact=referrer_contact,
+        immediate_safety_actions=immediate_safety_actions,
+        parents_informed=parents_informed,
+        parents_not_informed_reason=parents_not_informed_reason,
+        police_involved=police_involved,
+        crime_reference=crime_reference,
+        police_outcome=police_outcome,
+    )
+    version = default_pathway_version(area_id=referring_agency.area_id)
+    if version is None:
+        raise NoPublishedPathway(
+            "The partnership has no published default pathway, so no case can be opened."
+        )
+
+    # Write.
+    level = valid.continuum_level
+    referral = Referral.objects.create(
+        area_id=referring_agency.area_id,
+        received_at=valid.received_at,
+        source=valid.source,
+        channel=valid.channel,
+        referring_agency=referring_agency,
+        referrer=actor if actor.role == Role.DSL else None,
+        referrer_name=valid.referrer_name,
+        referrer_contact=valid.referrer_contact,
+        recorded_by=actor,
+        description=valid.description,
+        continuum_level=level,
+        immediate_safety_actions=valid.immediate_safety_actions,
+        parents_informed=valid.parents_informed,
+        parents_not_informed_reason=valid.parents_not_informed_reason,
+        police_involved=valid.police_involved,
+        crime_reference=valid.crime_reference,
+        police_outcome=valid.police_outcome,
+    )
+    ReferralBehaviour.objects.bulk_create(
+        ReferralBehaviour(referral=referral, **behaviour) for behaviour in valid.behaviours
+    )
+    entries = valid.children
+    links = [
+        _consider_child(
+            entry=entry,
+            referral=referral,
+            version_id=version.pk,
+            area_id=referring_agency.area_id,
+            level=level,
+            actor=actor,
+        )
+        for entry in entries
+    ]
+    # Link every child's case to every other's: symmetrical, so each pair is added once.
+    cases = [link.case for link in links]
+    for position, case in enumerate(cases):
+        others = [other for other in cases[position + 1 :] if other.pk != case.pk]
+        if others:
+            case.linked_cases.add(*others)
+
+    # Audit.
+    record_event(
+        actor=actor,
+        action="referral.received",
+        target=referral,
+        changes={
+            "source": source,
+            "continuum_level": level,
+            "children": [
+                {
+                    "child": link.child_id,
+                    "involvement": link.involvement,
+                    "case": link.case_id,
+                    "joined_open_case": link.joined_open_case,
+                    "new_record": entry.child is None,
+                }
+                for entry, link in zip(entries, links, strict=True)
+            ],
+        },
+    )
+    return referral
