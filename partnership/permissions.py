@@ -23,9 +23,10 @@ for the installation's area when it has exactly one; otherwise for none).
   read the audit trail; the others work individual cases, not partnership performance.
 """
 
-from typing import Any
+from typing import TypeGuard
 
-from agencies.models import Agency, LocalArea
+from agencies.actors import Actor
+from agencies.models import Agency, LocalArea, User
 from agencies.roles import (
     CAN_MANAGE_ROUNDS,
     CAN_SCORE,
@@ -36,11 +37,11 @@ from agencies.roles import (
 )
 
 
-def _active(user: Any) -> bool:
+def _active(user: Actor) -> TypeGuard[User]:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
-def area_id_of(user: Any) -> int | None:
+def area_id_of(user: Actor) -> int | None:
     """The partnership area the user answers for (see the module docstring)."""
     if not _active(user):
         return None
@@ -53,41 +54,41 @@ def area_id_of(user: Any) -> int | None:
     else:
         only = list(LocalArea.objects.values_list("pk", flat=True)[:2])
         area_id = only[0] if len(only) == 1 else None
-    user._partnership_area_id = area_id
+    user._partnership_area_id = area_id  # type: ignore[attr-defined]  # a cache for the request
     return area_id
 
 
-def can_view_dashboard(user: Any) -> bool:
+def can_view_dashboard(user: Actor) -> TypeGuard[User]:
     return _active(user) and user.role in CAN_VIEW_DASHBOARD and area_id_of(user) is not None
 
 
-def sees_suppressed_figures(user: Any) -> bool:
+def sees_suppressed_figures(user: Actor) -> bool:
     """Small numbers suppressed and cases pseudonymised: everyone but the exact-figure roles."""
     return not (_active(user) and user.role in CAN_VIEW_DASHBOARD - PSEUDONYMISED)
 
 
-def can_view_audit(user: Any) -> bool:
+def can_view_audit(user: Actor) -> TypeGuard[User]:
     return _active(user) and user.role in CAN_VIEW_AUDIT and area_id_of(user) is not None
 
 
-def can_view_partnership(user: Any) -> bool:
+def can_view_partnership(user: Actor) -> bool:
     """Whether the Partnership application shows in the menu at all."""
     return can_view_dashboard(user) or can_view_audit(user)
 
 
-def can_manage_rounds(user: Any) -> bool:
+def can_manage_rounds(user: Actor) -> TypeGuard[User]:
     return can_view_audit(user) and user.role in CAN_MANAGE_ROUNDS
 
 
-def can_agree_scores(user: Any) -> bool:
+def can_agree_scores(user: Actor) -> TypeGuard[User]:
     return can_manage_rounds(user)
 
 
-def can_score(user: Any) -> bool:
+def can_score(user: Actor) -> TypeGuard[User]:
     return can_view_audit(user) and user.role in CAN_SCORE
 
 
-def can_score_for(user: Any, agency: Agency) -> bool:
+def can_score_for(user: Actor, agency: Agency) -> TypeGuard[User]:
     """A coordinator for any agency of the area; a team manager for their own agency."""
     if not can_score(user) or agency.area_id != area_id_of(user):
         return False

@@ -16,6 +16,7 @@ from django.db import IntegrityError, transaction
 from django.db.models import Min
 from django.utils import timezone
 
+from agencies.actors import Actor
 from agencies.models import Agency, LocalArea
 from audit.services import record_event
 from core.validation import identifier_problem
@@ -54,7 +55,7 @@ def _text(value: Any) -> str:
     return str(value or "").strip()
 
 
-def _locked_round(audit_round: AuditRound, actor: Any) -> AuditRound:
+def _locked_round(audit_round: AuditRound, actor: Actor) -> AuditRound:
     """The round, locked; a round of another area is refused as if it did not exist."""
     if not can_view_audit(actor):
         raise NotAllowedToAudit("You may not take part in this partnership's audit.")
@@ -63,7 +64,7 @@ def _locked_round(audit_round: AuditRound, actor: Any) -> AuditRound:
     return AuditRound.objects.select_for_update().get(pk=audit_round.pk)
 
 
-def _agency_of_area(actor: Any, agency: Any) -> Agency:
+def _agency_of_area(actor: Actor, agency: Any) -> Agency:
     """The agency named (object or id) if it is of the actor's area; else not found, exactly
     as an id that does not exist."""
     pk = getattr(agency, "pk", agency)
@@ -106,7 +107,9 @@ def _lowest(audit_round: AuditRound, statement: Statement) -> int | None:
 
 
 @transaction.atomic
-def open_audit_round(*, label: str, period_start: date, period_end: date, actor: Any) -> AuditRound:
+def open_audit_round(
+    *, label: str, period_start: date, period_end: date, actor: Actor
+) -> AuditRound:
     """Open a round (T1, T2, …) of the actor's partnership over the given period.
 
     Rules: an HSB coordinator opens it; the label is given, at most 16 characters and not
@@ -160,7 +163,7 @@ def open_audit_round(*, label: str, period_start: date, period_end: date, actor:
 
 
 @transaction.atomic
-def close_audit_round(*, audit_round: AuditRound, actor: Any) -> AuditRound:
+def close_audit_round(*, audit_round: AuditRound, actor: Actor) -> AuditRound:
     """Close a round: its scores are then the record of that audit and cannot change."""
     locked = _locked_round(audit_round, actor)
     if not can_manage_rounds(actor):
@@ -182,7 +185,7 @@ def record_agency_score(
     agency: Agency | int,
     score: int,
     evidence: str,
-    actor: Any,
+    actor: Actor,
     assurance: str = "",
     comments: str = "",
 ) -> AgencyScore:
@@ -277,7 +280,7 @@ def set_agreed_score(
     statement: Statement,
     score: int,
     rationale: str,
-    actor: Any,
+    actor: Actor,
 ) -> AgreedScore:
     """Agree the partnership's score for a statement.
 
@@ -341,7 +344,7 @@ def set_agreed_score(
 
 @transaction.atomic
 def record_drilldown_view(
-    *, actor: Any, figure: str, part: str, cell: str, case_ids: list[int], filters: dict[str, Any]
+    *, actor: Actor, figure: str, part: str, cell: str, case_ids: list[int], filters: dict[str, Any]
 ) -> None:
     """Audit a drill-down that showed children's references (not the pseudonymised one)."""
     area = LocalArea(pk=area_id_of(actor))
