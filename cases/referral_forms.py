@@ -2,7 +2,8 @@
 
 The forms check shape only (a date is a date); `cases.referrals.rules` holds the
 rules, and `ReferralForms.show_error` puts its field messages back next to the fields, so
-the page and the API say the same thing.
+the page and the API say the same thing. A field's `max_length` is that rule's constant
+(`core.limits`), so the browser stops typing where the rule would refuse.
 """
 
 from __future__ import annotations
@@ -18,6 +19,12 @@ from django.utils import timezone
 from agencies.models import Agency, AgencyType
 from agencies.roles import Role
 from core.errors import DomainError
+from core.limits import (
+    CHILD_REFERENCE_MAX_LENGTH,
+    CONTACT_MAX_LENGTH,
+    CRIME_REFERENCE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+)
 from pathways.continuum import ContinuumLevel
 
 from .codes import Ethnicity, Gender, ReferralSource
@@ -85,9 +92,11 @@ class ReferralForm(QuietForm):
         empty_label="Your own agency",
         label="Referring agency",
     )
-    referrer_name = forms.CharField(label="Referrer's name", required=False, max_length=200)
+    referrer_name = forms.CharField(
+        label="Referrer's name", required=False, max_length=CONTACT_MAX_LENGTH
+    )
     referrer_contact = forms.CharField(
-        label="Referrer's phone or email", required=False, max_length=200
+        label="Referrer's phone or email", required=False, max_length=CONTACT_MAX_LENGTH
     )
     description = forms.CharField(
         label="What happened",
@@ -120,7 +129,9 @@ class ReferralForm(QuietForm):
         initial="no",
         widget=forms.RadioSelect,
     )
-    crime_reference = forms.CharField(label="Crime reference", required=False, max_length=64)
+    crime_reference = forms.CharField(
+        label="Crime reference", required=False, max_length=CRIME_REFERENCE_MAX_LENGTH
+    )
     police_outcome = forms.CharField(
         label="Police outcome", required=False, widget=forms.Textarea(attrs={"rows": 2})
     )
@@ -179,8 +190,8 @@ class ChildForm(QuietForm):
     involvement = forms.ChoiceField(
         label="This child is", choices=_choose(Involvement.choices), required=False
     )
-    first_name = forms.CharField(label="First name", required=False, max_length=100)
-    last_name = forms.CharField(label="Last name", required=False, max_length=100)
+    first_name = forms.CharField(label="First name", required=False, max_length=NAME_MAX_LENGTH)
+    last_name = forms.CharField(label="Last name", required=False, max_length=NAME_MAX_LENGTH)
     date_of_birth = forms.DateField(
         label="Date of birth",
         required=False,
@@ -193,7 +204,7 @@ class ChildForm(QuietForm):
     reference = forms.CharField(
         label="Reference, if the child has one",
         required=False,
-        max_length=32,
+        max_length=CHILD_REFERENCE_MAX_LENGTH,
         help_text="Leave blank and a pseudonymous reference is made.",
     )
     school = forms.ModelChoiceField(

@@ -1,9 +1,11 @@
-"""The most items any list in an API payload may hold, in one place.
+"""The most items any list in an API payload may hold, and the longest text any field may, in
+one place.
 
-Each maximum is enforced twice: by the serializer (`max_length`, so the OpenAPI schema says
-`maxItems`) and by the service's own validation (the core), so the web forms, the API and
-the management commands all stop at the same number. README.md ("API: limits") lists them.
-They are generous for real work and small enough that a hostile payload is cheap to refuse.
+Each maximum is enforced by the service's own validation (the rule, so the web forms, the API,
+the demo loader and the management commands all stop at the same number) and declared by the
+serializer from the same constant (`max_length`, so the OpenAPI schema says `maxItems` or
+`maxLength`). README.md ("API: limits") lists them. They are generous for real work and small
+enough that a hostile payload is cheap to refuse.
 """
 
 # A referral: the children it names (displaying HSB and harmed) and the behaviours described.
@@ -20,3 +22,15 @@ TRANSITION_MAX_GUARDS = 20
 PATHWAY_YAML_MAX_DEPTH = 20
 # The YAML text of a definition, in characters (the default pathway is under 9,000).
 PATHWAY_YAML_MAX_CHARS = 200_000
+
+# Text, in characters. An account in prose: a referral's description, what was done to keep
+# the children safe, a note, a recorded view, an assessment's sections.
+TEXT_MAX_LENGTH = 20_000
+# A shorter passage: a reason, a purpose, a comment, one behaviour's description.
+SHORT_TEXT_MAX_LENGTH = 5_000
+# A child's first or last name; a referrer's name or phone number or email address.
+NAME_MAX_LENGTH = 100
+CONTACT_MAX_LENGTH = 200
+# A child's pseudonymous reference (HSB-XXXXXXXX when generated) and a police crime reference.
+CHILD_REFERENCE_MAX_LENGTH = 32
+CRIME_REFERENCE_MAX_LENGTH = 64

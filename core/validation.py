@@ -9,7 +9,7 @@ A break-glass reason is read by the manager who reviews the emergency access: it
 words, not "..." or "aaaa".
 
 Each check returns the message, or None: services add it to their own error collections;
-the DRF validators below raise it.
+the DRF validators below raise it. `text` is how every service reads a text input.
 """
 
 from __future__ import annotations
@@ -40,6 +40,19 @@ REASON_MESSAGE = (
 )
 _WORD = re.compile(r"[^\W\d_]{2,}")
 _LETTER = re.compile(r"[^\W\d_]")
+
+
+def text(value: Any) -> str:
+    """Text input as a service keeps it: surrounding whitespace removed; None (or anything
+    that is not a string) is blank, for the service's own "required" message to name."""
+    return value.strip() if isinstance(value, str) else ""
+
+
+def length_problem(value: str, limit: int) -> str | None:
+    """The message when `value` is longer than `limit` characters (a constant of core.limits)."""
+    if len(value) > limit:
+        return f"Use at most {limit} characters."
+    return None
 
 
 def identifier_problem(value: Any) -> str | None:

@@ -1,8 +1,9 @@
 """Referral intake endpoints: record a referral, list and read referrals, find likely duplicates.
 
 Serializers check shape only; `cases.referrals.rules` holds every rule, so a rule's
-message is the same on the page and in the API. Field messages use dotted, indexed keys
-("children[1].date_of_birth") whichever layer finds the problem.
+message is the same on the page and in the API. Their `max_length`s are the rules' own
+constants (`core.limits`), declared so the schema says `maxLength`. Field messages use dotted,
+indexed keys ("children[1].date_of_birth") whichever layer finds the problem.
 """
 
 from typing import Any
@@ -44,7 +45,16 @@ from cases.referrals.selectors import (
 )
 from cases.referrals.services import record_referral
 from cases.selectors import cases_visible_to
-from core.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
+from core.limits import (
+    CHILD_REFERENCE_MAX_LENGTH,
+    CONTACT_MAX_LENGTH,
+    CRIME_REFERENCE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    REFERRAL_MAX_BEHAVIOURS,
+    REFERRAL_MAX_CHILDREN,
+    SHORT_TEXT_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
 from core.validation import BoundedListField, validate_identifier
 from pathways.continuum import ContinuumLevel
 
@@ -93,7 +103,7 @@ def _valid(serializer: serializers.Serializer) -> dict[str, Any]:
 
 class BehaviourInSerializer(serializers.Serializer):
     description = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_LENGTH
     )
     continuum_level = serializers.ChoiceField(choices=ContinuumLevel.choices)
     traffic_light = serializers.ChoiceField(choices=TrafficLight.choices)
@@ -112,12 +122,12 @@ class ChildInSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        max_length=32,
+        max_length=CHILD_REFERENCE_MAX_LENGTH,
         validators=[validate_identifier],
         help_text="Pseudonymous reference; generated when left blank.",
     )
-    first_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
-    last_name = serializers.CharField(required=False, allow_blank=True, max_length=100)
+    first_name = serializers.CharField(required=False, allow_blank=True, max_length=NAME_MAX_LENGTH)
+    last_name = serializers.CharField(required=False, allow_blank=True, max_length=NAME_MAX_LENGTH)
     date_of_birth = serializers.DateField(required=False)
     gender = serializers.ChoiceField(choices=Gender.choices, required=False)
     ethnicity = serializers.ChoiceField(choices=Ethnicity.choices, required=False)
@@ -149,43 +159,43 @@ class ReferralInSerializer(serializers.Serializer):
         "refers for their own agency only.",
     )
     referrer_name = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=200
+        required=False, allow_blank=True, default="", max_length=CONTACT_MAX_LENGTH
     )
     referrer_contact = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=200
+        required=False, allow_blank=True, default="", max_length=CONTACT_MAX_LENGTH
     )
-    description = serializers.CharField(allow_blank=True, max_length=20000)
+    description = serializers.CharField(allow_blank=True, max_length=TEXT_MAX_LENGTH)
     behaviours = BoundedListField(child=BehaviourInSerializer(), max_length=REFERRAL_MAX_BEHAVIOURS)
     children = BoundedListField(child=ChildInSerializer(), max_length=REFERRAL_MAX_CHILDREN)
     immediate_safety_actions = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=20000
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
     )
     parents_informed = serializers.BooleanField(allow_null=True, required=False, default=None)
     parents_not_informed_reason = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=20000
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
     )
     police_involved = serializers.BooleanField(required=False, default=False)
     crime_reference = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
-        max_length=64,
+        max_length=CRIME_REFERENCE_MAX_LENGTH,
         validators=[validate_identifier],
     )
     police_outcome = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=20000
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
     )
 
 
 class DuplicateQuerySerializer(serializers.Serializer):
-    first_name = serializers.CharField(max_length=100)
-    last_name = serializers.CharField(max_length=100)
+    first_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
+    last_name = serializers.CharField(max_length=NAME_MAX_LENGTH)
     date_of_birth = serializers.DateField()
     reference = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
-        max_length=32,
+        max_length=CHILD_REFERENCE_MAX_LENGTH,
         validators=[validate_identifier],
     )
 

@@ -17,8 +17,17 @@ from typing import Any
 from django.utils import timezone
 
 from agencies.models import Agency
-from core.limits import REFERRAL_MAX_BEHAVIOURS, REFERRAL_MAX_CHILDREN
-from core.validation import identifier_problem
+from core.limits import (
+    CHILD_REFERENCE_MAX_LENGTH,
+    CONTACT_MAX_LENGTH,
+    CRIME_REFERENCE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+    REFERRAL_MAX_BEHAVIOURS,
+    REFERRAL_MAX_CHILDREN,
+    SHORT_TEXT_MAX_LENGTH,
+    TEXT_MAX_LENGTH,
+)
+from core.validation import identifier_problem, length_problem, text
 from pathways.continuum import ContinuumLevel
 
 from ..codes import Ethnicity, Gender, ReferralSource
@@ -30,6 +39,16 @@ MAX_AGE_AT_REFERRAL = 25
 # A client clock a little ahead of ours is not a referral "in the future".
 CLOCK_SKEW = datetime.timedelta(minutes=2)
 CONTINUUM_ORDER = list(ContinuumLevel.values)  # normal … violent, in rising order
+# The longest each of the referral's own text fields may be (the crime reference, an
+# identifier, has its own check); a child's and a behaviour's fields are checked with them.
+TEXT_LIMITS = {
+    "referrer_name": CONTACT_MAX_LENGTH,
+    "referrer_contact": CONTACT_MAX_LENGTH,
+    "description": TEXT_MAX_LENGTH,
+    "immediate_safety_actions": TEXT_MAX_LENGTH,
+    "parents_not_informed_reason": TEXT_MAX_LENGTH,
+    "police_outcome": TEXT_MAX_LENGTH,
+}
 NEW_CHILD_FIELDS = (
     "reference",
     "first_name",
@@ -73,10 +92,6 @@ class _Errors:
         return bool(self.fields)
 
 
-def _text(value: Any) -> str:
-    return value.strip() if isinstance(value, str) else ""
-
-
 def linked_child_id(entry: dict[str, Any]) -> int | None:
     value = entry.get("child_id")
     if isinstance(value, bool):
@@ -102,6 +117,9 @@ def _check_behaviours(behaviours: list[dict[str, Any]], errors: _Errors) -> None
             errors.add(f"{key}.traffic_light", "Choose a traffic light: green, amber or red.")
         if behaviour.get("setting") not in Setting.values:
             errors.add(f"{key}.setting", "Choose where the behaviour happened.")
+        description = text(behaviour.get("description"))
+        if problem := length_problem(description, SHORT_TEXT_MAX_LENGTH):
+            errors.add(f"{key}.description", problem)
 
 
 def _check_date_of_birth(
@@ -130,16 +148,15 @@ def _check_new_child(
 ) -> dict[str, Any]:
     details = {name: entry.get(name) for name in NEW_CHILD_FIELDS}
     for name, label in (("first_name", "first name"), ("last_name", "last name")):
-        text = details[name] = _text(details[name])
-        if not text:
+        value = details[name] = text(details[name])
+        if not value:
             errors.add(f"{key}.{name}", f"Enter the child's {label}.")
-        elif len(text) > 100:
-            errors.add(f"{key}.{name}", "Use at most 100 characters.")
+        elif problem := length_problem(value, NAME_MAX_LENGTH):
+            errors.add(f"{key}.{name}", problem)
     _check_date_of_birth(key, details["date_of_birth"], received_on, errors)
-    reference = details["reference"] = _text(details["reference"])
-    if len(reference) > 32:
-        errors.add(f"{key}.reference", "Use at most 32 characters.")
-    elif problem := identifier_problem(reference):
+    reference = details["reference"] = text(details["reference"])
+    problem = length_problem(reference, CHILD_REFERENCE_MAX_LENGTH) or identifier_problem(reference)
+    if problem:
         errors.add(f"{key}.reference", problem)
     details["gender"] = details["gender"] or Gender.NOT_KNOWN
     if details["gender"] not in Gender.values:
@@ -188,10 +205,10 @@ def _check_children(
                 # stale choice after the name or date of birth changed is caught here.
                 matches = likely_duplicates(
                     actor=actor,
-                    first_name=_text(entry.get("first_name")),
-                    last_name=_text(entry.get("last_name")),
+                    first_name=text(entry.get("first_name")),
+                    last_name=text(entry.get("last_name")),
                     date_of_birth=entry.get("date_of_birth"),
-                    reference=_text(entry.get("reference")) or None,
+                    reference=text(entry.get("reference")) or None,
                 )
                 if child not in matches:
                     errors.add(
@@ -344,6 +361,15 @@ def validated_referral(
     service looked it up, and refers for the actor's own agency meanwhile).
     """
     errors = _Errors()
+    texts = {
+        "referrer_name": text(referrer_name),
+        "referrer_contact": text(referrer_contact),
+        "description": text(description),
+        "immediate_safety_actions": text(immediate_safety_actions),
+        "parents_not_informed_reason": text(parents_not_informed_reason),
+        "crime_reference": text(crime_reference),
+        "police_outcome": text(police_outcome),
+    }
     now = timezone.now()
     if not isinstance(received_at, datetime.datetime):
         errors.add("received_at", "Enter when the referral was received.")
@@ -359,7 +385,7 @@ def validated_referral(
         errors.add("channel", f"'{channel}' is not a channel.")
     if agency_unknown:
         errors.add("referring_agency", "Choose an agency in your partnership area.")
-    if not _text(description):
+    if not texts["description"]:
         errors.add("description", "Describe the concern.")
     _check_behaviours(behaviours, errors)
     received_on = timezone.localtime(received_at).date() if received_at else None
@@ -367,20 +393,25 @@ def validated_referral(
     _check_schools(entries, referring_agency.area_id, errors)
     if parents_informed is None:
         errors.add("parents_informed", "Say whether the parents or carers were informed.")
-    elif parents_informed is False and not _text(parents_not_informed_reason):
+    elif parents_informed is False and not texts["parents_not_informed_reason"]:
         errors.add(
             "parents_not_informed_reason", "Say why the parents or carers were not informed."
         )
-    if police_involved and not (_text(crime_reference) or _text(police_outcome)):
+    police_said = texts["crime_reference"] or texts["police_outcome"]
+    if police_involved and not police_said:
         errors.add("crime_reference", "Give the crime reference or the police outcome.")
-    if not police_involved and (_text(crime_reference) or _text(police_outcome)):
+    if not police_involved and police_said:
         errors.add(
             "police_involved", "Say the police are involved to record a crime reference or outcome."
         )
-    if len(_text(crime_reference)) > 64:
-        errors.add("crime_reference", "Use at most 64 characters.")
-    elif problem := identifier_problem(crime_reference):
+    problem = length_problem(
+        texts["crime_reference"], CRIME_REFERENCE_MAX_LENGTH
+    ) or identifier_problem(crime_reference)
+    if problem:
         errors.add("crime_reference", problem)
+    for name, limit in TEXT_LIMITS.items():
+        if problem := length_problem(texts[name], limit):
+            errors.add(name, problem)
     # Proposed alongside any other messages, so the referrer answers everything in one go.
     _check_duplicates(entries, errors, actor=actor)
     if errors:
@@ -401,13 +432,13 @@ def validated_referral(
         source=source,
         channel=channel,
         referring_agency=referring_agency,
-        referrer_name=_text(referrer_name),
-        referrer_contact=_text(referrer_contact),
-        description=_text(description),
+        referrer_name=texts["referrer_name"],
+        referrer_contact=texts["referrer_contact"],
+        description=texts["description"],
         continuum_level=highest_level(behaviour["continuum_level"] for behaviour in behaviours),
         behaviours=[
             {
-                "description": _text(behaviour.get("description")),
+                "description": text(behaviour.get("description")),
                 "continuum_level": behaviour["continuum_level"],
                 "traffic_light": behaviour["traffic_light"],
                 "setting": behaviour["setting"],
@@ -416,10 +447,10 @@ def validated_referral(
             for behaviour in behaviours
         ],
         children=entries,
-        immediate_safety_actions=_text(immediate_safety_actions),
+        immediate_safety_actions=texts["immediate_safety_actions"],
         parents_informed=parents_informed,
-        parents_not_informed_reason=_text(parents_not_informed_reason),
+        parents_not_informed_reason=texts["parents_not_informed_reason"],
         police_involved=bool(police_involved),
-        crime_reference=_text(crime_reference),
-        police_outcome=_text(police_outcome),
+        crime_reference=texts["crime_reference"],
+        police_outcome=texts["police_outcome"],
     )
