@@ -8,9 +8,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from cases.codes import Gender
+from core.yaml_schema import read_yaml_list, require_keys, require_true_or_false, require_unique
 from pathways.continuum import ContinuumLevel
 
 from .models import AssessmentType
@@ -56,25 +55,15 @@ class LoadResult:
 
 def read_catalogue(path: Path = TOOLS_YAML) -> list[dict[str, Any]]:
     """The tools of the file, checked: every field present and every value known."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise CatalogueError(f"{path}: not valid YAML ({exc}).") from exc
-    tools = document.get("tools") if isinstance(document, dict) else None
-    if not isinstance(tools, list) or not tools:
-        raise CatalogueError(f"{path}: expected a non-empty 'tools' list.")
+    tools = read_yaml_list(path, "tools", CatalogueError)
     seen: set[str] = set()
     checked = []
     for position, raw in enumerate(tools):
         if not isinstance(raw, dict) or not raw.get("key"):
             raise CatalogueError(f"Tool {position + 1}: every tool needs a key.")
         key = str(raw["key"])
-        if key in seen:
-            raise CatalogueError(f"{key}: the key is used twice.")
-        seen.add(key)
-        missing = [name for name in FIELDS if name not in raw]
-        if missing:
-            raise CatalogueError(f"{key}: missing {', '.join(missing)}.")
+        require_unique(key, seen, "key", CatalogueError)
+        require_keys(raw, FIELDS, key, CatalogueError)
         values = {name: raw[name] for name in FIELDS}
         for name in ("name", "description", "population_notes"):
             values[name] = str(values[name] or "").strip()
@@ -84,8 +73,7 @@ def read_catalogue(path: Path = TOOLS_YAML) -> list[dict[str, Any]]:
         if values["min_age"] > values["max_age"]:
             raise CatalogueError(f"{key}: min_age is above max_age.")
         for name in _BOOLEANS:
-            if not isinstance(values[name], bool):
-                raise CatalogueError(f"{key}: {name} must be true or false.")
+            require_true_or_false(values[name], key, name, CatalogueError)
         for name, known in _LISTS.items():
             items = values[name] or []
             unknown = [item for item in items if item not in known]

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
+from core.yaml_schema import read_yaml_list, require_true_or_false, require_unique
 
 STATEMENTS_YAML = Path(__file__).resolve().parent / "data" / "audit-statements.yaml"
 
@@ -29,13 +29,7 @@ class LoadResult:
 
 def read_statements(path: Path = STATEMENTS_YAML) -> list[dict[str, Any]]:
     """The domains of the file, each with its statements, checked."""
-    try:
-        document = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as exc:
-        raise StatementsError(f"{path}: not valid YAML ({exc}).") from exc
-    domains = document.get("domains") if isinstance(document, dict) else None
-    if not isinstance(domains, list) or not domains:
-        raise StatementsError(f"{path}: expected a non-empty 'domains' list.")
+    domains = read_yaml_list(path, "domains", StatementsError)
     seen_numbers: set[int] = set()
     seen_refs: set[str] = set()
     checked = []
@@ -54,14 +48,10 @@ def read_statements(path: Path = STATEMENTS_YAML) -> list[dict[str, Any]]:
             text = str(item.get("text") or "").strip() if isinstance(item, dict) else ""
             if not ref or not text:
                 raise StatementsError(f"Domain {number}: every statement needs a ref and text.")
-            if ref in seen_refs:
-                raise StatementsError(f"{ref}: the ref is used twice.")
+            require_unique(ref, seen_refs, "ref", StatementsError)
             if not ref.startswith(f"{number}."):
                 raise StatementsError(f"{ref}: does not belong to domain {number}.")
-            seen_refs.add(ref)
-            scored = item.get("scored", True)
-            if not isinstance(scored, bool):
-                raise StatementsError(f"{ref}: scored must be true or false.")
+            scored = require_true_or_false(item.get("scored", True), ref, "scored", StatementsError)
             position += 1
             statements.append({"ref": ref, "text": text, "scored": scored, "position": position})
         if not statements:

@@ -16,6 +16,7 @@ from core.limits import (
     TRANSITION_MAX_GUARDS,
     TRANSITION_MAX_ROLES,
 )
+from core.yaml_schema import ShapeErrors
 
 from .models import PathwayVersion, ServiceTier, Stage, TimescaleFrom, Transition
 
@@ -75,127 +76,68 @@ class DefinitionShapeError(ValueError):
         super().__init__("; ".join(f"{e['path']}: {e['message']}" for e in errors))
 
 
-def _require(mapping: Any, key: str, kind: type | tuple[type, ...], path: str, errors: list) -> Any:
-    value = mapping.get(key) if isinstance(mapping, dict) else None
-    if value is None:
-        errors.append({"path": f"{path}.{key}", "message": "This field is required."})
-        return None
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        errors.append({"path": f"{path}.{key}", "message": f"Expected {_kind_name(kind)}."})
-        return None
-    return value
-
-
-def _optional(
-    mapping: dict, key: str, kind: type | tuple[type, ...], default: Any, path: str, errors: list
-) -> Any:
-    value = mapping.get(key, default)
-    if value is None:
-        return default
-    if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
-        errors.append({"path": f"{path}.{key}", "message": f"Expected {_kind_name(kind)}."})
-        return default
-    return value
-
-
-def _at_most(values: Any, maximum: int, path: str, errors: list) -> Any:
-    # Every list (and the guards mapping) has a documented maximum (core.limits): a huge
-    # definition is refused before anything else is checked.
-    if isinstance(values, (list, dict)) and len(values) > maximum:
-        errors.append({"path": path, "message": f"At most {maximum} items."})
-        return type(values)()
-    return values
-
-
-def _optional_texts(
-    mapping: dict, key: str, path: str, errors: list, maximum: int | None = None
-) -> list:
-    # Items are used as set and dict keys later: a nested list or mapping would crash validation.
-    values = _optional(mapping, key, list, [], path, errors)
-    if maximum is not None:
-        values = _at_most(values, maximum, f"{path}.{key}", errors)
-    for index, item in enumerate(values):
-        if not isinstance(item, str):
-            errors.append({"path": f"{path}.{key}[{index}]", "message": "Expected text."})
-    return values
-
-
-def _kind_name(kind: type | tuple[type, ...]) -> str:
-    names = {
-        str: "text",
-        int: "a whole number",
-        bool: "true or false",
-        list: "a list",
-        dict: "a mapping",
-    }
-    kinds = kind if isinstance(kind, tuple) else (kind,)
-    return " or ".join(names.get(k, k.__name__) for k in kinds)
-
-
 def definition_from_dict(data: Any) -> PathwayDefinition:
     """Parse the YAML/JSON shape; raises DefinitionShapeError naming every malformed field."""
-    errors: list[dict[str, str]] = []
+    errors = ShapeErrors()
     if not isinstance(data, dict):
         raise DefinitionShapeError([{"path": "$", "message": "Expected a mapping."}])
-    key = _require(data, "key", str, "$", errors)
-    name = _require(data, "name", str, "$", errors)
-    description = _optional(data, "description", str, "", "$", errors)
+    key = errors.require(data, "key", str, "$")
+    name = errors.require(data, "name", str, "$")
+    description = errors.optional(data, "description", str, "", "$")
     stages: list[StageDefinition] = []
-    raw_stages = _optional(data, "stages", list, [], "$", errors)
-    for index, raw in enumerate(_at_most(raw_stages, PATHWAY_MAX_STAGES, "$.stages", errors)):
+    raw_stages = errors.optional(data, "stages", list, [], "$")
+    for index, raw in enumerate(errors.at_most(raw_stages, PATHWAY_MAX_STAGES, "$.stages")):
         path = f"stages[{index}]"
         if not isinstance(raw, dict):
-            errors.append({"path": path, "message": "Expected a mapping."})
+            errors.add(path, "Expected a mapping.")
             continue
-        timescale = _optional(raw, "timescale", dict, {}, path, errors)
+        timescale = errors.optional(raw, "timescale", dict, {}, path)
         stages.append(
             StageDefinition(
-                key=_require(raw, "key", str, path, errors),
-                name=_require(raw, "name", str, path, errors),
-                tier=_require(raw, "tier", str, path, errors),
-                responsible_role=_require(raw, "responsible_role", str, path, errors),
-                timescale_working_days=_optional(
-                    timescale, "working_days", int, None, f"{path}.timescale", errors
+                key=errors.require(raw, "key", str, path),
+                name=errors.require(raw, "name", str, path),
+                tier=errors.require(raw, "tier", str, path),
+                responsible_role=errors.require(raw, "responsible_role", str, path),
+                timescale_working_days=errors.optional(
+                    timescale, "working_days", int, None, f"{path}.timescale"
                 ),
-                timescale_from=_optional(
-                    timescale, "from", str, TimescaleFrom.STAGE_ENTRY, f"{path}.timescale", errors
+                timescale_from=errors.optional(
+                    timescale, "from", str, TimescaleFrom.STAGE_ENTRY, f"{path}.timescale"
                 ),
-                terminal=_optional(raw, "terminal", bool, False, path, errors),
-                requires=_optional_texts(raw, "requires", path, errors, STAGE_MAX_REQUIRES),
-                description=_optional(raw, "description", str, "", path, errors),
+                terminal=errors.optional(raw, "terminal", bool, False, path),
+                requires=errors.optional_texts(raw, "requires", path, STAGE_MAX_REQUIRES),
+                description=errors.optional(raw, "description", str, "", path),
             )
         )
     transitions: list[TransitionDefinition] = []
-    raw_transitions = _at_most(
-        _optional(data, "transitions", list, [], "$", errors),
+    raw_transitions = errors.at_most(
+        errors.optional(data, "transitions", list, [], "$"),
         PATHWAY_MAX_TRANSITIONS,
         "$.transitions",
-        errors,
     )
     for index, raw in enumerate(raw_transitions):
         path = f"transitions[{index}]"
         if not isinstance(raw, dict):
-            errors.append({"path": path, "message": "Expected a mapping."})
+            errors.add(path, "Expected a mapping.")
             continue
         transitions.append(
             TransitionDefinition(
-                key=_require(raw, "key", str, path, errors),
-                name=_require(raw, "name", str, path, errors),
-                from_stage=_require(raw, "from", str, path, errors),
-                to_stage=_require(raw, "to", str, path, errors),
-                kind=_require(raw, "kind", str, path, errors),
-                roles=_optional_texts(raw, "roles", path, errors, TRANSITION_MAX_ROLES),
-                guards=_at_most(
-                    _optional(raw, "guards", dict, {}, path, errors),
+                key=errors.require(raw, "key", str, path),
+                name=errors.require(raw, "name", str, path),
+                from_stage=errors.require(raw, "from", str, path),
+                to_stage=errors.require(raw, "to", str, path),
+                kind=errors.require(raw, "kind", str, path),
+                roles=errors.optional_texts(raw, "roles", path, TRANSITION_MAX_ROLES),
+                guards=errors.at_most(
+                    errors.optional(raw, "guards", dict, {}, path),
                     TRANSITION_MAX_GUARDS,
                     f"{path}.guards",
-                    errors,
                 ),
-                reason_required=_optional(raw, "reason_required", bool, False, path, errors),
+                reason_required=errors.optional(raw, "reason_required", bool, False, path),
             )
         )
     if errors:
-        raise DefinitionShapeError(errors)
+        raise DefinitionShapeError(errors.errors)
     return PathwayDefinition(
         key=key, name=name, description=description, stages=stages, transitions=transitions
     )
