@@ -16,9 +16,9 @@ from django.utils import timezone
 from agencies.roles import CAN_ASSESS, CAN_REVIEW_ASSESSMENT
 from audit.services import record_event
 from cases.models import Case
+from cases.process.flow import PathwayFlow
 from cases.selectors import cases_visible_to
 from pathways.continuum import ContinuumLevel
-from pathways.flows import PathwayFlow
 
 from .exceptions import (
     AssessmentNotAtStep,

@@ -190,7 +190,7 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
         ReferralChild,
         StageMove,
     )
-    from pathways.flows import PathwayFlow
+    from cases.process.flow import PathwayFlow
 
     version = setup["version"]
     user = setup["user"].pk

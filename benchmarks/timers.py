@@ -42,7 +42,7 @@ def open_cases(count: int, setup: dict[str, Any]) -> list[Any]:
 
     from agencies.roles import Role
     from cases.models import Child
-    from pathways.engine import open_case
+    from cases.process.engine import open_case
 
     born = timezone.localdate() - timedelta(days=13 * 365)
     children = Child.objects.bulk_create(
@@ -76,7 +76,7 @@ def add_history(rows: int, case_pks: list[int]) -> None:
     from django.db import connection
     from viewflow.workflow.fields import get_task_ref
 
-    from pathways.flows import PathwayFlow
+    from cases.process.flow import PathwayFlow
 
     with connection.cursor() as cursor:
         cursor.execute(
@@ -100,7 +100,7 @@ def make_due(cases: list[Any]) -> None:
     from viewflow.workflow.models import Task
     from viewflow.workflow.status import STATUS
 
-    from pathways.flows import PathwayFlow
+    from cases.process.flow import PathwayFlow
 
     moved = Task.objects.filter(
         process_id__in=[case.pk for case in cases],
@@ -123,7 +123,7 @@ def plans() -> tuple[str, str]:
     from django.db import connection, transaction
     from django.test.utils import CaptureQueriesContext
 
-    from pathways.timers import due_timers, timer_lag
+    from cases.process.timers import due_timers, timer_lag
 
     connection.queries_log.clear()
     with CaptureQueriesContext(connection) as captured:
@@ -162,7 +162,7 @@ def main(argv: list[str] | None = None) -> int:
     from viewflow.workflow.models import Task
     from viewflow.workflow.status import STATUS
 
-    from pathways.timers import run_pass, timer_lag
+    from cases.process.timers import run_pass, timer_lag
 
     with throwaway_database(args.database_name) as server:
         setup = create_people_and_pathway()

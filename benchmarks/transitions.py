@@ -94,7 +94,7 @@ def open_cases_at_plan(count: int, setup: dict[str, Any]) -> list[Any]:
     from agencies.roles import Role
     from assessments.models import Assessment, AssessmentStatus
     from cases.models import Case, Child
-    from pathways.engine import open_case, take_transition
+    from cases.process.engine import open_case, take_transition
 
     front_door, lead = setup[Role.FRONT_DOOR], setup[Role.LEAD_PRACTITIONER]
     coordinator = setup[Role.HSB_COORDINATOR]
@@ -162,7 +162,7 @@ def time_transitions(
     from django.db import connection
 
     from agencies.roles import Role
-    from pathways.engine import take_transition
+    from cases.process.engine import take_transition
 
     steps = [
         ("review_plan", setup[Role.LEAD_PRACTITIONER]),  # plan_and_intervention -> review
@@ -194,7 +194,7 @@ def time_audit_overhead(
     for start in range(0, total, block):
         size = min(block, total - start)
         audited += time_transitions(cases, size, setup, position)["timings"]
-        with mock.patch("pathways.engine.record_event", lambda **kwargs: None):
+        with mock.patch("cases.process.engine.record_event", lambda **kwargs: None):
             unaudited += time_transitions(cases, size, setup, position)["timings"]
     return audited, unaudited
 

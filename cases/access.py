@@ -28,8 +28,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 
 from agencies.roles import CAN_MANAGE_CASE_ACCESS, CAN_REVIEW_BREAK_GLASS, CASEWORK
 from audit.services import record_event
+from cases.process.flow import PathwayFlow
 from core.validation import reason_problem
-from pathways.flows import PathwayFlow
 
 from .exceptions import (
     BreakGlassAlreadyReviewed,

@@ -7,7 +7,7 @@ from django.utils import timezone
 from agencies.models import Agency, User
 from agencies.roles import AREA_WIDE, CAN_DESIGNATE_LEAD, CAN_LEAD, SHARING_RECIPIENTS
 from audit.services import record_event
-from pathways.flows import PathwayFlow
+from cases.process.flow import PathwayFlow
 
 from .exceptions import (
     InvalidCaseNote,

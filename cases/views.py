@@ -16,8 +16,8 @@ from django.views.decorators.http import require_POST
 
 from agencies.models import Agency
 from agencies.roles import CAN_DESIGNATE_LEAD, Role
+from cases.process import engine
 from core.errors import DomainError
-from pathways import engine
 from pathways.definitions import definition_from_version
 from pathways.graph import layout
 

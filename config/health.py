@@ -29,7 +29,7 @@ from django.db import DEFAULT_DB_ALIAS, Error, connections, transaction
 from django.db.migrations.executor import MigrationExecutor
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed, JsonResponse
 
-from pathways.timers import timer_lag
+from cases.process.timers import timer_lag
 
 from .unavailable import HEADERS, describe
 

@@ -47,7 +47,7 @@ from agencies.db_context import SYSTEM_CONTEXT, area_context
 from audit.models import AuditEvent
 from audit.sealing import id_range_start, last_seal, xid_range_start
 from cases.models import Case
-from pathways.timers import timer_lag
+from cases.process.timers import timer_lag
 
 logger = logging.getLogger(__name__)
 

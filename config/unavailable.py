@@ -2,7 +2,7 @@
 
 A PostgreSQL restart, failover or connection-limit refusal is an outage the client should
 wait out and retry, not a crash. Only failures of the connection itself count: a lock the
-app refused to wait for (55P03, `pathways.flows.CaseRowLock` answers it as a 409 `CaseBusy`),
+app refused to wait for (55P03, `cases.process.flow.CaseRowLock` answers it as a 409 `CaseBusy`),
 a statement timeout or a deadlock are the request's own trouble and keep their answers.
 
 The connection left broken needs no handling here: Django marks it (`errors_occurred`) and

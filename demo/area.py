@@ -18,14 +18,14 @@ from agencies.models import Agency, AgencyType, LocalArea, User
 from agencies.roles import ADMINISTRATORS, Role
 from assessments.models import Assessment, AssessmentStatus, AssessmentTool
 from cases.models import Case, Child
+from cases.process import engine
+from cases.process.timers import run_pass
 from cases.referrals.services import record_referral
 from cases.selectors import cases_by_role
 from cases.services import designate_lead_practitioner
 from demo.safety import refuse_under_production
-from pathways import engine
 from pathways.models import Pathway, PathwayVersion
 from pathways.services import create_draft_version, publish_version
-from pathways.timers import run_pass
 from pathways.yaml_io import parse_yaml
 
 from .paths import DEFAULT_PATHWAY_YAML

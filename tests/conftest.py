@@ -39,13 +39,13 @@ from assessments.services import (
 from assessments.tests.factories import OUTCOME, SECTIONS_DONE, catalogue
 from cases.access import grant_case_access, request_break_glass_access
 from cases.models import AccessGrantKind, BreakGlassReview
+from cases.process import engine
 from cases.referrals.services import record_referral
 from cases.services import (
     add_team_member,
     designate_lead_practitioner,
     record_information_sharing_decision,
 )
-from pathways import engine
 from pathways.services import create_draft_version
 from pathways.tests.factories import default_definition, published_default_version
 

@@ -21,9 +21,9 @@ from django.db import OperationalError, connection, connections, transaction
 from django.test import Client
 from knox.models import AuthToken
 
+from cases.tests.process.threads import held_in_another_connection
 from config.exceptions import api_exception_handler
 from config.unavailable import database_unavailable
-from pathways.tests.threads import held_in_another_connection
 
 pytestmark = [
     pytest.mark.postgres,

@@ -12,9 +12,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from audit.models import AuditEvent
+from cases.process.timers import TIMER
 from cases.tests.factories import open_case
 from config import health
-from pathways.timers import TIMER
 
 pytestmark = pytest.mark.django_db
 

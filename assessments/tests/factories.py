@@ -14,9 +14,9 @@ from assessments.services import (
     start_assessment,
     submit_assessment,
 )
+from cases.process import engine
 from cases.services import designate_lead_practitioner
 from cases.tests.factories import ChildFactory, open_case
-from pathways import engine
 
 SECTIONS_DONE = {
     "harmful_behaviours": "Two incidents of touching another pupil over clothing at break.",

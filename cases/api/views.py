@@ -12,6 +12,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from cases.models import Case, StageMove
+from cases.process import engine
 from cases.read_audit import CASE_READ, audited_read, record_read
 from cases.selectors import (
     CASE_RELATED,
@@ -20,7 +21,6 @@ from cases.selectors import (
     stage_tasks_for,
 )
 from cases.services import designate_lead_practitioner
-from pathways import engine
 
 from .filters import CaseFilter
 from .permissions import HoldsCases

@@ -24,7 +24,7 @@ from django.db.models import F
 from agencies.models import Agency
 from agencies.roles import CAN_LOG_REFERRAL, Role
 from audit.services import record_event
-from pathways import engine
+from cases.process import engine
 from pathways.models import PathwayVersion
 
 from ..exceptions import (

@@ -6,7 +6,7 @@ from django.utils import timezone
 
 from agencies.tests.factories import LocalAreaFactory
 from cases.models import Case, Child
-from pathways import engine
+from cases.process import engine
 
 
 class ChildFactory(factory.django.DjangoModelFactory):

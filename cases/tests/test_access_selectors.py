@@ -10,6 +10,7 @@ from agencies.tests.factories import AgencyFactory, LocalAreaFactory
 from assessments.tests.factories import early_help_case, panel_case
 from cases.access import grant_case_access
 from cases.models import AccessGrant, AccessGrantKind, CaseUserObjectPermission
+from cases.process import engine
 from cases.selectors import cases_by_role, cases_visible_to, my_cases, stage_tasks_for
 from cases.services import (
     add_team_member,
@@ -18,7 +19,6 @@ from cases.services import (
     remove_team_member,
 )
 from cases.tests.factories import open_case
-from pathways import engine
 
 pytestmark = pytest.mark.django_db
 

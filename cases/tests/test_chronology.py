@@ -24,6 +24,7 @@ from cases.chronology import (
 )
 from cases.exceptions import InvalidChronologyFilter
 from cases.models import CaseNote, Referral, ReferralChild
+from cases.process import engine
 from cases.services import (
     add_case_note,
     add_team_member,
@@ -33,7 +34,6 @@ from cases.services import (
     remove_team_member,
 )
 from cases.tests.factories import ChildFactory, open_case
-from pathways import engine
 
 pytestmark = pytest.mark.django_db
 

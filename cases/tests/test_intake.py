@@ -13,10 +13,10 @@ from cases.exceptions import (
     PossibleDuplicateChild,
 )
 from cases.models import Case, Child, Referral, ReferralChild
+from cases.process import engine
 from cases.referrals.selectors import default_pathway_version, likely_duplicates
 from cases.referrals.services import record_referral
 from cases.tests.factories import ChildFactory, open_case
-from pathways import engine
 
 pytestmark = pytest.mark.django_db
 

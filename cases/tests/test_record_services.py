@@ -13,6 +13,7 @@ from cases.exceptions import (
     NotAllowedToWorkOnCase,
 )
 from cases.models import CaseNote, InformationSharingDecision, RecordedView, TeamMember
+from cases.process import engine
 from cases.services import (
     add_case_note,
     add_team_member,
@@ -23,7 +24,6 @@ from cases.services import (
     remove_team_member,
 )
 from cases.tests.factories import open_case
-from pathways import engine
 
 pytestmark = pytest.mark.django_db
 

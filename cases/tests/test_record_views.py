@@ -9,9 +9,9 @@ from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory
 from audit.models import AuditEvent
 from cases.models import CaseNote, InformationSharingDecision, RecordedView, TeamMember
+from cases.process import engine
 from cases.services import add_case_note, add_team_member, record_view
 from cases.tests.factories import open_case
-from pathways import engine
 
 pytestmark = pytest.mark.django_db
 

@@ -7,9 +7,9 @@ from agencies.models import Agency, User
 from agencies.roles import Role
 from audit.models import AuditEvent
 from cases.models import Case, Child
+from cases.process.timers import timer_lag
 from cases.selectors import stage_tasks_for
 from demo.area import load_demo_area
-from pathways.timers import timer_lag
 
 pytestmark = pytest.mark.django_db
 

@@ -30,7 +30,7 @@ from cases.models import (
     ReferralChild,
     StageMove,
 )
-from pathways import engine
+from cases.process import engine
 from pathways.tests.factories import published_default_version
 
 LONDON = ZoneInfo("Europe/London")

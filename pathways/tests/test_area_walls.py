@@ -14,7 +14,7 @@ from rest_framework.test import APIClient
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
 from audit.models import AuditEvent
-from pathways.case_migration import apply_case_migration, plan_case_migration
+from cases.process.migration import apply_case_migration, plan_case_migration
 from pathways.exceptions import MigrationNotPossible
 from pathways.models import Pathway, PathwayVersion, VersionStatus
 from pathways.permissions import (

@@ -7,8 +7,9 @@ import pytest
 
 from agencies.models import BankHolidayRegion
 from agencies.tests.factories import LocalAreaFactory
+from cases.process.engine import take_transition
 from cases.tests.factories import open_case
-from pathways.engine import breach_moment, stage_due_on, take_transition
+from pathways.deadlines import breach_moment, stage_due_on
 from pathways.models import Stage, TimescaleFrom
 from pathways.tests.factories import published_default_version
 from pathways.working_days import add_working_days, is_working_day, working_days_between

@@ -33,6 +33,7 @@ from assessments.services import (
 from assessments.tests.factories import OUTCOME, SECTIONS_DONE, catalogue
 from cases.access import grant_case_access, request_break_glass_access, review_break_glass
 from cases.models import AccessGrantKind, BreakGlassReview
+from cases.process import engine
 from cases.referrals.services import record_referral
 from cases.services import (
     add_case_note,
@@ -45,7 +46,6 @@ from partnership.figures import FIGURES
 from partnership.models import Domain, Statement
 from partnership.services import open_audit_round, record_agency_score
 from partnership.statements import load_statements
-from pathways import engine
 from pathways.services import create_draft_version
 from pathways.tests.factories import default_definition, published_default_version
 

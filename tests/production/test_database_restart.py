@@ -43,7 +43,7 @@ from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
 from cases.services import designate_lead_practitioner
 from cases.tests.factories import open_case
-from pathways import engine
+from cases.process import engine
 from pathways.tests.factories import published_default_version
 
 area = LocalAreaFactory(name="Restartshire")

@@ -35,8 +35,8 @@ from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
 from cases.referrals.services import record_referral
 from cases.services import designate_lead_practitioner
-from pathways import engine
-from pathways.flows import PathwayFlow
+from cases.process import engine
+from cases.process.flow import PathwayFlow
 from pathways.tests.factories import published_default_version
 
 area = LocalAreaFactory(name="Smokeshire")

@@ -29,8 +29,8 @@ from assessments.services import (
 from audit.models import AuditEvent
 from cases.chronology import child_chronology
 from cases.models import Case
+from cases.process import engine
 from cases.services import add_team_member
-from pathways import engine
 
 from ..factories import (
     OUTCOME,

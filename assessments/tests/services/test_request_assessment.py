@@ -14,9 +14,9 @@ from assessments.exceptions import (
 from assessments.models import AssessmentStatus
 from assessments.services import request_assessment
 from audit.models import AuditEvent
+from cases.process import engine
 from cases.services import designate_lead_practitioner
 from cases.tests.factories import open_case
-from pathways import engine
 from pathways.working_days import add_working_days
 
 from ..factories import panel_case

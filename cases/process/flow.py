@@ -5,26 +5,33 @@ flow is the loop that interprets them, so it reads as a diagram:
 
     open case -> work the stage -> (deadline passes) -> flag overdue and escalate
                       ^   |
-                      +---+ take a transition (pathways.engine.take_transition)
+                      +---+ take a transition (`engine.take_transition`)
+
+Every node runs: viewflow's start path opens a case, the engine writes each next stage's
+work task (`task_rows.py`) as a `work_stage` following the last, and the timer worker fires
+the deadline through viewflow's activation. A closing transition finishes the process row
+with the case and opens no task, so the flow has no node for it.
 """
 
 import random
 import time
 from collections.abc import Iterator
 from contextlib import contextmanager
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from django.db import OperationalError, transaction
 from django.shortcuts import redirect
+from django.utils import timezone
 from django.views import View
 from viewflow import this
 from viewflow.workflow import flow, lock
 
+from audit.services import record_event
 from cases.models import Case
-
-from . import engine
-from .exceptions import CaseBusy
+from pathways.compiled import CompiledVersion
+from pathways.deadlines import breach_moment, stage_due_on
+from pathways.exceptions import CaseBusy
 
 # How long a writer waits for another writer to finish with the same case before being told
 # the case is busy (409). Writes under the lock take milliseconds; a longer wait means the
@@ -101,33 +108,87 @@ class PathwayFlow(flow.Flow):
         flow.View(StageTaskView.as_view())
         .Annotation(title="Work the stage")
         .OnTimeout(this.stage_deadline, this.flag_stage_overdue, interrupting=False)
-        .Next(this.after_stage)
-    )
-    after_stage = (
-        flow.If(lambda activation: activation.process.is_closed)
-        .Then(this.closed)
-        .Else(this.work_stage)
+        # Each transition to an open stage is a new work_stage task following this one.
+        .Next(this.work_stage)
     )
     flag_stage_overdue = flow.Function(this.escalate_overdue_stage).Next(this.escalated)
     escalated = flow.End()
-    closed = flow.End()
 
     def open_case(self, activation: Any, **kwargs: Any) -> Case:
-        engine.initialise_case(activation.process, **kwargs)
+        initialise_case(activation.process, **kwargs)
         return activation.process
 
     def stage_deadline(self, activation: Any) -> Any:
         case = activation.process
         if case.stage_due_on is None:
             # Stages without a timescale never breach; park the timer far away.
-            return engine.breach_moment(date(9998, 1, 1))
-        return engine.breach_moment(case.stage_due_on)
+            return breach_moment(date(9998, 1, 1))
+        return breach_moment(case.stage_due_on)
 
     def escalate_overdue_stage(self, activation: Any) -> None:
         # This task follows the fired timer, and the timer follows the stage task it guards:
         # the stage task is two links back, not one.
         timer = activation.task.previous.first()
         host = timer.previous.first() if timer else None
-        engine.mark_stage_overdue(
-            case_id=activation.process.pk, host_task_id=host.pk if host else None
-        )
+        mark_stage_overdue(case_id=activation.process.pk, host_task_id=host.pk if host else None)
+
+
+def initialise_case(
+    case: Case,
+    *,
+    child: Any,
+    involvement: str,
+    compiled: CompiledVersion,
+    referral: Any,
+    referral_received_at: datetime,
+    facts: dict[str, Any],
+) -> None:
+    """Fill a new case row before viewflow saves it (the start node's work)."""
+    now = timezone.now()
+    stage = compiled.initial_stage
+    case.child = child
+    case.involvement = involvement
+    case.referral = referral
+    case.pathway_version_id = compiled.version_id
+    case.area_id = compiled.area_id
+    case.current_stage = stage
+    case.referral_received_at = referral_received_at
+    case.stage_entered_at = now
+    case.stage_due_on = stage_due_on(
+        stage=stage,
+        entered_at=now,
+        referral_received_at=referral_received_at,
+        region=compiled.region,
+    )
+    case.confirmed_continuum_level = facts.get("continuum_level", "")
+    case.significant_harm_suspected = bool(facts.get("significant_harm_suspected", False))
+
+
+def mark_stage_overdue(*, case_id: int, host_task_id: int | None) -> bool:
+    """Flag the case's stage overdue and escalate to its manager, once per stage entry.
+
+    The work of `flag_stage_overdue`, after the deadline timer fires; the work goes on.
+    """
+    case = Case.objects.select_related("current_stage").get(pk=case_id)
+    if case.current_task_id is None or case.current_task_id != host_task_id:
+        return False  # the stage was left before its deadline timer fired
+    if case.stage_overdue_since is not None:
+        return False
+    now = timezone.now()
+    updated = Case.objects.filter(
+        pk=case.pk, current_task_id=host_task_id, stage_overdue_since__isnull=True
+    ).update(stage_overdue_since=now)
+    if not updated:
+        return False
+    case.stage_overdue_since = now
+    record_event(
+        actor=None,
+        action="case.stage_overdue",
+        target=case,
+        changes={
+            "stage": case.current_stage.key,
+            "due_on": case.stage_due_on.isoformat() if case.stage_due_on else None,
+            "escalated_to_role": "team_manager",
+        },
+    )
+    return True

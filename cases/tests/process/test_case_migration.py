@@ -13,11 +13,12 @@ from viewflow.workflow.status import STATUS
 
 from audit.models import AuditEvent
 from cases.models import Case, StageMove
+from cases.process.engine import take_transition, transitions_for
+from cases.process.flow import PathwayFlow
+from cases.process.migration import apply_case_migration, plan_case_migration
 from cases.tests.factories import open_case
-from pathways.case_migration import apply_case_migration, plan_case_migration
-from pathways.engine import breach_moment, local_date, take_transition, transitions_for
+from pathways.deadlines import breach_moment, local_date
 from pathways.exceptions import MigrationNotPossible, StaleCase
-from pathways.flows import PathwayFlow
 from pathways.models import Pathway, PathwayVersion, VersionStatus
 from pathways.services import create_draft_version, publish_version
 from pathways.tests.factories import DEFAULT_PATHWAY_YAML, default_definition

@@ -2,7 +2,7 @@
 
 A stage's deadline is a viewflow TIMER task scheduled at the stage's breach moment
 (`PathwayFlow.work_stage__timeout`); firing it flags the stage overdue and escalates it
-(`pathways.engine.mark_stage_overdue`). The `run_worker` command calls `run_pass` in a
+(`flow.mark_stage_overdue`). The `run_worker` command calls `run_pass` in a
 loop; `/readyz` and the metrics read `timer_lag`.
 
 Why not viewflow's `fire_due_timers` as is: it reads every due task and then takes each
@@ -32,9 +32,9 @@ from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
 
 from agencies.db_context import SYSTEM_CONTEXT, area_context
+from pathways.exceptions import CaseBusy
 
-from .exceptions import CaseBusy
-from .flows import _lock_not_available
+from .flow import _lock_not_available
 
 logger = logging.getLogger(__name__)
 

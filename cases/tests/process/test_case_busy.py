@@ -16,11 +16,11 @@ from viewflow.workflow.exceptions import FlowLockFailed
 
 from audit.models import AuditEvent
 from cases.models import Case, CaseNote, StageMove
+from cases.process.engine import take_transition
+from cases.process.flow import CASE_BUSY_MESSAGE
 from cases.services import add_case_note
 from cases.tests.factories import open_case
-from pathways.engine import take_transition
 from pathways.exceptions import CaseBusy
-from pathways.flows import CASE_BUSY_MESSAGE
 
 pytestmark = [
     pytest.mark.postgres,

@@ -1,4 +1,4 @@
-"""The timer worker (`pathways.timers`, `manage.py run_worker`): each due stage deadline fires
+"""The timer worker (`cases.process.timers`, `manage.py run_worker`): each due stage deadline fires
 exactly once however many workers run, a busy case waits for the next pass, and the worker
 stops cleanly on SIGTERM.
 """
@@ -25,12 +25,12 @@ from viewflow.workflow.status import STATUS
 from agencies.db_context import NO_AREA, area_context
 from audit.models import AuditEvent
 from cases.models import Case
+from cases.process.flow import PathwayFlow
+from cases.process.timers import due_timers, fire_due_timers, run_pass, timer_lag
 from cases.tests.factories import open_case
-from pathways.flows import PathwayFlow
-from pathways.tests.threads import held_in_another_connection, run_at_once
-from pathways.timers import due_timers, fire_due_timers, run_pass, timer_lag
+from cases.tests.process.threads import held_in_another_connection, run_at_once
 
-REPO_ROOT = Path(__file__).resolve().parents[2]
+REPO_ROOT = Path(__file__).resolve().parents[3]
 needs_postgres = pytest.mark.skipif(
     connection.vendor != "postgresql", reason="needs PostgreSQL row locks"
 )
@@ -182,7 +182,9 @@ def test_a_timer_whose_node_is_gone_is_logged_and_skipped_and_the_rest_still_fir
     cases = [open_case(version=default_version, actor=front_door) for _ in range(3)]
     _make_due(cases)
     orphan = _timer(cases[0])
-    Task.objects.filter(pk=orphan.pk).update(flow_task="pathways/flows.PathwayFlow.retired_node")
+    Task.objects.filter(pk=orphan.pk).update(
+        flow_task="cases/process.flow.PathwayFlow.retired_node"
+    )
 
     # batch=1: every claim is its own sweep; the orphan is tried once in the pass, not forever.
     sweep = run_pass(batch=1)

@@ -1,7 +1,7 @@
 """The worker process: fires due workflow timers (stage deadlines) every few seconds.
 
 Safe to run as several replicas: each timer is claimed with SKIP LOCKED, so replicas split
-the due timers and none is fired twice (`pathways.timers`). viewflow's `workflow_timers`
+the due timers and none is fired twice (`cases.process.timers`). viewflow's `workflow_timers`
 still works for a one-off sweep by hand.
 """
 
@@ -19,7 +19,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.db import InterfaceError, OperationalError, close_old_connections, connections
 
 from audit.context import bound_request_id
-from pathways.timers import run_pass, timer_lag
+from cases.process.timers import run_pass, timer_lag
 
 logger = logging.getLogger("pathways.worker")
 

@@ -15,11 +15,11 @@ from viewflow.workflow.status import STATUS
 
 from audit.models import AuditEvent
 from cases.models import Case, StageMove
+from cases.process.engine import take_transition
+from cases.process.flow import PathwayFlow
 from cases.tests.factories import open_case
-from pathways.engine import take_transition
+from cases.tests.process.threads import run_at_once
 from pathways.exceptions import CaseBusy, StaleCase, TransitionNotAvailable
-from pathways.flows import PathwayFlow
-from pathways.tests.threads import run_at_once
 
 pytestmark = [
     pytest.mark.postgres,

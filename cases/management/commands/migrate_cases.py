@@ -5,8 +5,8 @@ from typing import Any
 from django.contrib.auth import get_user_model
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 
+from cases.process.migration import apply_case_migration, plan_case_migration
 from core.errors import DomainError
-from pathways.case_migration import apply_case_migration, plan_case_migration
 
 
 def parse_mapping(pairs: list[str]) -> dict[str, str]:

@@ -12,8 +12,9 @@ from agencies.roles import Role
 from assessments.models import Assessment, AssessmentStatus
 from audit.models import AuditEvent
 from cases.models import Case, StageMove
+from cases.process.engine import take_transition, transitions_for
+from cases.process.flow import PathwayFlow
 from cases.tests.factories import open_case
-from pathways.engine import take_transition, transitions_for
 from pathways.exceptions import (
     GuardFailed,
     InvalidTransitionData,
@@ -22,7 +23,6 @@ from pathways.exceptions import (
     StaleCase,
     TransitionNotAvailable,
 )
-from pathways.flows import PathwayFlow
 
 pytestmark = pytest.mark.django_db
 
@@ -302,7 +302,7 @@ def test_significant_harm_opens_a_social_care_assessment_due_from_the_referral(
         data={"significant_harm_suspected": True},
     )
 
-    from pathways.engine import local_date
+    from pathways.deadlines import local_date
     from pathways.working_days import add_working_days
 
     assert case.current_stage.key == "csc_assessment"

@@ -13,9 +13,10 @@ from viewflow.workflow.status import STATUS
 
 from audit.models import AuditEvent
 from cases.models import Case
+from cases.process.engine import take_transition
+from cases.process.flow import PathwayFlow
 from cases.tests.factories import open_case
-from pathways.engine import breach_moment, take_transition
-from pathways.flows import PathwayFlow
+from pathways.deadlines import breach_moment
 
 pytestmark = pytest.mark.django_db
 

@@ -13,8 +13,8 @@ from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactor
 from audit.models import AuditEvent
 from cases.access import grant_case_access
 from cases.models import Case, StageMove
+from cases.process.engine import take_transition
 from cases.tests.factories import open_case
-from pathways.engine import take_transition
 from pathways.exceptions import NotAllowedOnCase
 
 pytestmark = pytest.mark.django_db

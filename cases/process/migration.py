@@ -20,20 +20,18 @@ from typing import Any
 from django.db import transaction
 from django.db.models import F
 from django.utils import timezone
-from viewflow.workflow.models import Task
-from viewflow.workflow.status import STATUS
-from viewflow.workflow.token import Token
 
 from audit.services import record_event
 from cases.models import Case, StageMove
+from pathways.compiled import CompiledVersion, compiled_version
+from pathways.deadlines import breach_moment, stage_due_on
+from pathways.exceptions import MigrationNotPossible
+from pathways.models import PathwayVersion, Stage
+from pathways.permissions import NotAPathwayEditor, can_migrate_cases
+from pathways.selectors import versions_visible_to
 
-from .compiled import CompiledVersion, compiled_version
-from .engine import breach_moment, stage_due_on
-from .exceptions import MigrationNotPossible
-from .flows import PathwayFlow
-from .models import PathwayVersion, Stage
-from .permissions import NotAPathwayEditor, can_migrate_cases
-from .selectors import versions_visible_to
+from . import task_rows
+from .flow import PathwayFlow
 
 MIGRATE = "migrate"
 
@@ -291,7 +289,14 @@ def _migrate_case(
     if overdue_since is not None and (due_on is None or breach_moment(due_on) > now):
         overdue_since = None
 
-    _rearm_deadline_timer(case, due_on=due_on, stage_key=stage.key, now=now)
+    # Cancel the stage's armed timer and arm one for the new deadline, as a move does.
+    task_rows.rearm_deadline(
+        case_id=case.pk,
+        work_task_id=case.current_task_id,
+        stage_key=stage.key,
+        breach_at=breach_moment(due_on) if due_on is not None else None,
+        now=now,
+    )
 
     Case.objects.filter(pk=case.pk).update(
         pathway_version=target,
@@ -323,30 +328,6 @@ def _migrate_case(
         },
         reason=reason,
     )
-
-
-def _rearm_deadline_timer(case: Case, *, due_on: date | None, stage_key: str, now: Any) -> None:
-    """Cancel the stage's armed timer and arm one for the new deadline, as a move does."""
-    timeout_node = PathwayFlow.work_stage__timeout
-    Task.objects.filter(process_id=case.pk, flow_task=timeout_node, status=STATUS.SCHEDULED).update(
-        status=STATUS.CANCELED, finished=now
-    )
-    if case.current_task_id is None:
-        return
-    work_task = Task.objects.get(pk=case.current_task_id)
-    work_task.data = {**(work_task.data or {}), "stage": stage_key}
-    work_task.save(update_fields=["data"])
-    if due_on is None:
-        return
-    timer = Task.objects.create(
-        process_id=case.pk,
-        flow_task=timeout_node,
-        flow_task_type=timeout_node.task_type,
-        status=STATUS.SCHEDULED,
-        token=Token("start"),
-        scheduled=breach_moment(due_on),
-    )
-    timer.previous.add(work_task)
 
 
 def _iso(day: date | None) -> str | None:

@@ -1,4 +1,4 @@
-"""The pathway engine: opening a case on a published version and moving it along transitions.
+"""The engine: opening a case on a published pathway version and moving it along transitions.
 
 `take_transition` is the only way a case changes stage. In one transaction it locks the
 case through viewflow's `select_for_update_lock`, checks the actor's role, the transition's
@@ -6,34 +6,30 @@ guards and the current stage's required artefacts, completes the stage task, ope
 next one with its deadline timer, and records the move and its audit event.
 
 Completing a task through viewflow's activation costs about 20 queries (4 of them
-permission checks viewflow does not need here); this path writes the same task rows
-directly in 9, which keeps a transition well under 10 ms on PostgreSQL.
+permission checks viewflow does not need here); the task rows are written directly
+(`task_rows.py`, the one module that writes them) in 9, which keeps a transition well under
+10 ms on PostgreSQL.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta
+from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
-from django.conf import settings
 from django.db import transaction
-from django.db.models import Case as SqlCase
-from django.db.models import F, Q, Value, When
+from django.db.models import F
 from django.utils import timezone
-from viewflow.workflow.models import Task
-from viewflow.workflow.status import PROCESS, STATUS
-from viewflow.workflow.token import Token
+from viewflow.workflow.status import PROCESS
 
 from audit.services import record_event
 from cases.models import Case, StageMove
 from cases.selectors import role_scope
-
-from .artefacts import ARTEFACTS, missing_artefacts
-from .compiled import CompiledVersion, compiled_version
-from .continuum import ClosureReason, ContinuumLevel
-from .exceptions import (
+from pathways.artefacts import ARTEFACTS, missing_artefacts
+from pathways.compiled import CompiledVersion, compiled_version
+from pathways.continuum import ClosureReason, ContinuumLevel
+from pathways.deadlines import breach_moment, stage_due_on
+from pathways.exceptions import (
     GuardFailed,
     InvalidTransitionData,
     MissingArtefact,
@@ -42,32 +38,13 @@ from .exceptions import (
     StaleCase,
     TransitionNotAvailable,
 )
-from .guards import GUARDS, failed_guards
-from .models import Stage, TimescaleFrom, Transition, TransitionKind
-from .working_days import add_working_days
+from pathways.guards import GUARDS, failed_guards
+from pathways.models import Transition, TransitionKind
+
+from . import task_rows
+from .flow import PathwayFlow
 
 NOT_YOURS = "You may not move this case: it is not one you work on."
-
-
-def local_date(moment: datetime) -> date:
-    return timezone.localtime(moment).date()
-
-
-def stage_due_on(
-    *, stage: Stage, entered_at: datetime, referral_received_at: datetime, region: str
-) -> date | None:
-    """The last working day of the stage's timescale, counted from entry or from referral."""
-    if stage.is_terminal or stage.timescale_working_days is None:
-        return None
-    start = referral_received_at if stage.timescale_from == TimescaleFrom.REFERRAL else entered_at
-    return add_working_days(local_date(start), stage.timescale_working_days, region)
-
-
-def breach_moment(due_on: date) -> datetime:
-    """A stage is overdue from the start of the day after its due date, local time."""
-    return datetime.combine(
-        due_on + timedelta(days=1), time.min, tzinfo=ZoneInfo(settings.TIME_ZONE)
-    )
 
 
 # --- transition data -----------------------------------------------------------------------
@@ -156,8 +133,6 @@ def open_case(
     facts: dict[str, Any] | None = None,
 ) -> Case:
     """Start a case at the version's first stage through viewflow's own start path."""
-    from .flows import PathwayFlow
-
     compiled = compiled_version(version_id)
     facts = clean_transition_data(facts)
     with transaction.atomic():
@@ -169,9 +144,7 @@ def open_case(
             referral_received_at=referral_received_at,
             facts=facts,
         )
-        task = Task.objects.get(
-            process_id=case.pk, flow_task=PathwayFlow.work_stage, finished__isnull=True
-        )
+        task = task_rows.current_stage_task(case.pk)
         Case.objects.filter(pk=case.pk).update(current_task=task)
         case.current_task = task
         StageMove.objects.create(
@@ -190,37 +163,6 @@ def open_case(
             changes={"stage": [None, case.current_stage.key], "involvement": involvement},
         )
     return case
-
-
-def initialise_case(
-    case: Case,
-    *,
-    child: Any,
-    involvement: str,
-    compiled: CompiledVersion,
-    referral: Any,
-    referral_received_at: datetime,
-    facts: dict[str, Any],
-) -> None:
-    """Fill a new case row before viewflow saves it (called from the flow's start node)."""
-    now = timezone.now()
-    stage = compiled.initial_stage
-    case.child = child
-    case.involvement = involvement
-    case.referral = referral
-    case.pathway_version_id = compiled.version_id
-    case.area_id = compiled.area_id
-    case.current_stage = stage
-    case.referral_received_at = referral_received_at
-    case.stage_entered_at = now
-    case.stage_due_on = stage_due_on(
-        stage=stage,
-        entered_at=now,
-        referral_received_at=referral_received_at,
-        region=compiled.region,
-    )
-    case.confirmed_continuum_level = facts.get("continuum_level", "")
-    case.significant_harm_suspected = bool(facts.get("significant_harm_suspected", False))
 
 
 # --- moving a case ---------------------------------------------------------------------------
@@ -243,8 +185,6 @@ def take_transition(
     a failing guard or a missing artefact (400); a case that moved since the caller loaded
     it, or a transition that does not leave its current stage (409).
     """
-    from .flows import PathwayFlow
-
     compiled = compiled_version(case.pathway_version_id)
     key = transition if isinstance(transition, str) else transition.key
     chosen = compiled.transition(key)
@@ -318,8 +258,6 @@ def _move(
     reason: str,
     facts: dict[str, Any],
 ) -> None:
-    from .flows import PathwayFlow
-
     now = timezone.now()
     source, target = chosen.from_stage, chosen.to_stage
     due_on = stage_due_on(
@@ -329,47 +267,15 @@ def _move(
         region=compiled.region,
     )
 
-    # Finish the stage task and disarm its deadline timer in one statement.
-    timeout_node = PathwayFlow.work_stage__timeout
-    Task.objects.filter(
-        Q(pk=case.current_task_id)
-        | Q(process_id=case.pk, flow_task=timeout_node, status=STATUS.SCHEDULED)
-    ).update(
-        status=SqlCase(
-            When(pk=case.current_task_id, then=Value(STATUS.DONE)),
-            default=Value(STATUS.CANCELED),
-        ),
-        finished=now,
-    )
-
+    task_rows.leave_stage(case_id=case.pk, work_task_id=case.current_task_id, now=now)
     new_task = None
     if not target.is_terminal:
-        new_task = Task(
-            process_id=case.pk,
-            flow_task=PathwayFlow.work_stage,
-            flow_task_type=PathwayFlow.work_stage.task_type,
-            status=STATUS.NEW,
-            token=Token("start"),
-            data={"stage": target.key},
+        new_task = task_rows.enter_stage(
+            case_id=case.pk,
+            stage_key=target.key,
+            breach_at=breach_moment(due_on) if due_on is not None else None,
+            follows_task_id=case.current_task_id,  # None: a reopened case has none to follow
         )
-        tasks = [new_task]
-        if due_on is not None:
-            tasks.append(
-                Task(
-                    process_id=case.pk,
-                    flow_task=timeout_node,
-                    flow_task_type=timeout_node.task_type,
-                    status=STATUS.SCHEDULED,
-                    token=Token("start"),
-                    scheduled=breach_moment(due_on),
-                )
-            )
-        Task.objects.bulk_create(tasks)
-        links = Task.previous.through
-        rows = [links(from_task_id=timer.pk, to_task_id=new_task.pk) for timer in tasks[1:]]
-        if case.current_task_id is not None:  # a reopened case has no task to follow on from
-            rows.append(links(from_task_id=new_task.pk, to_task_id=case.current_task_id))
-        links.objects.bulk_create(rows)
 
     before = {
         "stage": compiled.stages[case.current_stage_id].key,
@@ -385,17 +291,16 @@ def _move(
         case.confirmed_continuum_level = facts["continuum_level"]
     if "significant_harm_suspected" in facts:
         case.significant_harm_suspected = facts["significant_harm_suspected"]
-    process_status: tuple[str, datetime | None] | None = None
     if target.is_terminal:
         case.closed_at = now
         case.closure_reason = facts.get("closure_reason", "")
         case.outcome_summary = facts.get("outcome", "")
-        process_status = (PROCESS.DONE, now)
+        case.status, case.finished = PROCESS.DONE, now
     elif source.is_terminal:  # reopening
         case.closed_at = None
         case.closure_reason = ""
         case.outcome_summary = ""
-        process_status = (PROCESS.NEW, None)
+        case.status, case.finished = PROCESS.NEW, None
     case.lock_version += 1
     Case.objects.filter(pk=case.pk).update(
         current_stage=target,
@@ -410,14 +315,11 @@ def _move(
         outcome_summary=case.outcome_summary,
         lock_version=F("lock_version") + 1,
     )
-    if process_status is not None:
-        # The viewflow process row finishes (or revives) with the case.
-        from viewflow.workflow.models import Process
-
-        Process.objects.filter(pk=case.pk).update(
-            status=process_status[0], finished=process_status[1]
-        )
-        case.status, case.finished = process_status
+    # The viewflow process row finishes (or revives) with the case.
+    if target.is_terminal:
+        task_rows.finish_process(case_id=case.pk, now=now)
+    elif source.is_terminal:
+        task_rows.revive_process(case_id=case.pk)
 
     StageMove.objects.create(
         case=case,
@@ -446,36 +348,3 @@ def _move(
         | {"transition": chosen.key},
         reason=reason,
     )
-
-
-# --- deadlines ----------------------------------------------------------------------------
-
-
-def mark_stage_overdue(*, case_id: int, host_task_id: int | None) -> bool:
-    """Flag the case's stage overdue and escalate to its manager, once per stage entry.
-
-    Called by the deadline timer that viewflow's `workflow_timers` fires; the work goes on.
-    """
-    case = Case.objects.select_related("current_stage").get(pk=case_id)
-    if case.current_task_id is None or case.current_task_id != host_task_id:
-        return False  # the stage was left before its deadline timer fired
-    if case.stage_overdue_since is not None:
-        return False
-    now = timezone.now()
-    updated = Case.objects.filter(
-        pk=case.pk, current_task_id=host_task_id, stage_overdue_since__isnull=True
-    ).update(stage_overdue_since=now)
-    if not updated:
-        return False
-    case.stage_overdue_since = now
-    record_event(
-        actor=None,
-        action="case.stage_overdue",
-        target=case,
-        changes={
-            "stage": case.current_stage.key,
-            "due_on": case.stage_due_on.isoformat() if case.stage_due_on else None,
-            "escalated_to_role": "team_manager",
-        },
-    )
-    return True
