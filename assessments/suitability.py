@@ -31,8 +31,9 @@ from .models import AssessmentTool, AssessmentType, ToolCertification
 
 PRE_ADOLESCENT_UNDER = 12
 
-# Which continuum levels each assessment type suits: `assessment_levels` of the continuum
-# ("A continuum of HSB assessment", Hackett 2019, in shared/domain/continuum.yaml), inverted.
+# Which continuum levels each assessment type suits: the assessment levels Hackett names for
+# each level of the continuum ("A continuum of HSB assessment", Hackett 2019, in the HSB
+# framework), inverted; the levels themselves are `ContinuumLevel` (pathways/continuum.py).
 # A children's social care assessment suits abusive or violent behaviour, or any level where
 # significant harm is suspected.
 TYPE_LEVELS: dict[str, tuple[str, ...]] = {

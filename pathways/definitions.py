@@ -1,6 +1,6 @@
 """A pathway version as plain data: the one shape shared by YAML, validation, diff and the database.
 
-YAML and the API read and write this shape; `persist_definition` turns it into rows and
+YAML and the API read and write this shape; `write_definition_rows` turns it into rows and
 `definition_from_version` reads it back, so a round trip is exact.
 """
 
