@@ -6,7 +6,7 @@ from django import forms
 
 from agencies.models import Agency, User
 
-from .chronology import EntryKind
+from .chronology.entries import EntryKind
 from .models import Consent, LawfulBasis, SharingDecision, ViewHolder
 
 

@@ -18,7 +18,9 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 
-from .chronology import child_chronology, clean_kinds, describe_filters, export_chronology
+from .chronology.export import export_chronology
+from .chronology.render import describe_filters
+from .chronology.timeline import child_chronology, clean_kinds
 from .models import Case, TeamMember
 from .read_audit import CASE_READ, audited_read, record_read
 from .record_forms import (

@@ -43,8 +43,10 @@ from .models import (
     AccessGrant,
     BreakGlassReview,
     Case,
+    CaseNote,
     CaseUserObjectPermission,
     InformationSharingDecision,
+    RecordedView,
     ReferralChild,
     SharingDecision,
     StageMove,
@@ -228,6 +230,40 @@ def stage_tasks_for(user: Any) -> QuerySet[Case]:
 def case_route(case: Case) -> QuerySet[StageMove]:
     return case.moves.select_related("from_stage", "to_stage", "transition", "actor").order_by(
         "moved_at", "pk"
+    )
+
+
+# --- the case record's lists -----------------------------------------------------------------
+
+
+def case_team(case: Case) -> QuerySet[TeamMember]:
+    """The team around the child: current members first, then those who left."""
+    return (
+        TeamMember.objects.filter(case=case)
+        .select_related("agency", "practitioner", "added_by")
+        .order_by(F("left_at").asc(nulls_first=True), "joined_at", "pk")
+    )
+
+
+def case_recorded_views(case: Case) -> QuerySet[RecordedView]:
+    return (
+        RecordedView.objects.filter(case=case)
+        .select_related("recorded_by")
+        .order_by("-recorded_at", "-pk")
+    )
+
+
+def case_sharing_decisions(case: Case) -> QuerySet[InformationSharingDecision]:
+    return (
+        InformationSharingDecision.objects.filter(case=case)
+        .select_related("recipient_agency", "recipient_practitioner", "overridden_by", "decided_by")
+        .order_by("-decided_at", "-pk")
+    )
+
+
+def case_notes(case: Case) -> QuerySet[CaseNote]:
+    return (
+        CaseNote.objects.filter(case=case).select_related("author").order_by("-written_at", "-pk")
     )
 
 

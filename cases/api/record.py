@@ -19,15 +19,9 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from cases.chronology import (
-    EntryKind,
-    case_notes,
-    case_recorded_views,
-    case_sharing_decisions,
-    case_team,
-    child_chronology,
-    export_chronology,
-)
+from cases.chronology.entries import EntryKind
+from cases.chronology.export import export_chronology
+from cases.chronology.timeline import child_chronology
 from cases.models import (
     Case,
     CaseNote,
@@ -40,6 +34,7 @@ from cases.models import (
     ViewHolder,
 )
 from cases.read_audit import CASE_READ, SHARING_READ, audited_read, record_read
+from cases.selectors import case_notes, case_recorded_views, case_sharing_decisions, case_team
 from cases.services import (
     add_case_note,
     add_team_member,

@@ -8,7 +8,6 @@ from typing import Any
 
 from django import template
 
-from cases.chronology import case_notes, case_recorded_views, case_sharing_decisions, case_team
 from cases.models import Case
 from cases.record_forms import (
     CaseNoteForm,
@@ -17,6 +16,7 @@ from cases.record_forms import (
     SharingDecisionForm,
     TeamMemberForm,
 )
+from cases.selectors import case_notes, case_recorded_views, case_sharing_decisions, case_team
 from cases.services import can_work_on_case
 
 register = template.Library()

@@ -14,14 +14,10 @@ from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory
 from assessments.models import Assessment
 from audit.models import AuditEvent
-from cases.chronology import (
-    ChronologyEntry,
-    EntryKind,
-    child_chronology,
-    chronology_csv,
-    chronology_pdf,
-    export_chronology,
-)
+from cases.chronology.entries import ChronologyEntry, EntryKind
+from cases.chronology.export import export_chronology
+from cases.chronology.render import chronology_csv, chronology_pdf
+from cases.chronology.timeline import child_chronology
 from cases.exceptions import InvalidChronologyFilter
 from cases.models import CaseNote, Referral, ReferralChild
 from cases.process import engine

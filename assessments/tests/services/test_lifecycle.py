@@ -27,7 +27,7 @@ from assessments.services import (
     submit_assessment,
 )
 from audit.models import AuditEvent
-from cases.chronology import child_chronology
+from cases.chronology.timeline import child_chronology
 from cases.models import Case
 from cases.process import engine
 from cases.services import add_team_member
