@@ -101,7 +101,7 @@ def test_the_status_values_and_the_token_are_the_strings_task_rows_stores():
 def _row(task_id):
     with connection.cursor() as cursor:
         cursor.execute("SELECT * FROM viewflow_task WHERE id = %s", [task_id])
-        names = [column.name for column in cursor.description]
+        names = [column[0] for column in cursor.description]
         return dict(zip(names, cursor.fetchone(), strict=True))
 
 
