@@ -33,7 +33,7 @@ def _active(user: Actor) -> TypeGuard[User]:
     return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
 
 
-def can_see_case(user: Actor, case_id: int) -> bool:
+def can_see_case(user: Actor, case_id: int) -> TypeGuard[User]:
     return _active(user) and cases_visible_to(user).filter(pk=case_id).exists()
 
 
@@ -41,11 +41,11 @@ def can_request_assessment(user: Actor, case: Case) -> bool:
     return case.closed_at is None and can_work_on_case(user, case)
 
 
-def is_assessor(user: Actor, assessment: Assessment) -> bool:
+def is_assessor(user: Actor, assessment: Assessment) -> TypeGuard[User]:
     return _active(user) and assessment.assessor_id == user.pk
 
 
-def is_reviewer(user: Actor, assessment: Assessment) -> bool:
+def is_reviewer(user: Actor, assessment: Assessment) -> TypeGuard[User]:
     """A team manager, and neither the assessor nor whoever submitted it."""
     return (
         _active(user)

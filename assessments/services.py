@@ -13,6 +13,8 @@ from typing import Any
 from django.db.models import F
 from django.utils import timezone
 
+from agencies.actors import Actor
+from agencies.models import User
 from agencies.roles import CAN_ASSESS, CAN_REVIEW_ASSESSMENT
 from audit.services import record_event
 from cases.models import Case
@@ -68,7 +70,7 @@ def _too_long(errors: dict[str, list[str]], field: str, value: str, limit: int) 
         errors[field] = [f"At most {limit} characters."]
 
 
-def _locked_assessment(assessment: Assessment, actor: Any) -> Assessment:
+def _locked_assessment(assessment: Assessment, actor: Actor) -> Assessment:
     """Re-read the assessment and its case under the case's lock; unseen is a refusal."""
     locked = Assessment.objects.select_related(
         "case__child",
@@ -98,17 +100,20 @@ def _require_step(assessment: Assessment, *statuses: str, doing: str) -> None:
         )
 
 
-def _require_assessor(assessment: Assessment, actor: Any) -> None:
+def _require_assessor(assessment: Assessment, actor: Actor) -> User:
+    """The actor, once they are the assessment's assessor (a signed-in user)."""
     if not is_assessor(actor, assessment):
         raise NotTheAssessor(
             "Only the assessor (the practitioner it was requested for, or else the case's "
             "lead practitioner) may complete this assessment."
         )
+    return actor
 
 
-def _require_reviewer(assessment: Assessment, actor: Any, doing: str) -> None:
+def _require_reviewer(assessment: Assessment, actor: Actor, doing: str) -> User:
+    """The actor, once they may review the assessment (a signed-in user)."""
     if is_reviewer(actor, assessment):
-        return
+        return actor
     if getattr(actor, "role", None) in CAN_REVIEW_ASSESSMENT:
         raise NotAllowedToAuthorise(f"You completed this assessment: another manager {doing} it.")
     raise NotAllowedToAuthorise(f"Only a team manager {doing} an assessment.")
@@ -142,7 +147,7 @@ def request_assessment(
     *,
     case: Case | int,
     assessment_type: str,
-    actor: Any,
+    actor: Actor,
     requested_for: Any = None,
     notes: str = "",
     type_justification: str = "",
@@ -245,7 +250,7 @@ def start_assessment(
     *,
     assessment: Assessment,
     tool: AssessmentTool | None,
-    actor: Any,
+    actor: Actor,
     justification: str = "",
     started_on: date | None = None,
 ) -> Assessment:
@@ -258,7 +263,7 @@ def start_assessment(
     justification = _clean(justification)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
-        _require_assessor(locked, actor)
+        assessor = _require_assessor(locked, actor)
         _require_step(locked, AssessmentStatus.REQUESTED, doing="started")
         today = timezone.localdate()
         started_on = started_on or today
@@ -277,7 +282,7 @@ def start_assessment(
             tool=tool,
             child=locked.case.child,
             on=started_on,
-            certifications=list(ToolCertification.objects.filter(practitioner=actor, tool=tool)),
+            certifications=list(ToolCertification.objects.filter(practitioner=assessor, tool=tool)),
             assessment_type=locked.assessment_type,
             continuum_level=locked.case.confirmed_continuum_level,
         )
@@ -295,7 +300,7 @@ def start_assessment(
             )
         locked.status = AssessmentStatus.STARTED
         locked.started_at = timezone.now()
-        locked.started_by = actor
+        locked.started_by = assessor
         locked.started_on = started_on
         locked.tool = tool
         locked.child_age_at_start = judged.child_age
@@ -332,7 +337,7 @@ def start_assessment(
 
 
 def save_assessment_sections(
-    *, assessment: Assessment, sections: Mapping[str, str], actor: Any
+    *, assessment: Assessment, sections: Mapping[str, str], actor: Actor
 ) -> Assessment:
     """Save some or all of the holistic sections; only the ones given change."""
     with PathwayFlow.lock(assessment.case_id):
@@ -373,7 +378,7 @@ def add_contribution(
     assessment: Assessment,
     agency: Any,
     summary: str,
-    actor: Any,
+    actor: Actor,
     practitioner: Any = None,
 ) -> AssessmentContribution:
     """Record another agency's contribution (multi-agency assessment, statement 3.4).
@@ -384,7 +389,7 @@ def add_contribution(
     summary = _clean(summary)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
-        _require_assessor(locked, actor)
+        assessor = _require_assessor(locked, actor)
         _require_step(
             locked, AssessmentStatus.REQUESTED, AssessmentStatus.STARTED, doing="added to"
         )
@@ -416,7 +421,7 @@ def add_contribution(
             practitioner=practitioner,
             summary=summary,
             recorded_at=timezone.now(),
-            recorded_by=actor,
+            recorded_by=assessor,
         )
         record_event(
             actor=actor,
@@ -454,7 +459,7 @@ def _outcome_errors(
 def submit_assessment(
     *,
     assessment: Assessment,
-    actor: Any,
+    actor: Actor,
     confirmed_continuum_level: str,
     risk_level: str,
     needs: str,
@@ -473,7 +478,7 @@ def submit_assessment(
     recommended_route = _clean(recommended_route)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
-        _require_assessor(locked, actor)
+        assessor = _require_assessor(locked, actor)
         _require_step(locked, AssessmentStatus.STARTED, doing="submitted")
         sections = _section_errors(locked, "submitted")
         errors = _outcome_errors(
@@ -503,7 +508,7 @@ def submit_assessment(
             raise InvalidAssessment("The outcome is incomplete.", fields=errors)
         locked.status = AssessmentStatus.SUBMITTED
         locked.submitted_at = timezone.now()
-        locked.submitted_by = actor
+        locked.submitted_by = assessor
         locked.confirmed_continuum_level = confirmed_continuum_level
         locked.risk_level = risk_level
         locked.needs = needs
@@ -540,7 +545,7 @@ def submit_assessment(
 def authorise_assessment(
     *,
     assessment: Assessment,
-    actor: Any,
+    actor: Actor,
     late_reason: str = "",
     confirmed_continuum_level: str = "",
     risk_level: str = "",
@@ -556,7 +561,7 @@ def authorise_assessment(
     late_reason = _clean(late_reason)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
-        _require_reviewer(locked, actor, "may authorise")
+        reviewer = _require_reviewer(locked, actor, "may authorise")
         _require_step(locked, AssessmentStatus.SUBMITTED, doing="authorised")
         level = _clean(confirmed_continuum_level) or locked.confirmed_continuum_level
         risk = _clean(risk_level) or locked.risk_level
@@ -590,7 +595,7 @@ def authorise_assessment(
         }
         locked.status = AssessmentStatus.AUTHORISED
         locked.authorised_at = timezone.now()
-        locked.authorised_by = actor
+        locked.authorised_by = reviewer
         locked.late_reason = late_reason if late else ""
         locked.confirmed_continuum_level = level
         locked.risk_level = risk
@@ -623,7 +628,7 @@ def authorise_assessment(
     return locked
 
 
-def _confirm_case_level(case: Case, level: str, *, actor: Any, assessment: Assessment) -> None:
+def _confirm_case_level(case: Case, level: str, *, actor: Actor, assessment: Assessment) -> None:
     """The case takes the authorised assessment's continuum level (under the case's lock)."""
     previous = case.confirmed_continuum_level
     if previous == level:
@@ -641,7 +646,7 @@ def _confirm_case_level(case: Case, level: str, *, actor: Any, assessment: Asses
     )
 
 
-def return_assessment(*, assessment: Assessment, actor: Any, comments: str) -> Assessment:
+def return_assessment(*, assessment: Assessment, actor: Actor, comments: str) -> Assessment:
     """Return a submitted assessment to its assessor with comments; it is started again."""
     comments = _clean(comments)
     with PathwayFlow.lock(assessment.case_id):
