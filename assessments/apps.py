@@ -7,11 +7,14 @@ class AssessmentsConfig(AppConfig):
 
     def ready(self) -> None:
         # Cases sits below assessments and never imports it: what assessments add to the
-        # child's record there (each step of each assessment in the chronology) is registered
-        # here, once the models load.
+        # child's record there (each step of each assessment in the chronology, the reads of
+        # the case's assessments in its access log) is registered here, once the models load.
         from cases.chronology.entries import EntryKind
         from cases.chronology.sources import register_source
+        from cases.selectors import register_access_log_reads
 
         from .chronology import assessment_entries
+        from .selectors import assessment_reads_of
 
         register_source({EntryKind.ASSESSMENT}, assessment_entries)
+        register_access_log_reads(assessment_reads_of)

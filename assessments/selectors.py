@@ -8,7 +8,8 @@ from django.db.models import Q, QuerySet
 from django.utils import timezone
 
 from agencies.actors import Actor
-from cases.selectors import cases_visible_to
+from cases.models import Case
+from cases.selectors import cases_visible_to, ids_as_text
 from pathways.compiled import compiled_version
 from pathways.models import Transition
 
@@ -45,6 +46,16 @@ def case_assessments(case: Any) -> QuerySet[Assessment]:
         Assessment.objects.filter(case_id=case.pk)
         .select_related(*_RELATED)
         .order_by("-requested_at", "-pk")
+    )
+
+
+def assessment_reads_of(case: Case) -> Q:
+    """The reads of the case's assessments in its access log (`cases.selectors.case_access_log`
+    has this part registered from `AssessmentsConfig.ready()`)."""
+    return Q(
+        object_type="assessments.assessment",
+        object_id__in=ids_as_text(Assessment.objects.filter(case=case)),
+        action="assessment.read",
     )
 
 

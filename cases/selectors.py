@@ -28,6 +28,7 @@ among the users of the case's area (`person_of_area`): to anyone else, another a
 user is a user who does not exist.
 """
 
+from collections.abc import Callable
 from typing import Any
 
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
@@ -334,29 +335,35 @@ ACCESS_LOG_CASE_ACTIONS = (
 )
 
 
-def _ids_as_text(queryset: QuerySet[Any]) -> QuerySet[Any]:
+def ids_as_text(queryset: QuerySet[Any]) -> QuerySet[Any]:
     # AuditEvent.object_id is text; compare like with like so the index on it is used.
     return queryset.annotate(text_id=Cast("pk", CharField())).values("text_id")
+
+
+# Reads of a case's rows kept by an app above cases, as conditions on the audit trail: the
+# app registers its own from its AppConfig.ready() (assessments does, for reads of the
+# case's assessments), so cases never imports it.
+_ACCESS_LOG_READS: list[Callable[[Case], Q]] = []
+
+
+def register_access_log_reads(reads: Callable[[Case], Q]) -> None:
+    """Add the reads of one kind of a case's rows to its access log (once)."""
+    if reads not in _ACCESS_LOG_READS:
+        _ACCESS_LOG_READS.append(reads)
 
 
 def case_access_log(case: Case) -> QuerySet[AuditEvent]:
     """Who has looked at this child's record: reads of the case, its assessments, referrals
     and sharing decisions, exports of the child's chronology, and grants of access, newest
     first. One query per page (and one to count), whatever the number of events: each part
-    is an indexed (object_type, object_id) match."""
-    from assessments.models import Assessment
-
+    is an indexed (object_type, object_id) match. Reads of the assessments are the part the
+    assessments app registers (`register_access_log_reads`)."""
     condition = (
         Q(object_type="cases.case", object_id=str(case.pk), action__in=ACCESS_LOG_CASE_ACTIONS)
         | Q(
             object_type="cases.child",
             object_id=str(case.child_id),
             action__in=("chronology.exported", "child.read"),
-        )
-        | Q(
-            object_type="assessments.assessment",
-            object_id__in=_ids_as_text(Assessment.objects.filter(case=case)),
-            action="assessment.read",
         )
         | Q(
             object_type="cases.referral",
@@ -367,10 +374,12 @@ def case_access_log(case: Case) -> QuerySet[AuditEvent]:
         )
         | Q(
             object_type="cases.informationsharingdecision",
-            object_id__in=_ids_as_text(InformationSharingDecision.objects.filter(case=case)),
+            object_id__in=ids_as_text(InformationSharingDecision.objects.filter(case=case)),
             action="sharing.read",
         )
     )
+    for reads in _ACCESS_LOG_READS:
+        condition |= reads(case)
     agency_name = Agency.objects.filter(pk=OuterRef("actor_agency_id")).values("name")[:1]
     return (
         AuditEvent.objects.filter(condition)
