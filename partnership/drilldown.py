@@ -16,6 +16,7 @@ from typing import Any
 from django.core.paginator import Paginator
 from django.urls import reverse
 
+from agencies.actors import Actor
 from cases.models import Case
 from cases.selectors import cases_visible_to
 
@@ -62,7 +63,7 @@ class DrillDown:
 
 
 def drilldown(
-    *, scope: Scope, key: str, part: str, cell: str, user: Any, page: Any = 1
+    *, scope: Scope, key: str, part: str, cell: str, user: Actor, page: Any = 1
 ) -> DrillDown:
     """One page of the cases behind a figure's part: the count, the page, and for exact-figure
     roles which of them the user may open."""
@@ -76,7 +77,9 @@ def _withheld_on_dashboard(scope: Scope, key: str, part: str, cell: str) -> bool
     return (key, part, cell if part == "cell" else "") in withheld_parts(dashboard_figures(scope))
 
 
-def _drilldown(*, scope: Scope, key: str, part: str, cell: str, user: Any, page: Any) -> DrillDown:
+def _drilldown(
+    *, scope: Scope, key: str, part: str, cell: str, user: Actor, page: Any
+) -> DrillDown:
     suppress = sees_suppressed_figures(user)
     cases = figure_cases(scope, key, part, cell)
     spec = FIGURES[key]
