@@ -20,6 +20,8 @@ from audit.services import record_event
 from cases.models import Case
 from cases.process.flow import PathwayFlow
 from cases.selectors import cases_visible_to
+from core.limits import SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
+from core.validation import SHORT_LENGTH_MESSAGE, length_problem, text
 from pathways.continuum import ContinuumLevel
 
 from .exceptions import (
@@ -56,18 +58,6 @@ from .permissions import (
 )
 from .selectors import route_options
 from .suitability import tool_suitability, type_findings
-
-TEXT_MAX_LENGTH = 20000
-REASON_MAX_LENGTH = 5000
-
-
-def _clean(value: Any) -> str:
-    return str(value or "").strip()
-
-
-def _too_long(errors: dict[str, list[str]], field: str, value: str, limit: int) -> None:
-    if len(value) > limit:
-        errors[field] = [f"At most {limit} characters."]
 
 
 def _locked_assessment(assessment: Assessment, actor: Actor) -> Assessment:
@@ -160,8 +150,8 @@ def request_assessment(
     The case and the assessor (objects or ids) must be ones the actor may see and of the
     case's area: otherwise `AssessmentNotFound`, as for ids that do not exist.
     """
-    notes = _clean(notes)
-    type_justification = _clean(type_justification)
+    notes = text(notes)
+    type_justification = text(type_justification)
     case_id = getattr(case, "pk", case)
     if not isinstance(case_id, int) or not can_see_case(actor, case_id):
         raise AssessmentNotFound()
@@ -205,8 +195,12 @@ def request_assessment(
             errors["requested_for"] = [
                 "The case has no lead practitioner: name who will complete the assessment."
             ]
-        _too_long(errors, "notes", notes, TEXT_MAX_LENGTH)
-        _too_long(errors, "type_justification", type_justification, REASON_MAX_LENGTH)
+        if problem := length_problem(notes, TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE):
+            errors["notes"] = [problem]
+        if problem := length_problem(
+            type_justification, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE
+        ):
+            errors["type_justification"] = [problem]
         if errors:
             only_justification = set(errors) == {"type_justification"}
             raise (JustificationRequired if only_justification else InvalidAssessment)(
@@ -260,7 +254,7 @@ def start_assessment(
     (adolescent tools never with pre-adolescents) or a certification-only tool without a
     current certification; a population mismatch without a recorded justification.
     """
-    justification = _clean(justification)
+    justification = text(justification)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
         assessor = _require_assessor(locked, actor)
@@ -274,7 +268,10 @@ def start_assessment(
             errors["started_on"] = ["The start date cannot be before the request."]
         if tool is None or not tool.active:
             errors["tool"] = ["Choose a tool from the catalogue."]
-        _too_long(errors, "justification", justification, REASON_MAX_LENGTH)
+        if problem := length_problem(
+            justification, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE
+        ):
+            errors["justification"] = [problem]
         if errors:
             raise InvalidAssessment("The assessment could not be started.", fields=errors)
         assert tool is not None  # narrowed by the check above
@@ -352,8 +349,11 @@ def save_assessment_sections(
             elif value is not None and not isinstance(value, str):
                 errors[key] = ["Must be text."]
             else:
-                cleaned[key] = _clean(value)
-                _too_long(errors, key, cleaned[key], TEXT_MAX_LENGTH)
+                cleaned[key] = text(value)
+                if problem := length_problem(
+                    cleaned[key], TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE
+                ):
+                    errors[key] = [problem]
         if not sections:
             errors["sections"] = ["Give at least one section."]
         if errors:
@@ -386,7 +386,7 @@ def add_contribution(
     Rules: the assessment is not yet submitted; the agency belongs to the case's area; a named
     practitioner is active and works for that agency; the summary is said.
     """
-    summary = _clean(summary)
+    summary = text(summary)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
         assessor = _require_assessor(locked, actor)
@@ -412,7 +412,8 @@ def add_contribution(
                 errors["practitioner"] = [f"This practitioner does not work for {agency}."]
         if not summary:
             errors["summary"] = ["Summarise what the agency contributed."]
-        _too_long(errors, "summary", summary, TEXT_MAX_LENGTH)
+        if problem := length_problem(summary, TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE):
+            errors["summary"] = [problem]
         if errors:
             raise InvalidAssessment("The contribution could not be added.", fields=errors)
         contribution = AssessmentContribution.objects.create(
@@ -473,9 +474,9 @@ def submit_assessment(
     the outcome confirms a continuum level and a risk level, says the needs and the
     intervention focus, and recommends a route that leaves the case's current stage.
     """
-    needs, strengths = _clean(needs), _clean(strengths)
-    intervention_focus = _clean(intervention_focus)
-    recommended_route = _clean(recommended_route)
+    needs, strengths = text(needs), text(strengths)
+    intervention_focus = text(intervention_focus)
+    recommended_route = text(recommended_route)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
         assessor = _require_assessor(locked, actor)
@@ -496,7 +497,8 @@ def submit_assessment(
             ("strengths", strengths),
             ("intervention_focus", intervention_focus),
         ):
-            _too_long(errors, field, value, TEXT_MAX_LENGTH)
+            if problem := length_problem(value, TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE):
+                errors[field] = [problem]
         if sections:
             raise SectionsIncomplete(
                 "Complete the holistic sections before submitting: "
@@ -558,14 +560,14 @@ def authorise_assessment(
     recommended route (the submitted one unless the manager chooses another) still leaves
     the case's current stage. The recommendation is then offered to the lead practitioner.
     """
-    late_reason = _clean(late_reason)
+    late_reason = text(late_reason)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
         reviewer = _require_reviewer(locked, actor, "may authorise")
         _require_step(locked, AssessmentStatus.SUBMITTED, doing="authorised")
-        level = _clean(confirmed_continuum_level) or locked.confirmed_continuum_level
-        risk = _clean(risk_level) or locked.risk_level
-        route = _clean(recommended_route) or locked.recommended_route
+        level = text(confirmed_continuum_level) or locked.confirmed_continuum_level
+        risk = text(risk_level) or locked.risk_level
+        route = text(recommended_route) or locked.recommended_route
         sections = _section_errors(locked, "authorised")
         errors = _outcome_errors(
             locked.case, confirmed_continuum_level=level, risk_level=risk, recommended_route=route
@@ -576,7 +578,10 @@ def authorise_assessment(
             errors["late_reason"] = [
                 f"The assessment was due on {locked.due_on:%d %B %Y}: record why it is late."
             ]
-        _too_long(errors, "late_reason", late_reason, REASON_MAX_LENGTH)
+        if problem := length_problem(
+            late_reason, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE
+        ):
+            errors["late_reason"] = [problem]
         if sections:
             raise SectionsIncomplete(
                 "Every holistic section must be completed before authorisation: "
@@ -648,7 +653,7 @@ def _confirm_case_level(case: Case, level: str, *, actor: Actor, assessment: Ass
 
 def return_assessment(*, assessment: Assessment, actor: Actor, comments: str) -> Assessment:
     """Return a submitted assessment to its assessor with comments; it is started again."""
-    comments = _clean(comments)
+    comments = text(comments)
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
         _require_reviewer(locked, actor, "may return")
@@ -656,7 +661,8 @@ def return_assessment(*, assessment: Assessment, actor: Actor, comments: str) ->
         errors: dict[str, list[str]] = {}
         if not comments:
             errors["comments"] = ["Say what needs to change."]
-        _too_long(errors, "comments", comments, REASON_MAX_LENGTH)
+        if problem := length_problem(comments, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE):
+            errors["comments"] = [problem]
         if errors:
             raise InvalidAssessment("The assessment could not be returned.", fields=errors)
         now = timezone.now()

@@ -29,7 +29,8 @@ from guardian.shortcuts import assign_perm, remove_perm
 from agencies.roles import CAN_MANAGE_CASE_ACCESS, CAN_REVIEW_BREAK_GLASS, CASEWORK
 from audit.services import record_event
 from cases.process.flow import PathwayFlow
-from core.validation import reason_problem
+from core.limits import SHORT_TEXT_MAX_LENGTH
+from core.validation import SHORT_LENGTH_MESSAGE, length_problem, reason_problem
 
 from .exceptions import (
     BreakGlassAlreadyReviewed,
@@ -59,7 +60,13 @@ from .selectors import (
 
 BREAK_GLASS_DURATION = datetime.timedelta(hours=4)
 VIEW_CASE = "cases.view_case"
-REASON_MAX_LENGTH = 5000
+
+
+def _reason_too_long(reason: str) -> str | None:
+    """A reason or a review's notes past the limit: core.validation's check, this wording."""
+    return length_problem(reason, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE)
+
+
 # Kinds a steward grants; break-glass access is only ever requested by the practitioner.
 GRANTABLE_KINDS = (AccessGrantKind.CONSULTANT, AccessGrantKind.INFORMATION_SHARING)
 
@@ -158,8 +165,8 @@ def grant_case_access(
             errors["kind"] = ["Choose consultant or information-sharing recipient."]
         if not reason:
             errors["reason"] = ["Say why they need the case file."]
-        elif len(reason) > REASON_MAX_LENGTH:
-            errors["reason"] = [f"At most {REASON_MAX_LENGTH} characters."]
+        elif problem := _reason_too_long(reason):
+            errors["reason"] = [problem]
         if expires_at is not None and expires_at <= now:
             errors["expires_at"] = ["The access must end in the future."]
         if user is None or not user.is_active or user.role not in CASEWORK:
@@ -209,11 +216,8 @@ def revoke_case_access(*, grant: AccessGrant, actor: Any, reason: str = "") -> A
             )
         if not locked_grant.is_active():
             raise InvalidAccessGrant("This access has already ended.")
-        if len(reason) > REASON_MAX_LENGTH:
-            raise InvalidAccessGrant(
-                "The reason is too long.",
-                fields={"reason": [f"At most {REASON_MAX_LENGTH} characters."]},
-            )
+        if problem := _reason_too_long(reason):
+            raise InvalidAccessGrant("The reason is too long.", fields={"reason": [problem]})
         _end(locked_grant, actor=actor, reason=reason)
     return locked_grant
 
@@ -250,9 +254,7 @@ def request_break_glass_access(*, case_id: Any, actor: Any, reason: str) -> Acce
     errors: dict[str, list[str]] = {}
     if not reason:
         errors["reason"] = ["Say why you need this case now: emergency access is reviewed."]
-    elif len(reason) > REASON_MAX_LENGTH:
-        errors["reason"] = [f"At most {REASON_MAX_LENGTH} characters."]
-    elif problem := reason_problem(reason):
+    elif problem := _reason_too_long(reason) or reason_problem(reason):
         errors["reason"] = [problem]
     try:
         pk = int(case_id)
@@ -339,8 +341,8 @@ def review_break_glass(
             errors["outcome"] = ["Choose justified or not justified."]
         if outcome == BreakGlassOutcome.NOT_JUSTIFIED and not notes:
             errors["notes"] = ["Say why it was not justified and what happens next."]
-        if len(notes) > REASON_MAX_LENGTH:
-            errors["notes"] = [f"At most {REASON_MAX_LENGTH} characters."]
+        if problem := _reason_too_long(notes):
+            errors["notes"] = [problem]
         if errors:
             raise InvalidBreakGlassReview("The review could not be recorded.", fields=errors)
         locked.outcome = outcome

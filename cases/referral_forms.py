@@ -21,8 +21,8 @@ from agencies.roles import Role
 from core.errors import DomainError
 from core.limits import (
     CHILD_REFERENCE_MAX_LENGTH,
-    CONTACT_MAX_LENGTH,
     CRIME_REFERENCE_MAX_LENGTH,
+    LINE_MAX_LENGTH,
     NAME_MAX_LENGTH,
 )
 from pathways.continuum import ContinuumLevel
@@ -93,10 +93,10 @@ class ReferralForm(QuietForm):
         label="Referring agency",
     )
     referrer_name = forms.CharField(
-        label="Referrer's name", required=False, max_length=CONTACT_MAX_LENGTH
+        label="Referrer's name", required=False, max_length=LINE_MAX_LENGTH
     )
     referrer_contact = forms.CharField(
-        label="Referrer's phone or email", required=False, max_length=CONTACT_MAX_LENGTH
+        label="Referrer's phone or email", required=False, max_length=LINE_MAX_LENGTH
     )
     description = forms.CharField(
         label="What happened",

@@ -8,6 +8,8 @@ from agencies.models import Agency, User
 from agencies.roles import AREA_WIDE, CAN_DESIGNATE_LEAD, CAN_LEAD, SHARING_RECIPIENTS
 from audit.services import record_event
 from cases.process.flow import PathwayFlow
+from core.limits import LINE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
+from core.validation import SHORT_LENGTH_MESSAGE, length_problem, required_problem
 
 from .exceptions import (
     InvalidCaseNote,
@@ -110,8 +112,6 @@ def designate_lead_practitioner(
 
 # --- the case record beyond the pathway ------------------------------------------------------
 
-NOTE_MAX_LENGTH = 20000
-
 
 def can_work_on_case(user: Any, case: Case) -> bool:
     """Who may add to a case's record: its lead practitioner, or a front-door practitioner,
@@ -134,14 +134,6 @@ def _case_to_work_on(case_id: int, actor: Any) -> Case:
     if not can_work_on_case(actor, locked):
         raise NotAllowedToWorkOnCase("You may not add to this case's record.")
     return locked
-
-
-def _required(value: str, message: str, *, max_length: int | None = None) -> list[str]:
-    if not value:
-        return [message]
-    if max_length is not None and len(value) > max_length:
-        return [f"At most {max_length} characters."]
-    return []
 
 
 def add_team_member(
@@ -176,8 +168,13 @@ def add_team_member(
         if locked.closed_at is not None:
             raise InvalidTeamMember("The case is closed: the team around the child is final.")
         errors: dict[str, list[str]] = {}
-        if message := _required(role_on_case, "Say what they do for the child.", max_length=200):
-            errors["role_on_case"] = message
+        if problem := required_problem(
+            role_on_case,
+            "Say what they do for the child.",
+            max_length=LINE_MAX_LENGTH,
+            length_message=SHORT_LENGTH_MESSAGE,
+        ):
+            errors["role_on_case"] = [problem]
         current = TeamMember.objects.filter(case=locked, left_at__isnull=True)
         if practitioner is not None:
             if not practitioner.is_active:
@@ -231,9 +228,14 @@ def remove_team_member(*, member: TeamMember, actor: Any, reason: str) -> TeamMe
             raise InvalidTeamMember(
                 f"Already left the team on {timezone.localtime(locked.left_at):%d %b %Y}."
             )
-        if message := _required(reason, "A reason is required.", max_length=5000):
+        if problem := required_problem(
+            reason,
+            "A reason is required.",
+            max_length=SHORT_TEXT_MAX_LENGTH,
+            length_message=SHORT_LENGTH_MESSAGE,
+        ):
             raise InvalidTeamMember(
-                "Say why they are leaving the team.", fields={"reason": message}
+                "Say why they are leaving the team.", fields={"reason": [problem]}
             )
         locked.left_at = timezone.now()
         locked.removed_by = actor
@@ -265,8 +267,13 @@ def record_view(
             errors["holder"] = ["Choose whose view this is."]
         if len(holder_description) > 200:
             errors["holder_description"] = ["At most 200 characters."]
-        if message := _required(view, "Write down the view.", max_length=NOTE_MAX_LENGTH):
-            errors["view"] = message
+        if problem := required_problem(
+            view,
+            "Write down the view.",
+            max_length=TEXT_MAX_LENGTH,
+            length_message=SHORT_LENGTH_MESSAGE,
+        ):
+            errors["view"] = [problem]
         if errors:
             raise InvalidRecordedView("The view could not be recorded.", fields=errors)
         recorded = RecordedView.objects.create(
@@ -338,12 +345,13 @@ def record_information_sharing_decision(
         )
         if decision not in SharingDecision.values:
             errors["decision"] = ["Choose whether to share or not to share."]
-        if message := _required(
+        if problem := required_problem(
             information,
             "Say what was shared (or would have been).",
-            max_length=NOTE_MAX_LENGTH,
+            max_length=TEXT_MAX_LENGTH,
+            length_message=SHORT_LENGTH_MESSAGE,
         ):
-            errors["information"] = message
+            errors["information"] = [problem]
         if (
             recipient_practitioner is not None
             and recipient_practitioner.role not in SHARING_RECIPIENTS
@@ -353,10 +361,13 @@ def record_information_sharing_decision(
                 "Information about a child is shared with practitioners, not with analysts, "
                 "administrators or auditors."
             ]
-        if message := _required(
-            purpose, "Say why: the purpose of sharing (or of not sharing).", max_length=5000
+        if problem := required_problem(
+            purpose,
+            "Say why: the purpose of sharing (or of not sharing).",
+            max_length=SHORT_TEXT_MAX_LENGTH,
+            length_message=SHORT_LENGTH_MESSAGE,
         ):
-            errors["purpose"] = message
+            errors["purpose"] = [problem]
         if lawful_basis not in LawfulBasis.values:
             errors["lawful_basis"] = ["Choose the lawful basis."]
         if consent not in Consent.values:
@@ -384,10 +395,12 @@ def record_information_sharing_decision(
             errors["lawful_basis"] = [
                 "Consent can be the lawful basis only when consent was given."
             ]
-        if len(consent_reason) > 5000:
-            errors["consent_reason"] = ["At most 5000 characters."]
-        if len(child_family_views) > NOTE_MAX_LENGTH:
-            errors["child_family_views"] = [f"At most {NOTE_MAX_LENGTH} characters."]
+        for name, value, limit in (
+            ("consent_reason", consent_reason, SHORT_TEXT_MAX_LENGTH),
+            ("child_family_views", child_family_views, TEXT_MAX_LENGTH),
+        ):
+            if problem := length_problem(value, limit, message=SHORT_LENGTH_MESSAGE):
+                errors[name] = [problem]
         if errors or recipient_agency is None:
             raise InvalidSharingDecision(
                 "The information-sharing decision could not be recorded.", fields=errors
@@ -488,8 +501,10 @@ def add_case_note(*, case: Case, text: str, actor: Any) -> CaseNote:
     text = (text or "").strip()
     with PathwayFlow.lock(case.pk):
         locked = _case_to_work_on(case.pk, actor)
-        if message := _required(text, "Write the note.", max_length=NOTE_MAX_LENGTH):
-            raise InvalidCaseNote("The note could not be added.", fields={"text": message})
+        if problem := required_problem(
+            text, "Write the note.", max_length=TEXT_MAX_LENGTH, length_message=SHORT_LENGTH_MESSAGE
+        ):
+            raise InvalidCaseNote("The note could not be added.", fields={"text": [problem]})
         note = CaseNote.objects.create(
             case=locked, text=text, written_at=timezone.now(), author=actor
         )

@@ -28,9 +28,11 @@ PATHWAY_YAML_MAX_CHARS = 200_000
 TEXT_MAX_LENGTH = 20_000
 # A shorter passage: a reason, a purpose, a comment, one behaviour's description.
 SHORT_TEXT_MAX_LENGTH = 5_000
-# A child's first or last name; a referrer's name or phone number or email address.
+# A child's first or last name.
 NAME_MAX_LENGTH = 100
-CONTACT_MAX_LENGTH = 200
+# One line of text: a referrer's name or phone number or email address, what a team member
+# does for the child, who holds a recorded view.
+LINE_MAX_LENGTH = 200
 # A child's pseudonymous reference (HSB-XXXXXXXX when generated) and a police crime reference.
 CHILD_REFERENCE_MAX_LENGTH = 32
 CRIME_REFERENCE_MAX_LENGTH = 64

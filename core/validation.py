@@ -48,11 +48,27 @@ def text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-def length_problem(value: str, limit: int) -> str | None:
+# Text longer than its limit: intake's and the audit rounds' wording; the case record's,
+# case access's and assessments' shorter one. Both are kept as pages and clients show them.
+LENGTH_MESSAGE = "Use at most {limit} characters."
+SHORT_LENGTH_MESSAGE = "At most {limit} characters."
+
+
+def length_problem(value: str, limit: int, *, message: str = LENGTH_MESSAGE) -> str | None:
     """The message when `value` is longer than `limit` characters (a constant of core.limits)."""
     if len(value) > limit:
-        return f"Use at most {limit} characters."
+        return message.format(limit=limit)
     return None
+
+
+def required_problem(
+    value: str, message: str, *, max_length: int, length_message: str = LENGTH_MESSAGE
+) -> str | None:
+    """`message` when `value` is blank, the length message when it is longer than
+    `max_length`, else None."""
+    if not value:
+        return message
+    return length_problem(value, max_length, message=length_message)
 
 
 def identifier_problem(value: Any) -> str | None:

@@ -19,7 +19,7 @@ from django.utils import timezone
 from agencies.actors import Actor
 from agencies.models import Agency, LocalArea
 from audit.services import record_event
-from core.validation import identifier_problem
+from core.validation import identifier_problem, length_problem, text
 
 from .exceptions import (
     InvalidRound,
@@ -49,10 +49,6 @@ from .permissions import (
 
 LABEL_MAX_LENGTH = 16
 TEXT_MAX_LENGTH = 10_000
-
-
-def _text(value: Any) -> str:
-    return str(value or "").strip()
 
 
 def _locked_round(audit_round: AuditRound, actor: Actor) -> AuditRound:
@@ -119,13 +115,11 @@ def open_audit_round(
         raise NotAllowedToAudit("Only an HSB coordinator opens an audit round.")
     area_id = area_id_of(actor)
     assert area_id is not None  # can_manage_rounds checked it
-    label = _text(label)
+    label = text(label)
     errors: dict[str, list[str]] = {}
     if not label:
         errors["label"] = ["Name the round, for example T1."]
-    elif len(label) > LABEL_MAX_LENGTH:
-        errors["label"] = [f"Use at most {LABEL_MAX_LENGTH} characters."]
-    elif problem := identifier_problem(label):
+    elif problem := length_problem(label, LABEL_MAX_LENGTH) or identifier_problem(label):
         errors["label"] = [problem]
     elif AuditRound.objects.filter(area_id=area_id, label=label).exists():
         errors["label"] = [f"There is already a round {label}."]
@@ -203,13 +197,13 @@ def record_agency_score(
     _require_open(locked)
     _scored_statement(statement)
     score = _score(score)
-    evidence, assurance, comments = _text(evidence), _text(assurance), _text(comments)
+    evidence, assurance, comments = text(evidence), text(assurance), text(comments)
     errors: dict[str, list[str]] = {}
     if not evidence:
         errors["evidence"] = ["Give the evidence supporting the score."]
     for name, value in (("evidence", evidence), ("assurance", assurance), ("comments", comments)):
-        if len(value) > TEXT_MAX_LENGTH:
-            errors[name] = [f"Use at most {TEXT_MAX_LENGTH} characters."]
+        if problem := length_problem(value, TEXT_MAX_LENGTH):
+            errors[name] = [problem]
     if errors:
         raise InvalidScore("The score could not be recorded.", fields=errors)
 
@@ -295,12 +289,9 @@ def set_agreed_score(
     _require_open(locked)
     _scored_statement(statement)
     score = _score(score)
-    rationale = _text(rationale)
-    if len(rationale) > TEXT_MAX_LENGTH:
-        raise InvalidScore(
-            "The rationale is too long.",
-            fields={"rationale": [f"Use at most {TEXT_MAX_LENGTH} characters."]},
-        )
+    rationale = text(rationale)
+    if problem := length_problem(rationale, TEXT_MAX_LENGTH):
+        raise InvalidScore("The rationale is too long.", fields={"rationale": [problem]})
     lowest = _lowest(locked, statement)
     follows_lowest = lowest is not None and score == lowest
     if not follows_lowest and not rationale:

@@ -47,8 +47,8 @@ from cases.referrals.services import record_referral
 from cases.selectors import cases_visible_to
 from core.limits import (
     CHILD_REFERENCE_MAX_LENGTH,
-    CONTACT_MAX_LENGTH,
     CRIME_REFERENCE_MAX_LENGTH,
+    LINE_MAX_LENGTH,
     NAME_MAX_LENGTH,
     REFERRAL_MAX_BEHAVIOURS,
     REFERRAL_MAX_CHILDREN,
@@ -159,10 +159,10 @@ class ReferralInSerializer(serializers.Serializer):
         "refers for their own agency only.",
     )
     referrer_name = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=CONTACT_MAX_LENGTH
+        required=False, allow_blank=True, default="", max_length=LINE_MAX_LENGTH
     )
     referrer_contact = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=CONTACT_MAX_LENGTH
+        required=False, allow_blank=True, default="", max_length=LINE_MAX_LENGTH
     )
     description = serializers.CharField(allow_blank=True, max_length=TEXT_MAX_LENGTH)
     behaviours = BoundedListField(child=BehaviourInSerializer(), max_length=REFERRAL_MAX_BEHAVIOURS)

@@ -19,8 +19,8 @@ from django.utils import timezone
 from agencies.models import Agency
 from core.limits import (
     CHILD_REFERENCE_MAX_LENGTH,
-    CONTACT_MAX_LENGTH,
     CRIME_REFERENCE_MAX_LENGTH,
+    LINE_MAX_LENGTH,
     NAME_MAX_LENGTH,
     REFERRAL_MAX_BEHAVIOURS,
     REFERRAL_MAX_CHILDREN,
@@ -42,8 +42,8 @@ CONTINUUM_ORDER = list(ContinuumLevel.values)  # normal … violent, in rising o
 # The longest each of the referral's own text fields may be (the crime reference, an
 # identifier, has its own check); a child's and a behaviour's fields are checked with them.
 TEXT_LIMITS = {
-    "referrer_name": CONTACT_MAX_LENGTH,
-    "referrer_contact": CONTACT_MAX_LENGTH,
+    "referrer_name": LINE_MAX_LENGTH,
+    "referrer_contact": LINE_MAX_LENGTH,
     "description": TEXT_MAX_LENGTH,
     "immediate_safety_actions": TEXT_MAX_LENGTH,
     "parents_not_informed_reason": TEXT_MAX_LENGTH,

@@ -12,8 +12,8 @@ from cases.referral_forms import ChildForm, ReferralForm
 from cases.referrals.rules import TEXT_LIMITS, ReferralInput, validated_referral
 from core.limits import (
     CHILD_REFERENCE_MAX_LENGTH,
-    CONTACT_MAX_LENGTH,
     CRIME_REFERENCE_MAX_LENGTH,
+    LINE_MAX_LENGTH,
     NAME_MAX_LENGTH,
     SHORT_TEXT_MAX_LENGTH,
     TEXT_MAX_LENGTH,
@@ -69,8 +69,8 @@ def _refused(actor, **overrides) -> dict[str, list[str]]:
 
 def test_the_limits_are_the_named_constants():
     assert TEXT_LIMITS == {
-        "referrer_name": CONTACT_MAX_LENGTH,
-        "referrer_contact": CONTACT_MAX_LENGTH,
+        "referrer_name": LINE_MAX_LENGTH,
+        "referrer_contact": LINE_MAX_LENGTH,
         "description": TEXT_MAX_LENGTH,
         "immediate_safety_actions": TEXT_MAX_LENGTH,
         "parents_not_informed_reason": TEXT_MAX_LENGTH,
@@ -165,13 +165,13 @@ def test_the_form_and_the_serializers_declare_the_rules_limits(front_door):
     """Shape only, but the same numbers: the browser's maxlength and the schema's maxLength."""
     referral, child = ReferralInSerializer().fields, ChildInSerializer().fields
     assert referral["description"].max_length == TEXT_MAX_LENGTH
-    assert referral["referrer_contact"].max_length == CONTACT_MAX_LENGTH
+    assert referral["referrer_contact"].max_length == LINE_MAX_LENGTH
     assert referral["crime_reference"].max_length == CRIME_REFERENCE_MAX_LENGTH
     assert BehaviourInSerializer().fields["description"].max_length == SHORT_TEXT_MAX_LENGTH
     assert child["first_name"].max_length == NAME_MAX_LENGTH
     assert child["reference"].max_length == CHILD_REFERENCE_MAX_LENGTH
     form = ReferralForm(user=front_door)
-    assert form.fields["referrer_name"].max_length == CONTACT_MAX_LENGTH
+    assert form.fields["referrer_name"].max_length == LINE_MAX_LENGTH
     assert form.fields["crime_reference"].max_length == CRIME_REFERENCE_MAX_LENGTH
     assert ChildForm().fields["last_name"].max_length == NAME_MAX_LENGTH
     assert ChildForm().fields["reference"].max_length == CHILD_REFERENCE_MAX_LENGTH
