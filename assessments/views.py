@@ -21,6 +21,7 @@ from django.urls import reverse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from agencies.actors import Actor
 from cases.models import age_on
 from cases.read_audit import ASSESSMENT_READ, CASE_READ, audited_read, record_read
 from cases.views import _visible_case, rendered
@@ -162,7 +163,7 @@ def _returns(assessment: Assessment) -> list[dict[str, Any]]:
 def _page(
     request: HttpRequest, assessment: Assessment, *, status: int = 200, **bound: Any
 ) -> HttpResponse:
-    user: Any = request.user
+    user: Actor = request.user
     case = assessment.case
     today = timezone.localdate()
     actions = actions_for(user, assessment)

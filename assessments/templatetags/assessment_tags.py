@@ -11,6 +11,7 @@ from typing import Any
 from django import template
 from django.utils import timezone
 
+from agencies.actors import Actor
 from cases.models import Case
 
 from ..permissions import can_request_assessment
@@ -20,7 +21,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("assessments/includes/case_assessments.html")
-def case_assessments_card(case: Case, user: Any) -> dict[str, Any]:
+def case_assessments_card(case: Case, user: Actor) -> dict[str, Any]:
     today = timezone.localdate()
     rows = []
     for assessment in case_assessments(case):
