@@ -3,8 +3,8 @@
 Each cell is one request, made in a savepoint that is rolled back, so a write in one cell
 never changes what the next cell finds. Two checks:
 
-1. every cell is allowed or refused as the access rules say (`RULES` below restates them,
-   independently of the code that enforces them);
+1. every cell is allowed or refused as the access rules say (each endpoint's `Rule` below,
+   `SEES_CASE`, `WORKS_CASE` …, restates them, independently of the code that enforces them);
 2. the table rendered from what was observed equals the committed `docs/permissions.md`.
    After a deliberate change, regenerate it: `python manage.py permission_matrix --write`
    (or `PERMISSION_MATRIX_WRITE=1 pytest tests/test_permission_matrix.py`).
