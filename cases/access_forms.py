@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from agencies.models import User
+from core.limits import SHORT_TEXT_MAX_LENGTH
 
 from .access import GRANTABLE_KINDS
 from .models import BreakGlassOutcome
@@ -17,7 +18,7 @@ class BreakGlassForm(forms.Form):
         min_value=1, label="Case number", help_text="The number of the case you need now."
     )
     reason = forms.CharField(
-        max_length=5000,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         widget=forms.Textarea(attrs={"rows": 3}),
         label="Why you need it now",
         help_text="Required. Your team manager reviews every emergency access.",
@@ -32,7 +33,9 @@ class GrantAccessForm(forms.Form):
         choices=[(kind.value, kind.label) for kind in GRANTABLE_KINDS], label="As"
     )
     reason = forms.CharField(
-        max_length=5000, widget=forms.Textarea(attrs={"rows": 2}), label="Why they need it"
+        max_length=SHORT_TEXT_MAX_LENGTH,
+        widget=forms.Textarea(attrs={"rows": 2}),
+        label="Why they need it",
     )
     expires_at = forms.DateTimeField(
         required=False,
@@ -51,7 +54,9 @@ class GrantAccessForm(forms.Form):
 
 
 class RevokeAccessForm(forms.Form):
-    reason = forms.CharField(max_length=5000, required=False, label="Reason (optional)")
+    reason = forms.CharField(
+        max_length=SHORT_TEXT_MAX_LENGTH, required=False, label="Reason (optional)"
+    )
 
     def __init__(self, *args: Any, grant_id: int, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"revoke-{grant_id}")
@@ -63,7 +68,7 @@ class BreakGlassReviewForm(forms.Form):
         choices=BreakGlassOutcome.choices, widget=forms.RadioSelect, label="Outcome"
     )
     notes = forms.CharField(
-        max_length=5000,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         required=False,
         widget=forms.Textarea(attrs={"rows": 3}),
         help_text="Required when the access was not justified.",

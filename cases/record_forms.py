@@ -5,6 +5,7 @@ from typing import Any
 from django import forms
 
 from agencies.models import Agency, User
+from core.limits import LINE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH
 
 from .chronology.entries import EntryKind
 from .models import Consent, LawfulBasis, SharingDecision, ViewHolder
@@ -36,7 +37,7 @@ class TeamMemberForm(forms.Form):
         help_text="Optional: a practitioner who works for the agency.",
     )
     role_on_case = forms.CharField(
-        max_length=200,
+        max_length=LINE_MAX_LENGTH,
         label="Role on the case",
         help_text="What they do for the child, e.g. school DSL, CAMHS clinician.",
     )
@@ -49,7 +50,7 @@ class TeamMemberForm(forms.Form):
 
 
 class RemoveTeamMemberForm(forms.Form):
-    reason = forms.CharField(max_length=5000, label="Reason for leaving")
+    reason = forms.CharField(max_length=SHORT_TEXT_MAX_LENGTH, label="Reason for leaving")
 
     def __init__(self, *args: Any, member_id: int, **kwargs: Any) -> None:
         kwargs.setdefault("prefix", f"remove-{member_id}")
@@ -59,7 +60,7 @@ class RemoveTeamMemberForm(forms.Form):
 class RecordedViewForm(forms.Form):
     holder = forms.ChoiceField(choices=ViewHolder.choices, label="Whose view")
     holder_description = forms.CharField(
-        max_length=200,
+        max_length=LINE_MAX_LENGTH,
         required=False,
         label="Who, if not the child",
         help_text="e.g. mother, grandfather, foster carer.",

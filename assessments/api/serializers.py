@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from core.limits import SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
 from pathways.continuum import ContinuumLevel
 
 from ..models import (
@@ -254,12 +255,14 @@ class RequestAssessmentSerializer(serializers.Serializer):
         min_value=1,
         help_text="Who completes it (a user id); empty: the case's lead practitioner.",
     )
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=20000)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
+    )
     type_justification = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
-        max_length=5000,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         help_text="Required when the type does not suit the case's confirmed continuum level.",
     )
 
@@ -275,7 +278,7 @@ class StartAssessmentSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        max_length=5000,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         help_text="Required when the tool has warnings for this child (population, level).",
     )
 
@@ -309,17 +312,17 @@ class AddContributionSerializer(serializers.Serializer):
     practitioner = serializers.IntegerField(
         required=False, allow_null=True, default=None, min_value=1
     )
-    summary = serializers.CharField(max_length=20000)
+    summary = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class SubmitAssessmentSerializer(serializers.Serializer):
     confirmed_continuum_level = serializers.ChoiceField(choices=ContinuumLevel.choices)
     risk_level = serializers.ChoiceField(choices=RiskLevel.choices)
-    needs = serializers.CharField(max_length=20000)
+    needs = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     strengths = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=20000
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
     )
-    intervention_focus = serializers.CharField(max_length=20000)
+    intervention_focus = serializers.CharField(max_length=TEXT_MAX_LENGTH)
     recommended_route = serializers.CharField(
         max_length=64, help_text="Key of a transition out of the case's current stage."
     )
@@ -330,7 +333,7 @@ class AuthoriseAssessmentSerializer(serializers.Serializer):
         required=False,
         allow_blank=True,
         default="",
-        max_length=5000,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         help_text="Required after the due date.",
     )
     confirmed_continuum_level = serializers.ChoiceField(
@@ -353,7 +356,7 @@ class AuthoriseAssessmentSerializer(serializers.Serializer):
 
 
 class ReturnAssessmentSerializer(serializers.Serializer):
-    comments = serializers.CharField(max_length=5000)
+    comments = serializers.CharField(max_length=SHORT_TEXT_MAX_LENGTH)
 
 
 class ToolFilterSerializer(serializers.Serializer):

@@ -35,6 +35,7 @@ from cases.selectors import (
     case_grants,
     decisions_shared_with,
 )
+from core.limits import SHORT_TEXT_MAX_LENGTH
 from core.validation import validate_reason
 
 from .permissions import (
@@ -89,7 +90,7 @@ class SharedDecisionSerializer(serializers.ModelSerializer):
 class BreakGlassRequestSerializer(serializers.Serializer):
     case = serializers.IntegerField(min_value=1, help_text="The case number.")
     reason = serializers.CharField(
-        max_length=5000,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         validators=[validate_reason],
         help_text="Why you need the case now, in words; always reviewed by a manager.",
     )
@@ -125,12 +126,14 @@ class GrantAccessSerializer(serializers.Serializer):
     # An id only: `grant_case_access` looks the grantee up in the case's area (else 404).
     user = id_field(help_text="A user id: an active practitioner of the case's area.")
     kind = serializers.ChoiceField(choices=[(kind.value, kind.label) for kind in GRANTABLE_KINDS])
-    reason = serializers.CharField(max_length=5000)
+    reason = serializers.CharField(max_length=SHORT_TEXT_MAX_LENGTH)
     expires_at = serializers.DateTimeField(required=False, allow_null=True, default=None)
 
 
 class RevokeAccessSerializer(serializers.Serializer):
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_LENGTH
+    )
 
 
 class BreakGlassReviewSerializer(serializers.ModelSerializer):
@@ -159,7 +162,9 @@ class BreakGlassReviewSerializer(serializers.ModelSerializer):
 
 class ReviewBreakGlassSerializer(serializers.Serializer):
     outcome = serializers.ChoiceField(choices=BreakGlassOutcome.choices)
-    notes = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    notes = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_LENGTH
+    )
 
 
 class AccessLogEntrySerializer(serializers.ModelSerializer):

@@ -42,6 +42,7 @@ from cases.services import (
     record_view,
     remove_team_member,
 )
+from core.limits import LINE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
 
 from .serializers import id_field
 from .views import _visible_case
@@ -87,13 +88,17 @@ class AddTeamMemberSerializer(serializers.Serializer):
         help_text="Optional: a practitioner who works for the agency.",
     )
     role_on_case = serializers.CharField(
-        max_length=200, help_text="What they do for the child, e.g. school DSL."
+        max_length=LINE_MAX_LENGTH, help_text="What they do for the child, e.g. school DSL."
     )
 
 
 class RemoveTeamMemberSerializer(serializers.Serializer):
     reason = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=5000, help_text="Required."
+        required=False,
+        allow_blank=True,
+        default="",
+        max_length=SHORT_TEXT_MAX_LENGTH,
+        help_text="Required.",
     )
 
 
@@ -117,9 +122,9 @@ class RecordedViewSerializer(serializers.ModelSerializer):
 class RecordViewSerializer(serializers.Serializer):
     holder = serializers.ChoiceField(choices=ViewHolder.choices)
     holder_description = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=200
+        required=False, allow_blank=True, default="", max_length=LINE_MAX_LENGTH
     )
-    view = serializers.CharField(max_length=20000)
+    view = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class SharingDecisionSerializer(serializers.ModelSerializer):
@@ -152,7 +157,7 @@ class RecordSharingDecisionSerializer(serializers.Serializer):
         choices=SharingDecision.choices, help_text="Decisions not to share are recorded too."
     )
     information = serializers.CharField(
-        max_length=20000, help_text="What was shared (or would have been)."
+        max_length=TEXT_MAX_LENGTH, help_text="What was shared (or would have been)."
     )
     # Ids only: `record_information_sharing_decision` looks the agency and the people up.
     recipient_agency = serializers.IntegerField(
@@ -175,14 +180,16 @@ class RecordSharingDecisionSerializer(serializers.Serializer):
         help_text="The recipient agency is in another partnership area: an explicit, audited "
         "cross-area decision. The recipient sees what was shared, never the case file.",
     )
-    purpose = serializers.CharField(max_length=5000, help_text="Why share (or why not).")
+    purpose = serializers.CharField(
+        max_length=SHORT_TEXT_MAX_LENGTH, help_text="Why share (or why not)."
+    )
     lawful_basis = serializers.ChoiceField(choices=LawfulBasis.choices)
     consent = serializers.ChoiceField(choices=Consent.choices)
     consent_reason = serializers.CharField(
         required=False,
         allow_blank=True,
         default="",
-        max_length=5000,
+        max_length=SHORT_TEXT_MAX_LENGTH,
         help_text="Required when consent was not sought or a refusal was overridden.",
     )
     overridden_by = serializers.IntegerField(
@@ -195,7 +202,7 @@ class RecordSharingDecisionSerializer(serializers.Serializer):
         "required when consent is 'overridden'.",
     )
     child_family_views = serializers.CharField(
-        required=False, allow_blank=True, default="", max_length=20000
+        required=False, allow_blank=True, default="", max_length=TEXT_MAX_LENGTH
     )
 
 
@@ -208,7 +215,7 @@ class CaseNoteSerializer(serializers.ModelSerializer):
 
 
 class AddCaseNoteSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=20000)
+    text = serializers.CharField(max_length=TEXT_MAX_LENGTH)
 
 
 class ChronologyEntrySerializer(serializers.Serializer):

@@ -3,6 +3,7 @@ from typing import Any
 from rest_framework import serializers
 
 from cases.models import Case, StageMove
+from core.limits import SHORT_TEXT_MAX_LENGTH
 from pathways.continuum import ClosureReason, ContinuumLevel
 
 
@@ -105,12 +106,16 @@ class TransitionDataSerializer(serializers.Serializer):
     continuum_level = serializers.ChoiceField(choices=ContinuumLevel.choices, required=False)
     significant_harm_suspected = serializers.BooleanField(required=False)
     closure_reason = serializers.ChoiceField(choices=ClosureReason.choices, required=False)
-    outcome = serializers.CharField(required=False, allow_blank=True, max_length=5000)
+    outcome = serializers.CharField(
+        required=False, allow_blank=True, max_length=SHORT_TEXT_MAX_LENGTH
+    )
 
 
 class TakeTransitionSerializer(serializers.Serializer):
     transition = serializers.SlugField()
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_LENGTH
+    )
     data = TransitionDataSerializer(required=False, default=dict)  # type: ignore[assignment]
     expected_version = serializers.IntegerField(
         min_value=1,
@@ -129,4 +134,6 @@ class DesignateLeadSerializer(serializers.Serializer):
     practitioner = id_field(
         help_text="A user id: an active lead practitioner or manager of the case's area."
     )
-    reason = serializers.CharField(required=False, allow_blank=True, default="", max_length=5000)
+    reason = serializers.CharField(
+        required=False, allow_blank=True, default="", max_length=SHORT_TEXT_MAX_LENGTH
+    )
