@@ -13,8 +13,8 @@ Who sees which case file, by role (one rule each, here; docs/permissions.md has 
 - HSB coordinator / panel member: cases of the area at a specialist-tier stage now, or that
   have been at one (through the multi-agency HSB panel), plus any they lead or are on;
 - DSL / referrer, partnership analyst, system administrator, auditor: no case file (referrers
-  see their referrals' outcomes through `cases.intake.referrals_visible_to`; recipients of
-  shared information see what was shared through `decisions_shared_with`).
+  see their referrals' outcomes through `cases.referrals.selectors.referrals_visible_to`;
+  recipients of shared information see what was shared through `decisions_shared_with`).
 
 On top of the role's rule, an active `AccessGrant` (a consultant, an information-sharing
 recipient given the file, or break-glass emergency access) lets one practitioner read one
