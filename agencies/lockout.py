@@ -164,7 +164,9 @@ def lift_lockout(*, user_id: int, actor: Any) -> Any:
 
     Anyone else, or a user outside the manager's agency, is a 404 (unseen, as everywhere).
     """
-    if getattr(actor, "role", None) != Role.TEAM_MANAGER:
+    # A manager with no agency manages nobody: `agency_id=None` would match every agency-less
+    # account, the installation's set-up administrators included.
+    if getattr(actor, "role", None) != Role.TEAM_MANAGER or actor.agency_id is None:
         raise PermissionDenied
     user_model = get_user_model()
     try:

@@ -212,6 +212,19 @@ def test_a_manager_of_another_agency_cannot_lift_it(locked_colleague, make_user)
     assert log_in(via_proxy("203.0.113.7"), locked_colleague.username).status_code == 429
 
 
+def test_a_manager_with_no_agency_cannot_lift_an_agency_less_accounts_lockout(
+    low_username_limit, make_user
+):
+    administrator = make_user(Role.SYSTEM_ADMINISTRATOR, agency=None)
+    _lock_out_by_username(administrator)
+    browser = Client()
+    browser.force_login(make_user(Role.TEAM_MANAGER, agency=None))
+
+    assert administrator.username not in browser.get(LOCKOUTS).content.decode()
+    assert browser.post(LOCKOUTS, {"user": administrator.pk}).status_code == 403
+    assert not AuditEvent.objects.filter(action="account.lockout_lifted").exists()
+
+
 @pytest.mark.parametrize("role", [Role.DSL, Role.LEAD_PRACTITIONER, Role.SYSTEM_ADMINISTRATOR])
 def test_only_team_managers_lift_lockouts(locked_colleague, make_user, role):
     browser = Client()
