@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 
 from agencies.actors import Actor
 from cases.models import age_on
-from cases.read_audit import ASSESSMENT_READ, CASE_READ, audited_read, record_read
-from cases.views import _visible_case, rendered
+from cases.read_audit import ASSESSMENT_READ, CASE_READ, audited_read, record_read, rendered
+from cases.views import _visible_case
 from core.errors import DomainError
 from pathways.continuum import ContinuumLevel
 

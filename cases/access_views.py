@@ -31,7 +31,14 @@ from .access import (
 )
 from .access_forms import BreakGlassForm, BreakGlassReviewForm, GrantAccessForm, RevokeAccessForm
 from .models import AccessGrant, Case, InformationSharingDecision
-from .read_audit import CASE_READ, SHARING_READ, audited_read, record_list_read, record_read
+from .read_audit import (
+    CASE_READ,
+    SHARING_READ,
+    audited_read,
+    record_list_read,
+    record_read,
+    rendered,
+)
 from .record_views import _show_errors
 from .selectors import (
     break_glass_reviews_for,
@@ -40,7 +47,7 @@ from .selectors import (
     decisions_shared_with,
     receives_shared_information,
 )
-from .views import PAGE_SIZE, _visible_case, rendered
+from .views import PAGE_SIZE, _visible_case
 
 # --- shared with me --------------------------------------------------------------------------
 

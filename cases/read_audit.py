@@ -13,6 +13,7 @@ from contextlib import contextmanager
 from typing import Any, cast
 
 from django.db import connection, models, transaction
+from django.template.response import TemplateResponse
 
 from audit.services import record_event
 
@@ -21,6 +22,13 @@ REFERRAL_READ = "referral.read"
 ASSESSMENT_READ = "assessment.read"
 SHARING_READ = "sharing.read"
 CHILD_READ = "child.read"
+
+
+def rendered(response: TemplateResponse) -> TemplateResponse:
+    """Render now, inside the read's transaction, so the queries the template runs (the
+    case record's inclusion tags) happen before the read's audit event is committed."""
+    response.render()
+    return response
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from .chronology.export import export_chronology
 from .chronology.render import describe_filters
 from .chronology.timeline import child_chronology, clean_kinds
 from .models import Case, TeamMember
-from .read_audit import CASE_READ, audited_read, record_read
+from .read_audit import CASE_READ, audited_read, record_read, rendered
 from .record_forms import (
     CaseNoteForm,
     ChronologyFilterForm,
@@ -38,7 +38,7 @@ from .services import (
     record_view,
     remove_team_member,
 )
-from .views import _visible_case, case_page, rendered
+from .views import _visible_case, case_page
 
 
 def _area_id(case: Case) -> int:

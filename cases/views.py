@@ -24,7 +24,14 @@ from pathways.graph import layout
 from .access import can_request_break_glass, can_review_break_glass, can_see_access_log
 from .forms import LeadDesignationForm, TransitionForm
 from .models import Case, Referral
-from .read_audit import CASE_READ, REFERRAL_READ, audited_read, record_list_read, record_read
+from .read_audit import (
+    CASE_READ,
+    REFERRAL_READ,
+    audited_read,
+    record_list_read,
+    record_read,
+    rendered,
+)
 from .referrals.selectors import referrals_visible_to
 from .selectors import (
     active_grants,
@@ -46,13 +53,6 @@ PAGE_SIZE = 25
 
 def _page(request: HttpRequest, queryset: Any) -> Any:
     return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
-
-
-def rendered(response: TemplateResponse) -> TemplateResponse:
-    """Render now, inside the read's transaction, so the queries the template runs (the
-    case record's inclusion tags) happen before the read's audit event is committed."""
-    response.render()
-    return response
 
 
 def _require_caseworker(request: HttpRequest) -> None:

@@ -60,7 +60,7 @@ class WorkApplication(LinkApplication):
     )
 
     urlpatterns = [
-        path("referrals/", include("cases.referral_urls")),
+        path("referrals/", include("cases.referrals.urls")),
         path("cases/<int:pk>/", include("cases.record_urls")),
         path("assessments/", include("assessments.urls")),
         path("access/", include("cases.access_urls")),

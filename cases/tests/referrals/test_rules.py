@@ -8,7 +8,7 @@ from django.utils import timezone
 
 from cases.api.referrals import BehaviourInSerializer, ChildInSerializer, ReferralInSerializer
 from cases.exceptions import InvalidReferral
-from cases.referral_forms import ChildForm, ReferralForm
+from cases.referrals.forms import ChildForm, ReferralForm
 from cases.referrals.rules import TEXT_LIMITS, ReferralInput, validated_referral
 from core.limits import (
     CHILD_REFERENCE_MAX_LENGTH,

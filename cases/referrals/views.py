@@ -13,13 +13,19 @@ from django.template.response import TemplateResponse
 from agencies.roles import CAN_LOG_REFERRAL, Role
 from core.errors import DomainError, DomainPermissionDenied
 
-from .models import Child, ReferralChild
-from .read_audit import CHILD_READ, REFERRAL_READ, audited_read, record_list_read, record_read
-from .referral_forms import ReferralForms
-from .referrals.selectors import referrals_visible_to
-from .referrals.services import record_referral
-from .selectors import cases_visible_to
-from .views import rendered
+from ..models import Child, ReferralChild
+from ..read_audit import (
+    CHILD_READ,
+    REFERRAL_READ,
+    audited_read,
+    record_list_read,
+    record_read,
+    rendered,
+)
+from ..selectors import cases_visible_to
+from .forms import ReferralForms
+from .selectors import referrals_visible_to
+from .services import record_referral
 
 ROW_SECTIONS = ("behaviour", "child")
 

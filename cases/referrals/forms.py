@@ -27,9 +27,9 @@ from core.limits import (
 )
 from pathways.continuum import ContinuumLevel
 
-from .codes import Ethnicity, Gender, ReferralSource
-from .models import Channel, Involvement, Setting, TrafficLight
-from .referrals.selectors import likely_duplicates
+from ..codes import Ethnicity, Gender, ReferralSource
+from ..models import Channel, Involvement, Setting, TrafficLight
+from .selectors import likely_duplicates
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
 MAX_ROWS = 20
