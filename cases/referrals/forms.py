@@ -24,6 +24,8 @@ from core.limits import (
     CRIME_REFERENCE_MAX_LENGTH,
     LINE_MAX_LENGTH,
     NAME_MAX_LENGTH,
+    REFERRAL_MAX_BEHAVIOURS,
+    REFERRAL_MAX_CHILDREN,
 )
 from pathways.continuum import ContinuumLevel
 
@@ -32,7 +34,9 @@ from ..models import Channel, Involvement, Setting, TrafficLight
 from .selectors import likely_duplicates
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
-MAX_ROWS = 20
+# The most rows each section offers: the rule's own maximum, so the page stops where
+# `record_referral` would (20 behaviours was once a page-only limit; the rule allows 50).
+MAX_ROWS = {"behaviours": REFERRAL_MAX_BEHAVIOURS, "children": REFERRAL_MAX_CHILDREN}
 # The census code a referral from this kind of agency usually carries; only a starting value.
 SOURCE_FOR_AGENCY_TYPE = {
     AgencyType.SCHOOL: ReferralSource.SCHOOLS,
@@ -271,10 +275,14 @@ class BaseChildFormSet(forms.BaseFormSet):
 
 
 BehaviourFormSet = forms.formset_factory(
-    BehaviourForm, extra=3, max_num=MAX_ROWS, validate_max=True
+    BehaviourForm, extra=3, max_num=MAX_ROWS["behaviours"], validate_max=True
 )
 ChildFormSet = forms.formset_factory(
-    ChildForm, formset=BaseChildFormSet, extra=2, max_num=MAX_ROWS, validate_max=True
+    ChildForm,
+    formset=BaseChildFormSet,
+    extra=2,
+    max_num=MAX_ROWS["children"],
+    validate_max=True,
 )
 
 
@@ -305,7 +313,7 @@ class ReferralForms:
             total = int(data.get(key, 0))
         except ValueError:
             total = 0
-        data[key] = str(min(total + 1, MAX_ROWS))
+        data[key] = str(min(total + 1, MAX_ROWS[section]))
         return data
 
     def is_valid(self) -> bool:

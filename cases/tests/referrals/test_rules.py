@@ -8,13 +8,15 @@ from django.utils import timezone
 
 from cases.api.referrals import BehaviourInSerializer, ChildInSerializer, ReferralInSerializer
 from cases.exceptions import InvalidReferral
-from cases.referrals.forms import ChildForm, ReferralForm
+from cases.referrals.forms import BehaviourFormSet, ChildForm, ChildFormSet, ReferralForm
 from cases.referrals.rules import TEXT_LIMITS, ReferralInput, validated_referral
 from core.limits import (
     CHILD_REFERENCE_MAX_LENGTH,
     CRIME_REFERENCE_MAX_LENGTH,
     LINE_MAX_LENGTH,
     NAME_MAX_LENGTH,
+    REFERRAL_MAX_BEHAVIOURS,
+    REFERRAL_MAX_CHILDREN,
     SHORT_TEXT_MAX_LENGTH,
     TEXT_MAX_LENGTH,
 )
@@ -175,3 +177,8 @@ def test_the_form_and_the_serializers_declare_the_rules_limits(front_door):
     assert form.fields["crime_reference"].max_length == CRIME_REFERENCE_MAX_LENGTH
     assert ChildForm().fields["last_name"].max_length == NAME_MAX_LENGTH
     assert ChildForm().fields["reference"].max_length == CHILD_REFERENCE_MAX_LENGTH
+
+
+def test_the_page_offers_as_many_rows_as_the_rule_allows():
+    assert BehaviourFormSet.max_num == REFERRAL_MAX_BEHAVIOURS
+    assert ChildFormSet.max_num == REFERRAL_MAX_CHILDREN
