@@ -9,7 +9,7 @@ A break-glass reason is read by the manager who reviews the emergency access: it
 words, not "..." or "aaaa".
 
 Each check returns the message, or None: services add it to their own error collections;
-the DRF validators below raise it. `text` is how every service reads a text input.
+the DRF validators below raise it. `text` reads a text input as a service keeps it.
 """
 
 from __future__ import annotations

@@ -28,7 +28,14 @@ from core.limits import (
     STAGE_MAX_REQUIRES,
     TRANSITION_MAX_ROLES,
 )
-from core.validation import identifier_problem, reason_problem
+from core.validation import (
+    SHORT_LENGTH_MESSAGE,
+    identifier_problem,
+    length_problem,
+    reason_problem,
+    required_problem,
+    text,
+)
 from partnership.exceptions import InvalidRound
 from partnership.services import open_audit_round
 from pathways.definitions import DefinitionShapeError, definition_from_dict, definition_to_dict
@@ -300,3 +307,25 @@ def test_an_audit_round_label_with_a_direction_override_is_refused(coordinator):
         )
 
     assert "label" in caught.value.fields
+
+
+# --- the shared text checks (core/validation.py) -----------------------------------------------
+
+
+def test_text_is_stripped_and_anything_but_a_string_is_blank():
+    assert text("  Invented.\n") == "Invented."
+    assert text(None) == text(5) == text(["a"]) == ""
+
+
+def test_a_length_is_refused_one_past_its_limit_in_either_wording():
+    assert length_problem("a" * 16, 16) is None
+    assert length_problem("a" * 17, 16) == "Use at most 16 characters."
+    assert length_problem("a" * 17, 16, message=SHORT_LENGTH_MESSAGE) == "At most 16 characters."
+
+
+def test_a_required_text_is_named_when_blank_and_refused_past_its_limit():
+    assert required_problem("", "Write the note.", max_length=5) == "Write the note."
+    assert required_problem("abcde", "Write the note.", max_length=5) is None
+    assert (
+        required_problem("abcdef", "Write the note.", max_length=5) == "Use at most 5 characters."
+    )
