@@ -36,3 +36,7 @@ LINE_MAX_LENGTH = 200
 # A child's pseudonymous reference (HSB-XXXXXXXX when generated) and a police crime reference.
 CHILD_REFERENCE_MAX_LENGTH = 32
 CRIME_REFERENCE_MAX_LENGTH = 64
+# The partnership audit: a round's label (T1, T2 …), and an agency score's evidence, assurance
+# and comments or an agreed score's rationale.
+AUDIT_ROUND_LABEL_MAX_LENGTH = 16
+AUDIT_TEXT_MAX_LENGTH = 10_000

@@ -19,6 +19,7 @@ from django.utils import timezone
 from agencies.actors import Actor
 from agencies.models import Agency, LocalArea
 from audit.services import record_event
+from core.limits import AUDIT_ROUND_LABEL_MAX_LENGTH, AUDIT_TEXT_MAX_LENGTH
 from core.validation import identifier_problem, length_problem, text
 
 from .exceptions import (
@@ -46,9 +47,6 @@ from .permissions import (
     can_score_for,
     can_view_audit,
 )
-
-LABEL_MAX_LENGTH = 16
-TEXT_MAX_LENGTH = 10_000
 
 
 def _locked_round(audit_round: AuditRound, actor: Actor) -> AuditRound:
@@ -119,7 +117,9 @@ def open_audit_round(
     errors: dict[str, list[str]] = {}
     if not label:
         errors["label"] = ["Name the round, for example T1."]
-    elif problem := length_problem(label, LABEL_MAX_LENGTH) or identifier_problem(label):
+    elif problem := length_problem(label, AUDIT_ROUND_LABEL_MAX_LENGTH) or identifier_problem(
+        label
+    ):
         errors["label"] = [problem]
     elif AuditRound.objects.filter(area_id=area_id, label=label).exists():
         errors["label"] = [f"There is already a round {label}."]
@@ -202,7 +202,7 @@ def record_agency_score(
     if not evidence:
         errors["evidence"] = ["Give the evidence supporting the score."]
     for name, value in (("evidence", evidence), ("assurance", assurance), ("comments", comments)):
-        if problem := length_problem(value, TEXT_MAX_LENGTH):
+        if problem := length_problem(value, AUDIT_TEXT_MAX_LENGTH):
             errors[name] = [problem]
     if errors:
         raise InvalidScore("The score could not be recorded.", fields=errors)
@@ -290,7 +290,7 @@ def set_agreed_score(
     _scored_statement(statement)
     score = _score(score)
     rationale = text(rationale)
-    if problem := length_problem(rationale, TEXT_MAX_LENGTH):
+    if problem := length_problem(rationale, AUDIT_TEXT_MAX_LENGTH):
         raise InvalidScore("The rationale is too long.", fields={"rationale": [problem]})
     lowest = _lowest(locked, statement)
     follows_lowest = lowest is not None and score == lowest
