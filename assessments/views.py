@@ -23,8 +23,8 @@ from django.views.decorators.http import require_POST
 
 from agencies.actors import Actor
 from cases.models import age_on
+from cases.pages import visible_case
 from cases.read_audit import ASSESSMENT_READ, CASE_READ, audited_read, record_read, rendered
-from cases.views import _visible_case
 from core.errors import DomainError
 from pathways.continuum import ContinuumLevel
 
@@ -100,7 +100,7 @@ def _type_guide(case: Any) -> list[dict[str, Any]]:
 @login_required
 def assessment_request(request: HttpRequest, case_pk: int) -> HttpResponse:
     """Request an assessment of the case's child; every write goes through the service."""
-    case = _visible_case(request, case_pk)
+    case = visible_case(request, case_pk)
     if not can_request_assessment(request.user, case):
         raise PermissionDenied
     area_id = case.pathway_version.pathway.area_id

@@ -8,6 +8,13 @@ from pathways.continuum import ClosureReason, ContinuumLevel
 from .selectors import lead_candidates
 
 
+class PractitionerChoiceField(forms.ModelChoiceField):
+    """A practitioner named with their agency (the case record's and the access pages' forms)."""
+
+    def label_from_instance(self, obj: Any) -> str:
+        return f"{obj}, {obj.agency}" if obj.agency_id else str(obj)
+
+
 class TransitionForm(forms.Form):
     transition = forms.CharField(widget=forms.HiddenInput)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)

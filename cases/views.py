@@ -9,7 +9,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, redirect
+from django.shortcuts import redirect
 from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
@@ -21,9 +21,10 @@ from core.errors import DomainError
 from pathways.definitions import definition_from_version
 from pathways.graph import layout
 
-from .access import can_request_break_glass, can_review_break_glass, can_see_access_log
+from .access.services import can_request_break_glass, can_review_break_glass, can_see_access_log
 from .forms import LeadDesignationForm, TransitionForm
 from .models import Case, Referral
+from .pages import PAGE_SIZE, show_errors, visible_case
 from .read_audit import (
     CASE_READ,
     REFERRAL_READ,
@@ -47,8 +48,6 @@ from .selectors import (
     stage_tasks_for,
 )
 from .services import designate_lead_practitioner
-
-PAGE_SIZE = 25
 
 
 def _page(request: HttpRequest, queryset: Any) -> Any:
@@ -201,11 +200,6 @@ def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, A
     return context
 
 
-def _visible_case(request: HttpRequest, pk: int) -> Case:
-    # A case outside the user's selector is a 404, never a 403: no leaking of existence.
-    return get_object_or_404(cases_visible_to(request.user), pk=pk)
-
-
 def case_page(request: HttpRequest, case: Case, *, status: int = 200, **extra: Any) -> HttpResponse:
     """The case page, read and audited as one `case.read` of the case (also when a refused
     form re-renders it: the page shows the record again)."""
@@ -224,7 +218,7 @@ def case_page(request: HttpRequest, case: Case, *, status: int = 200, **extra: A
 
 def _workable_case(request: HttpRequest, pk: int) -> Case:
     """A case the user may act on by their role: unseen is 404, read-only access is 403."""
-    case = _visible_case(request, pk)
+    case = visible_case(request, pk)
     if not is_in_role_scope(request.user, case.pk):
         raise PermissionDenied
     return case
@@ -242,7 +236,7 @@ def _back_to_case_or_home(request: HttpRequest, case: Case) -> HttpResponse:
 @login_required
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     with audited_read():  # the case is fetched in the read's transaction too
-        return case_page(request, _visible_case(request, pk))
+        return case_page(request, visible_case(request, pk))
 
 
 @login_required
@@ -272,7 +266,7 @@ def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
         else:
             messages.success(request, "The case has moved on.")
             return _back_to_case_or_home(request, case)
-    case = _visible_case(request, pk)
+    case = visible_case(request, pk)
     return case_page(request, case, status=status, forms={key: form}, failed_transition=key)
 
 
@@ -292,11 +286,7 @@ def case_designate_lead(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except DomainError as error:
             status = error.status_code
-            for field, errors in error.fields.items():
-                for message in errors:
-                    form.add_error(field if field in form.fields else None, message)
-            if not error.fields:
-                form.add_error(None, error.message)
+            show_errors(form, error)
         else:
             messages.success(request, "Lead practitioner designated.")
             return _back_to_case_or_home(request, case)

@@ -61,9 +61,9 @@ class WorkApplication(LinkApplication):
 
     urlpatterns = [
         path("referrals/", include("cases.referrals.urls")),
-        path("cases/<int:pk>/", include("cases.record_urls")),
+        path("cases/<int:pk>/", include("cases.record.urls")),
         path("assessments/", include("assessments.urls")),
-        path("access/", include("cases.access_urls")),
+        path("access/", include("cases.access.urls")),
     ]
     index_path = path("", case_views.landing, name="index")
     tasks_path = path("tasks/", case_views.task_inbox, name="tasks")

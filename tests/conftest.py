@@ -37,7 +37,7 @@ from assessments.services import (
     submit_assessment,
 )
 from assessments.tests.factories import OUTCOME, SECTIONS_DONE, catalogue
-from cases.access import grant_case_access, request_break_glass_access
+from cases.access.services import grant_case_access, request_break_glass_access
 from cases.models import AccessGrantKind, BreakGlassReview
 from cases.process import engine
 from cases.referrals.services import record_referral

@@ -14,7 +14,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from audit.models import AuditEvent
-from cases.access import (
+from cases.access.services import (
     GRANTABLE_KINDS,
     grant_case_access,
     request_break_glass_access,

@@ -9,7 +9,11 @@ from rest_framework.permissions import BasePermission
 from rest_framework.request import Request
 from rest_framework.views import APIView
 
-from cases.access import can_request_break_glass, can_review_break_glass, can_see_access_log
+from cases.access.services import (
+    can_request_break_glass,
+    can_review_break_glass,
+    can_see_access_log,
+)
 from cases.referrals.selectors import reads_referrals
 from cases.selectors import holds_cases, receives_shared_information
 

@@ -4,8 +4,8 @@ from . import access, views
 
 app_name = "cases"
 urlpatterns = [
-    path("referrals/", include("cases.api.referral_urls")),
-    path("<int:pk>/", include("cases.api.record_urls")),
+    path("referrals/", include("cases.api.referrals.urls")),
+    path("<int:pk>/", include("cases.api.record.urls")),
     path("", views.CaseListApi.as_view(), name="case-list"),
     path("tasks/", views.TaskInboxApi.as_view(), name="task-inbox"),
     path("shared-with-me/", access.SharedWithMeListApi.as_view(), name="shared-with-me"),

@@ -9,7 +9,7 @@ from typing import Any
 from django import template
 
 from cases.models import Case
-from cases.record_forms import (
+from cases.record.forms import (
     CaseNoteForm,
     RecordedViewForm,
     RemoveTeamMemberForm,

@@ -8,7 +8,7 @@ from django.utils import timezone
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory
 from assessments.tests.factories import early_help_case, panel_case
-from cases.access import grant_case_access
+from cases.access.services import grant_case_access
 from cases.models import AccessGrant, AccessGrantKind, CaseUserObjectPermission
 from cases.process import engine
 from cases.selectors import cases_by_role, cases_visible_to, my_cases, stage_tasks_for

@@ -10,7 +10,7 @@ from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory
 from assessments.tests.factories import early_help_case
 from audit.models import AuditEvent
-from cases.access import (
+from cases.access.services import (
     BREAK_GLASS_DURATION,
     grant_case_access,
     request_break_glass_access,

@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from agencies.roles import Role
 from assessments.tests.factories import early_help_case
-from cases.access import request_break_glass_access
+from cases.access.services import request_break_glass_access
 from cases.models import AccessGrant, BreakGlassReview
 from cases.services import designate_lead_practitioner, record_information_sharing_decision
 from cases.tests.factories import open_case

@@ -19,7 +19,7 @@ from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory
 from assessments.tests.factories import early_help_case
 from audit.models import AuditEvent
-from cases.access import grant_case_access, request_break_glass_access, revoke_case_access
+from cases.access.services import grant_case_access, request_break_glass_access, revoke_case_access
 from cases.exceptions import (
     GranteeNotFound,
     InvalidBreakGlass,

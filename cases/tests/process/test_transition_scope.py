@@ -11,7 +11,7 @@ from viewflow.workflow.models import Task
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
 from audit.models import AuditEvent
-from cases.access import grant_case_access
+from cases.access.services import grant_case_access
 from cases.models import Case, StageMove
 from cases.process.engine import take_transition
 from cases.tests.factories import open_case

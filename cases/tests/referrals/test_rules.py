@@ -6,7 +6,7 @@ import datetime
 import pytest
 from django.utils import timezone
 
-from cases.api.referrals import BehaviourInSerializer, ChildInSerializer, ReferralInSerializer
+from cases.api.referrals.views import BehaviourInSerializer, ChildInSerializer, ReferralInSerializer
 from cases.exceptions import InvalidReferral
 from cases.referrals.forms import BehaviourFormSet, ChildForm, ChildFormSet, ReferralForm
 from cases.referrals.rules import TEXT_LIMITS, ReferralInput, validated_referral

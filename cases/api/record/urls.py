@@ -2,7 +2,8 @@
 
 from django.urls import URLPattern, path
 
-from . import access, record
+from .. import access
+from . import views as record
 
 urlpatterns: list[URLPattern] = [
     path("team/", record.TeamApi.as_view(), name="case-team"),

@@ -58,7 +58,7 @@ from core.limits import (
 from core.validation import BoundedListField, validate_identifier
 from pathways.continuum import ContinuumLevel
 
-from .permissions import ReadsReferrals
+from ..permissions import ReadsReferrals
 
 SOURCE_MESSAGE = '"{input}" is not a census referral-source code (1A to 10).'
 

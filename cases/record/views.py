@@ -7,7 +7,6 @@ errors and the error's status (400 or 403).
 
 from typing import Any
 
-from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import HttpRequest, HttpResponse
@@ -18,12 +17,21 @@ from django.views.decorators.http import require_GET, require_POST
 
 from core.errors import DomainError
 
-from .chronology.export import export_chronology
-from .chronology.render import describe_filters
-from .chronology.timeline import child_chronology, clean_kinds
-from .models import Case, TeamMember
-from .read_audit import CASE_READ, audited_read, record_read, rendered
-from .record_forms import (
+from ..chronology.export import export_chronology
+from ..chronology.render import describe_filters
+from ..chronology.timeline import child_chronology, clean_kinds
+from ..models import Case, TeamMember
+from ..pages import show_errors, visible_case
+from ..read_audit import CASE_READ, audited_read, record_read, rendered
+from ..services import (
+    add_case_note,
+    add_team_member,
+    record_information_sharing_decision,
+    record_view,
+    remove_team_member,
+)
+from ..views import case_page
+from .forms import (
     CaseNoteForm,
     ChronologyFilterForm,
     RecordedViewForm,
@@ -31,26 +39,10 @@ from .record_forms import (
     SharingDecisionForm,
     TeamMemberForm,
 )
-from .services import (
-    add_case_note,
-    add_team_member,
-    record_information_sharing_decision,
-    record_view,
-    remove_team_member,
-)
-from .views import _visible_case, case_page
 
 
 def _area_id(case: Case) -> int:
     return case.pathway_version.pathway.area_id
-
-
-def _show_errors(form: forms.Form, error: DomainError) -> None:
-    for field, errors in error.fields.items():
-        for message in errors:
-            form.add_error(field if field in form.fields else None, message)
-    if not error.fields:
-        form.add_error(None, error.message)
 
 
 def _back_to_case(request: HttpRequest, case: Case, message: str, anchor: str) -> HttpResponse:
@@ -67,7 +59,7 @@ def _case_page_with(
 @login_required
 @require_POST
 def case_team_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _visible_case(request, pk)
+    case = visible_case(request, pk)
     form = TeamMemberForm(request.POST, area_id=_area_id(case))
     status = 400
     if form.is_valid():
@@ -81,7 +73,7 @@ def case_team_add(request: HttpRequest, pk: int) -> HttpResponse:
             )
         except DomainError as error:
             status = error.status_code
-            _show_errors(form, error)
+            show_errors(form, error)
         else:
             return _back_to_case(
                 request, case, "Added to the team around the child.", "team-around-the-child"
@@ -92,7 +84,7 @@ def case_team_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_team_remove(request: HttpRequest, pk: int, member_id: int) -> HttpResponse:
-    case = _visible_case(request, pk)
+    case = visible_case(request, pk)
     member = get_object_or_404(TeamMember.objects.filter(case=case), pk=member_id)
     form = RemoveTeamMemberForm(request.POST, member_id=member.pk)
     status = 400
@@ -103,7 +95,7 @@ def case_team_remove(request: HttpRequest, pk: int, member_id: int) -> HttpRespo
             )
         except DomainError as error:
             status = error.status_code
-            _show_errors(form, error)
+            show_errors(form, error)
         else:
             return _back_to_case(
                 request, case, "Removed from the team around the child.", "team-around-the-child"
@@ -114,7 +106,7 @@ def case_team_remove(request: HttpRequest, pk: int, member_id: int) -> HttpRespo
 @login_required
 @require_POST
 def case_view_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _visible_case(request, pk)
+    case = visible_case(request, pk)
     form = RecordedViewForm(request.POST)
     status = 400
     if form.is_valid():
@@ -122,7 +114,7 @@ def case_view_add(request: HttpRequest, pk: int) -> HttpResponse:
             record_view(case=case, actor=request.user, **form.cleaned_data)
         except DomainError as error:
             status = error.status_code
-            _show_errors(form, error)
+            show_errors(form, error)
         else:
             return _back_to_case(request, case, "View recorded.", "views-of-the-child-and-family")
     return _case_page_with(request, case, status, view=form)
@@ -131,7 +123,7 @@ def case_view_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_sharing_decision_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _visible_case(request, pk)
+    case = visible_case(request, pk)
     form = SharingDecisionForm(request.POST, area_id=_area_id(case))
     status = 400
     if form.is_valid():
@@ -139,7 +131,7 @@ def case_sharing_decision_add(request: HttpRequest, pk: int) -> HttpResponse:
             record_information_sharing_decision(case=case, actor=request.user, **form.cleaned_data)
         except DomainError as error:
             status = error.status_code
-            _show_errors(form, error)
+            show_errors(form, error)
         else:
             return _back_to_case(
                 request,
@@ -153,7 +145,7 @@ def case_sharing_decision_add(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 @require_POST
 def case_note_add(request: HttpRequest, pk: int) -> HttpResponse:
-    case = _visible_case(request, pk)
+    case = visible_case(request, pk)
     form = CaseNoteForm(request.POST)
     status = 400
     if form.is_valid():
@@ -161,7 +153,7 @@ def case_note_add(request: HttpRequest, pk: int) -> HttpResponse:
             add_case_note(case=case, text=form.cleaned_data["text"], actor=request.user)
         except DomainError as error:
             status = error.status_code
-            _show_errors(form, error)
+            show_errors(form, error)
         else:
             return _back_to_case(request, case, "Note added.", "notes")
     return _case_page_with(request, case, status, note=form)
@@ -217,13 +209,13 @@ def _chronology_page(
 def case_chronology(request: HttpRequest, pk: int) -> HttpResponse:
     """The child's whole timeline, across every case of theirs the user may see."""
     with audited_read():
-        case = _visible_case(request, pk)
+        case = visible_case(request, pk)
         form = ChronologyFilterForm(request.GET)
         return _chronology_page(request, case, form, 200 if form.is_valid() else 400)
 
 
 def _export(request: HttpRequest, pk: int, export_format: str) -> HttpResponse:
-    case = _visible_case(request, pk)
+    case = visible_case(request, pk)
     form = ChronologyFilterForm(request.GET)
     if not form.is_valid():
         return _chronology_page(request, case, form, 400)

@@ -20,7 +20,25 @@ from django.views.decorators.http import require_POST
 
 from core.errors import DomainError
 
-from .access import (
+from ..models import AccessGrant, Case, InformationSharingDecision
+from ..pages import PAGE_SIZE, show_errors, visible_case
+from ..read_audit import (
+    CASE_READ,
+    SHARING_READ,
+    audited_read,
+    record_list_read,
+    record_read,
+    rendered,
+)
+from ..selectors import (
+    break_glass_reviews_for,
+    case_access_log,
+    case_grants,
+    decisions_shared_with,
+    receives_shared_information,
+)
+from .forms import BreakGlassForm, BreakGlassReviewForm, GrantAccessForm, RevokeAccessForm
+from .services import (
     can_request_break_glass,
     can_review_break_glass,
     can_see_access_log,
@@ -29,25 +47,6 @@ from .access import (
     review_break_glass,
     revoke_case_access,
 )
-from .access_forms import BreakGlassForm, BreakGlassReviewForm, GrantAccessForm, RevokeAccessForm
-from .models import AccessGrant, Case, InformationSharingDecision
-from .read_audit import (
-    CASE_READ,
-    SHARING_READ,
-    audited_read,
-    record_list_read,
-    record_read,
-    rendered,
-)
-from .record_views import _show_errors
-from .selectors import (
-    break_glass_reviews_for,
-    case_access_log,
-    case_grants,
-    decisions_shared_with,
-    receives_shared_information,
-)
-from .views import PAGE_SIZE, _visible_case
 
 # --- shared with me --------------------------------------------------------------------------
 
@@ -114,7 +113,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                     reason=form.cleaned_data["reason"],
                 )
             except DomainError as error:
-                _show_errors(form, error)
+                show_errors(form, error)
                 status = error.status_code
             else:
                 until = timezone.localtime(grant.expires_at)
@@ -161,7 +160,7 @@ def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
             try:
                 review_break_glass(review=review, actor=request.user, **form.cleaned_data)
             except DomainError as error:
-                _show_errors(form, error)
+                show_errors(form, error)
                 status = error.status_code
             else:
                 messages.success(request, "Review recorded.")
@@ -178,7 +177,7 @@ def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def _steward_case(request: HttpRequest, pk: int) -> Case:
-    case = _visible_case(request, pk)  # unseen: 404
+    case = visible_case(request, pk)  # unseen: 404
     if not can_see_access_log(request.user, case):
         raise PermissionDenied
     return case
@@ -239,7 +238,7 @@ def case_access_grant_add(request: HttpRequest, pk: int) -> HttpResponse:
         try:
             grant_case_access(case=case, actor=request.user, **form.cleaned_data)
         except DomainError as error:
-            _show_errors(form, error)
+            show_errors(form, error)
             status = error.status_code
         else:
             return _back_to_log(request, case, "Access granted.")
@@ -257,7 +256,7 @@ def case_access_grant_revoke(request: HttpRequest, pk: int, grant_id: int) -> Ht
         try:
             revoke_case_access(grant=grant, actor=request.user, reason=form.cleaned_data["reason"])
         except DomainError as error:
-            _show_errors(form, error)
+            show_errors(form, error)
             status = error.status_code
         else:
             return _back_to_log(request, case, "Access revoked.")

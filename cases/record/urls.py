@@ -2,7 +2,8 @@
 
 from django.urls import URLPattern, path
 
-from . import access_views, record_views
+from ..access import views as access_views
+from . import views as record_views
 
 urlpatterns: list[URLPattern] = [
     path("team/", record_views.case_team_add, name="case_team_add"),

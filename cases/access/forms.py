@@ -7,10 +7,10 @@ from django import forms
 from agencies.models import User
 from core.limits import SHORT_TEXT_MAX_LENGTH
 
-from .access import GRANTABLE_KINDS
-from .models import BreakGlassOutcome
-from .record_forms import PractitionerChoiceField
-from .selectors import grant_candidates
+from ..forms import PractitionerChoiceField
+from ..models import BreakGlassOutcome
+from ..selectors import grant_candidates
+from .services import GRANTABLE_KINDS
 
 
 class BreakGlassForm(forms.Form):

@@ -7,8 +7,9 @@ from django import forms
 from agencies.models import Agency, User
 from core.limits import LINE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH
 
-from .chronology.entries import EntryKind
-from .models import Consent, LawfulBasis, SharingDecision, ViewHolder
+from ..chronology.entries import EntryKind
+from ..forms import PractitionerChoiceField
+from ..models import Consent, LawfulBasis, SharingDecision, ViewHolder
 
 
 def _area_agencies(area_id: int | None) -> Any:
@@ -21,11 +22,6 @@ def _area_practitioners(area_id: int | None) -> Any:
         .select_related("agency")
         .order_by("last_name", "first_name", "pk")
     )
-
-
-class PractitionerChoiceField(forms.ModelChoiceField):
-    def label_from_instance(self, obj: Any) -> str:
-        return f"{obj}, {obj.agency}" if obj.agency_id else str(obj)
 
 
 class TeamMemberForm(forms.Form):

@@ -32,7 +32,7 @@ from cases.process.flow import PathwayFlow
 from core.limits import SHORT_TEXT_MAX_LENGTH
 from core.validation import SHORT_LENGTH_MESSAGE, length_problem, reason_problem
 
-from .exceptions import (
+from ..exceptions import (
     BreakGlassAlreadyReviewed,
     GranteeNotFound,
     InvalidAccessGrant,
@@ -42,7 +42,7 @@ from .exceptions import (
     NotAllowedToGrantAccess,
     NotAllowedToReviewBreakGlass,
 )
-from .models import (
+from ..models import (
     AccessGrant,
     AccessGrantKind,
     BreakGlassOutcome,
@@ -50,7 +50,7 @@ from .models import (
     Case,
     CaseUserObjectPermission,
 )
-from .selectors import (
+from ..selectors import (
     active_grants,
     case_area_id,
     is_in_role_scope,

@@ -2,7 +2,7 @@
 
 from django.urls import URLPattern, path
 
-from .referrals import ReferralDetailApi, ReferralDuplicatesApi, ReferralListApi
+from .views import ReferralDetailApi, ReferralDuplicatesApi, ReferralListApi
 
 urlpatterns: list[URLPattern] = [
     path("", ReferralListApi.as_view(), name="referral-list"),

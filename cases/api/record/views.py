@@ -44,8 +44,8 @@ from cases.services import (
 )
 from core.limits import LINE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
 
-from .serializers import id_field
-from .views import _visible_case
+from ..serializers import id_field
+from ..views import _visible_case
 
 # --- serializers -----------------------------------------------------------------------------
 

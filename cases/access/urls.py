@@ -3,7 +3,7 @@ module): information shared with me, break-glass access and its review."""
 
 from django.urls import URLPattern, path
 
-from . import access_views
+from . import views as access_views
 
 urlpatterns: list[URLPattern] = [
     path("shared-with-me/", access_views.shared_with_me, name="shared_with_me"),

@@ -1,0 +1,1 @@
+"""Referral intake endpoints (`views.py`) and their URLs (`urls.py`): /api/cases/referrals/."""
