@@ -9,10 +9,17 @@ import datetime
 
 from django.conf import settings
 from django.db import models
+from django.utils import timezone
 from guardian.models import UserObjectPermissionBase
 from viewflow.workflow.models import Process, Task
 
 from agencies.models import Agency, LocalArea
+from core.limits import (
+    CHILD_REFERENCE_MAX_LENGTH,
+    CRIME_REFERENCE_MAX_LENGTH,
+    LINE_MAX_LENGTH,
+    NAME_MAX_LENGTH,
+)
 from pathways.continuum import ClosureReason, ContinuumLevel
 from pathways.models import PathwayVersion, Stage, Transition
 
@@ -26,9 +33,11 @@ def age_on(date_of_birth: datetime.date, day: datetime.date) -> int:
 
 
 class Child(models.Model):
-    reference = models.CharField(max_length=32, unique=True, help_text="Pseudonymous reference")
-    first_name = models.CharField(max_length=100)
-    last_name = models.CharField(max_length=100)
+    reference = models.CharField(
+        max_length=CHILD_REFERENCE_MAX_LENGTH, unique=True, help_text="Pseudonymous reference"
+    )
+    first_name = models.CharField(max_length=NAME_MAX_LENGTH)
+    last_name = models.CharField(max_length=NAME_MAX_LENGTH)
     date_of_birth = models.DateField()
     gender = models.CharField(max_length=16, choices=Gender.choices)
     ethnicity = models.CharField(max_length=32, choices=Ethnicity.choices, default="not_known")
@@ -81,8 +90,8 @@ class Referral(models.Model):
         blank=True,
         related_name="referrals_made",
     )
-    referrer_name = models.CharField(max_length=200, blank=True)
-    referrer_contact = models.CharField(max_length=200, blank=True)
+    referrer_name = models.CharField(max_length=LINE_MAX_LENGTH, blank=True)
+    referrer_contact = models.CharField(max_length=LINE_MAX_LENGTH, blank=True)
     recorded_by = models.ForeignKey(
         settings.AUTH_USER_MODEL,
         on_delete=models.PROTECT,
@@ -97,7 +106,7 @@ class Referral(models.Model):
     parents_informed = models.BooleanField(null=True)
     parents_not_informed_reason = models.TextField(blank=True)
     police_involved = models.BooleanField(default=False)
-    crime_reference = models.CharField(max_length=64, blank=True)
+    crime_reference = models.CharField(max_length=CRIME_REFERENCE_MAX_LENGTH, blank=True)
     police_outcome = models.TextField(blank=True)
     # The referring agency's (the recording actor's) area, denormalised for row-level security.
     area = models.ForeignKey(LocalArea, on_delete=models.PROTECT, related_name="+")
@@ -281,7 +290,7 @@ class TeamMember(models.Model):
         settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
     )
     agency = models.ForeignKey(Agency, on_delete=models.PROTECT, related_name="+")
-    role_on_case = models.CharField(max_length=200)
+    role_on_case = models.CharField(max_length=LINE_MAX_LENGTH)
     joined_at = models.DateTimeField()
     left_at = models.DateTimeField(null=True, blank=True)
     added_by = models.ForeignKey(
@@ -310,7 +319,7 @@ class RecordedView(models.Model):
 
     case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="views")
     holder = models.CharField(max_length=16, choices=ViewHolder.choices)
-    holder_description = models.CharField(max_length=200, blank=True)
+    holder_description = models.CharField(max_length=LINE_MAX_LENGTH, blank=True)
     view = models.TextField()
     recorded_at = models.DateTimeField()
     recorded_by = models.ForeignKey(
@@ -446,8 +455,6 @@ class AccessGrant(models.Model):
         return f"{self.get_kind_display()} access to case {self.case_id} for {self.user_id}"
 
     def is_active(self, at: datetime.datetime | None = None) -> bool:
-        from django.utils import timezone
-
         at = at or timezone.now()
         return self.revoked_at is None and (self.expires_at is None or self.expires_at > at)
 

@@ -22,6 +22,10 @@ TRANSITION_MAX_GUARDS = 20
 PATHWAY_YAML_MAX_DEPTH = 20
 # The YAML text of a definition, in characters (the default pathway is under 9,000).
 PATHWAY_YAML_MAX_CHARS = 200_000
+# A pathway's, a stage's or a transition's key (lower-case letters, digits, "_" and "-") and
+# name.
+PATHWAY_KEY_MAX_LENGTH = 64
+PATHWAY_NAME_MAX_LENGTH = 200
 
 # Text, in characters. An account in prose: a referral's description, what was done to keep
 # the children safe, a note, a recorded view, an assessment's sections.

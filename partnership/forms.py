@@ -14,6 +14,7 @@ from django import forms
 from agencies.models import Agency, AgencyType
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.models import Involvement
+from core.limits import AUDIT_ROUND_LABEL_MAX_LENGTH
 
 from .figures import AGE_BANDS, DashboardFilters, default_period
 from .models import SCORE_CHOICES
@@ -81,7 +82,9 @@ class DashboardFilterForm(forms.Form):
 
 
 class OpenRoundForm(forms.Form):
-    label = forms.CharField(required=False, max_length=64, help_text="T1, T2 …")
+    label = forms.CharField(
+        required=False, max_length=AUDIT_ROUND_LABEL_MAX_LENGTH, help_text="T1, T2 …"
+    )
     period_start = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
     period_end = forms.DateField(widget=forms.DateInput(attrs={"type": "date"}))
 

@@ -12,6 +12,7 @@ from django.db import models
 from django.db.models import Q
 
 from agencies.models import Agency, LocalArea
+from core.limits import AUDIT_ROUND_LABEL_MAX_LENGTH
 
 # The framework's scoring key, 0-4 (audit-statements.yaml).
 SCORING_KEY: dict[int, str] = {
@@ -64,7 +65,7 @@ class AuditRound(models.Model):
     """One run of the audit (T1, T2, …) over a period, repeated every 6 to 12 months."""
 
     area = models.ForeignKey(LocalArea, on_delete=models.PROTECT, related_name="audit_rounds")
-    label = models.CharField(max_length=16)
+    label = models.CharField(max_length=AUDIT_ROUND_LABEL_MAX_LENGTH)
     period_start = models.DateField()
     period_end = models.DateField()
     status = models.CharField(max_length=8, choices=RoundStatus.choices, default=RoundStatus.OPEN)

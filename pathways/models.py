@@ -11,6 +11,7 @@ from django.db import models
 
 from agencies.models import LocalArea
 from agencies.roles import Role
+from core.limits import PATHWAY_KEY_MAX_LENGTH, PATHWAY_NAME_MAX_LENGTH
 
 
 class ServiceTier(models.IntegerChoices):
@@ -36,8 +37,8 @@ class TransitionKind(models.TextChoices):
 
 class Pathway(models.Model):
     area = models.ForeignKey(LocalArea, on_delete=models.PROTECT, related_name="pathways")
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
+    key = models.SlugField(max_length=PATHWAY_KEY_MAX_LENGTH)
+    name = models.CharField(max_length=PATHWAY_NAME_MAX_LENGTH)
     description = models.TextField(blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
@@ -61,7 +62,7 @@ class PathwayVersion(models.Model):
     number = models.PositiveIntegerField()
     # Name and description belong to the version: a later draft's rename leaves
     # published versions exactly as they were.
-    name = models.CharField(max_length=200)
+    name = models.CharField(max_length=PATHWAY_NAME_MAX_LENGTH)
     description = models.TextField(blank=True)
     status = models.CharField(
         max_length=16, choices=VersionStatus.choices, default=VersionStatus.DRAFT
@@ -124,8 +125,8 @@ class VersionPart(models.Model):
 class Stage(VersionPart):
     version = models.ForeignKey(PathwayVersion, on_delete=models.CASCADE, related_name="stages")
     position = models.PositiveIntegerField(default=0)
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
+    key = models.SlugField(max_length=PATHWAY_KEY_MAX_LENGTH)
+    name = models.CharField(max_length=PATHWAY_NAME_MAX_LENGTH)
     description = models.TextField(blank=True)
     tier = models.PositiveSmallIntegerField(choices=ServiceTier.choices)
     responsible_role = models.CharField(max_length=32)
@@ -159,8 +160,8 @@ class Transition(VersionPart):
         PathwayVersion, on_delete=models.CASCADE, related_name="transitions"
     )
     position = models.PositiveIntegerField(default=0)
-    key = models.SlugField(max_length=64)
-    name = models.CharField(max_length=200)
+    key = models.SlugField(max_length=PATHWAY_KEY_MAX_LENGTH)
+    name = models.CharField(max_length=PATHWAY_NAME_MAX_LENGTH)
     kind = models.CharField(max_length=16, choices=TransitionKind.choices)
     from_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="exits")
     to_stage = models.ForeignKey(Stage, on_delete=models.CASCADE, related_name="entries")

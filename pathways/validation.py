@@ -11,14 +11,14 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from agencies.roles import ROLE_KEYS
+from core.limits import PATHWAY_KEY_MAX_LENGTH, PATHWAY_NAME_MAX_LENGTH
 
 from .artefacts import ARTEFACTS
 from .definitions import TIER_KEYS, PathwayDefinition, StageDefinition, TransitionDefinition
 from .guards import GUARDS
 from .models import TimescaleFrom, TransitionKind
 
-KEY_PATTERN = re.compile(r"^[a-z0-9][a-z0-9_-]{0,63}$")
-MAX_NAME = 200
+KEY_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{PATHWAY_KEY_MAX_LENGTH - 1}}}$")
 # More than four years of working days is certainly a typing error.
 MAX_TIMESCALE = 1000
 
@@ -58,11 +58,14 @@ def _key_and_name(path: str, what: str, key: str, name: str) -> Iterator[Problem
         yield Problem(
             "invalid_key",
             path,
-            f"{what} key '{key[:80]}' must be 1-64 lower-case letters, digits, '_' or '-'.",
+            f"{what} key '{key[:80]}' must be 1-{PATHWAY_KEY_MAX_LENGTH} lower-case letters, "
+            "digits, '_' or '-'.",
         )
-    if not name.strip() or len(name) > MAX_NAME:
+    if not name.strip() or len(name) > PATHWAY_NAME_MAX_LENGTH:
         yield Problem(
-            "invalid_name", path, f"{what} '{key[:80]}' needs a name of 1-{MAX_NAME} characters."
+            "invalid_name",
+            path,
+            f"{what} '{key[:80]}' needs a name of 1-{PATHWAY_NAME_MAX_LENGTH} characters.",
         )
 
 

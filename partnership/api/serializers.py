@@ -10,6 +10,7 @@ from rest_framework import serializers
 from agencies.models import AgencyType
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.models import Involvement
+from core.limits import AUDIT_ROUND_LABEL_MAX_LENGTH
 from core.validation import validate_identifier
 
 from ..figures import AGE_BANDS, PARTS, DashboardFilters
@@ -152,7 +153,10 @@ class AuditRoundSerializer(serializers.ModelSerializer):
 
 class OpenRoundSerializer(serializers.Serializer):
     label = serializers.CharField(  # type: ignore[assignment]  # a field, not Field.label
-        allow_blank=True, max_length=64, validators=[validate_identifier], help_text="T1, T2 …"
+        allow_blank=True,
+        max_length=AUDIT_ROUND_LABEL_MAX_LENGTH,
+        validators=[validate_identifier],
+        help_text="T1, T2 …",
     )
     period_start = serializers.DateField()
     period_end = serializers.DateField()
