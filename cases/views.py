@@ -119,7 +119,7 @@ def landing(request: HttpRequest) -> HttpResponse:
                 ids=[case.pk for case in context["tasks"]],
                 list="landing",
             )
-        return rendered(TemplateResponse(request, "work/landing.html", context))
+        return rendered(TemplateResponse(request, "cases/landing.html", context))
 
 
 def _audited_case_list(request: HttpRequest, queryset: Any, **context: Any) -> HttpResponse:
@@ -133,7 +133,9 @@ def _audited_case_list(request: HttpRequest, queryset: Any, **context: Any) -> H
             ids=[case.pk for case in page.object_list],
             list=context.get("list", ""),
         )
-        return rendered(TemplateResponse(request, "work/case_list.html", {"page": page, **context}))
+        return rendered(
+            TemplateResponse(request, "cases/case_list.html", {"page": page, **context})
+        )
 
 
 @login_required
@@ -207,7 +209,7 @@ def case_page(request: HttpRequest, case: Case, *, status: int = 200, **extra: A
         response = rendered(
             TemplateResponse(
                 request,
-                "work/case_detail.html",
+                "cases/case_detail.html",
                 _case_context(request, case, **extra),
                 status=status,
             )

@@ -72,7 +72,7 @@ def shared_with_me(request: HttpRequest) -> HttpResponse:
         )
         return rendered(
             TemplateResponse(
-                request, "work/shared_with_me.html", {"page": page, "heading": "Shared with me"}
+                request, "cases/shared_with_me.html", {"page": page, "heading": "Shared with me"}
             )
         )
 
@@ -85,7 +85,7 @@ def shared_decision(request: HttpRequest, pk: int) -> HttpResponse:
         response = rendered(
             TemplateResponse(
                 request,
-                "work/shared_decision.html",
+                "cases/shared_decision.html",
                 {"decision": decision, "heading": "Shared with me"},
             )
         )
@@ -126,7 +126,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
         form = BreakGlassForm(initial={"case": request.GET.get("case") or None})
     return TemplateResponse(
         request,
-        "work/break_glass.html",
+        "cases/break_glass.html",
         {"form": form, "heading": "Emergency access (break glass)"},
         status=status,
     )
@@ -141,7 +141,7 @@ def break_glass_reviews(request: HttpRequest) -> HttpResponse:
     )
     return TemplateResponse(
         request,
-        "work/break_glass_reviews.html",
+        "cases/break_glass_reviews.html",
         {"page": page, "heading": "Break-glass reviews"},
     )
 
@@ -167,7 +167,7 @@ def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
                 return redirect("work:break_glass_reviews")
     return TemplateResponse(
         request,
-        "work/break_glass_review.html",
+        "cases/break_glass_review.html",
         {"review": review, "form": form, "heading": "Break-glass review"},
         status=status,
     )
@@ -200,7 +200,7 @@ def _access_log_page(request: HttpRequest, case: Case, *, status: int = 200, **b
         response = rendered(
             TemplateResponse(
                 request,
-                "work/access_log.html",
+                "cases/access_log.html",
                 {
                     "case": case,
                     "page": page,

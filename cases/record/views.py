@@ -182,7 +182,7 @@ def _chronology_page(
         response = rendered(
             TemplateResponse(
                 request,
-                "work/chronology.html",
+                "cases/chronology.html",
                 {
                     "case": case,
                     "child": case.child,

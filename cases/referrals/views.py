@@ -61,7 +61,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
         forms.propose_again()
     response = TemplateResponse(
         request,
-        "referrals/referral_form.html",
+        "cases/referrals/referral_form.html",
         {"forms": forms, "heading": "Log a referral", "is_dsl": user.role == Role.DSL},
         status=status,
     )
@@ -111,7 +111,7 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
         response = rendered(
             TemplateResponse(
                 request,
-                "referrals/referral_detail.html",
+                "cases/referrals/referral_detail.html",
                 {"referral": referral, "rows": rows, "heading": f"Referral {referral.pk}"},
             )
         )

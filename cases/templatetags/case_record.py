@@ -22,7 +22,7 @@ from cases.services import can_work_on_case
 register = template.Library()
 
 
-@register.inclusion_tag("work/includes/case_record.html", takes_context=True)
+@register.inclusion_tag("cases/includes/case_record.html", takes_context=True)
 def case_record(context: template.Context, case: Case, user: Any) -> dict[str, Any]:
     # Bound forms with errors, when the case page is re-rendered after a refused post.
     bound: dict[str, Any] = context.get("record_forms") or {}
