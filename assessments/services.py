@@ -21,7 +21,7 @@ from cases.models import Case
 from cases.process.flow import PathwayFlow
 from cases.selectors import cases_visible_to
 from core.limits import SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
-from core.validation import SHORT_LENGTH_MESSAGE, length_problem, text
+from core.validation import length_problem, text
 from pathways.continuum import ContinuumLevel
 
 from .exceptions import (
@@ -195,11 +195,9 @@ def request_assessment(
             errors["requested_for"] = [
                 "The case has no lead practitioner: name who will complete the assessment."
             ]
-        if problem := length_problem(notes, TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE):
+        if problem := length_problem(notes, TEXT_MAX_LENGTH):
             errors["notes"] = [problem]
-        if problem := length_problem(
-            type_justification, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE
-        ):
+        if problem := length_problem(type_justification, SHORT_TEXT_MAX_LENGTH):
             errors["type_justification"] = [problem]
         if errors:
             only_justification = set(errors) == {"type_justification"}
@@ -268,9 +266,7 @@ def start_assessment(
             errors["started_on"] = ["The start date cannot be before the request."]
         if tool is None or not tool.active:
             errors["tool"] = ["Choose a tool from the catalogue."]
-        if problem := length_problem(
-            justification, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE
-        ):
+        if problem := length_problem(justification, SHORT_TEXT_MAX_LENGTH):
             errors["justification"] = [problem]
         if errors:
             raise InvalidAssessment("The assessment could not be started.", fields=errors)
@@ -350,9 +346,7 @@ def save_assessment_sections(
                 errors[key] = ["Must be text."]
             else:
                 cleaned[key] = text(value)
-                if problem := length_problem(
-                    cleaned[key], TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE
-                ):
+                if problem := length_problem(cleaned[key], TEXT_MAX_LENGTH):
                     errors[key] = [problem]
         if not sections:
             errors["sections"] = ["Give at least one section."]
@@ -412,7 +406,7 @@ def add_contribution(
                 errors["practitioner"] = [f"This practitioner does not work for {agency}."]
         if not summary:
             errors["summary"] = ["Summarise what the agency contributed."]
-        if problem := length_problem(summary, TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE):
+        if problem := length_problem(summary, TEXT_MAX_LENGTH):
             errors["summary"] = [problem]
         if errors:
             raise InvalidAssessment("The contribution could not be added.", fields=errors)
@@ -497,7 +491,7 @@ def submit_assessment(
             ("strengths", strengths),
             ("intervention_focus", intervention_focus),
         ):
-            if problem := length_problem(value, TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE):
+            if problem := length_problem(value, TEXT_MAX_LENGTH):
                 errors[field] = [problem]
         if sections:
             raise SectionsIncomplete(
@@ -578,9 +572,7 @@ def authorise_assessment(
             errors["late_reason"] = [
                 f"The assessment was due on {locked.due_on:%d %B %Y}: record why it is late."
             ]
-        if problem := length_problem(
-            late_reason, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE
-        ):
+        if problem := length_problem(late_reason, SHORT_TEXT_MAX_LENGTH):
             errors["late_reason"] = [problem]
         if sections:
             raise SectionsIncomplete(
@@ -661,7 +653,7 @@ def return_assessment(*, assessment: Assessment, actor: Actor, comments: str) ->
         errors: dict[str, list[str]] = {}
         if not comments:
             errors["comments"] = ["Say what needs to change."]
-        if problem := length_problem(comments, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE):
+        if problem := length_problem(comments, SHORT_TEXT_MAX_LENGTH):
             errors["comments"] = [problem]
         if errors:
             raise InvalidAssessment("The assessment could not be returned.", fields=errors)

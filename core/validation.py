@@ -48,10 +48,11 @@ def text(value: Any) -> str:
     return value.strip() if isinstance(value, str) else ""
 
 
-# Text longer than its limit: intake's and the audit rounds' wording; the case record's,
-# case access's and assessments' shorter one. Both are kept as pages and clients show them.
-LENGTH_MESSAGE = "Use at most {limit} characters."
-SHORT_LENGTH_MESSAGE = "At most {limit} characters."
+# Text longer than its limit, in one wording for every write (as "At most N items." and
+# "At most N characters of YAML." for pathway definitions).
+LENGTH_MESSAGE = "At most {limit} characters."
+# The same wording under its former name, until cases/services.py stops passing it.
+SHORT_LENGTH_MESSAGE = LENGTH_MESSAGE
 
 
 def length_problem(value: str, limit: int, *, message: str = LENGTH_MESSAGE) -> str | None:

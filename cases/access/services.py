@@ -20,17 +20,19 @@ Rules (each in one function here, used by the pages, the API and the services al
 """
 
 import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from agencies.actors import Actor, active_user
+from agencies.models import User
 from agencies.roles import CAN_MANAGE_CASE_ACCESS, CAN_REVIEW_BREAK_GLASS, CASEWORK
 from audit.services import record_event
 from cases.process.flow import PathwayFlow
 from core.limits import SHORT_TEXT_MAX_LENGTH
-from core.validation import SHORT_LENGTH_MESSAGE, length_problem, reason_problem
+from core.validation import length_problem, reason_problem, text
 
 from ..exceptions import (
     BreakGlassAlreadyReviewed,
@@ -64,23 +66,19 @@ VIEW_CASE = "cases.view_case"
 
 def _reason_too_long(reason: str) -> str | None:
     """A reason or a review's notes past the limit: core.validation's check, this wording."""
-    return length_problem(reason, SHORT_TEXT_MAX_LENGTH, message=SHORT_LENGTH_MESSAGE)
+    return length_problem(reason, SHORT_TEXT_MAX_LENGTH)
 
 
 # Kinds a steward grants; break-glass access is only ever requested by the practitioner.
 GRANTABLE_KINDS = (AccessGrantKind.CONSULTANT, AccessGrantKind.INFORMATION_SHARING)
 
 
-def _active(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
-
-
 # --- who may ---------------------------------------------------------------------------------
 
 
-def can_manage_access(user: Any, case: Case) -> bool:
+def can_manage_access(user: Actor, case: Case) -> TypeGuard[User]:
     """The case's lead practitioner, or a team manager whose rule shows them the case."""
-    if not _active(user):
+    if not active_user(user):
         return False
     if case.lead_practitioner_id != user.pk and user.role not in CAN_MANAGE_CASE_ACCESS:
         return False
@@ -91,12 +89,12 @@ def can_manage_access(user: Any, case: Case) -> bool:
 can_see_access_log = can_manage_access
 
 
-def can_request_break_glass(user: Any) -> bool:
-    return _active(user) and user.role in CASEWORK and user.agency_id is not None
+def can_request_break_glass(user: Actor) -> TypeGuard[User]:
+    return active_user(user) and user.role in CASEWORK and user.agency_id is not None
 
 
-def can_review_break_glass(user: Any) -> bool:
-    return _active(user) and user.role in CAN_REVIEW_BREAK_GLASS and user.agency_id is not None
+def can_review_break_glass(user: Actor) -> TypeGuard[User]:
+    return active_user(user) and user.role in CAN_REVIEW_BREAK_GLASS and user.agency_id is not None
 
 
 # --- grants ----------------------------------------------------------------------------------
@@ -124,7 +122,7 @@ def _sync_guardian(grant: AccessGrant) -> None:
     ).update(expires_at=expires_at)
 
 
-def _view_grant(user: Any, case: Case) -> CaseUserObjectPermission | None:
+def _view_grant(user: User, case: Case) -> CaseUserObjectPermission | None:
     return view_grants(user).filter(content_object=case).first()
 
 
@@ -134,7 +132,7 @@ def grant_case_access(
     user: Any,
     kind: str,
     reason: str,
-    actor: Any,
+    actor: Actor,
     expires_at: datetime.datetime | None = None,
 ) -> AccessGrant:
     """Give one practitioner read access to one case (a consultant, or an information-sharing
@@ -146,7 +144,7 @@ def grant_case_access(
     already see the case by their role and holds no grant to it in force; an expiry, if
     given, is in the future.
     """
-    reason = (reason or "").strip()
+    reason = text(reason)
     with _lock(case.pk):
         locked = Case.objects.select_related("child").get(pk=case.pk)
         if not can_manage_access(actor, locked):
@@ -204,9 +202,9 @@ def grant_case_access(
     return grant
 
 
-def revoke_case_access(*, grant: AccessGrant, actor: Any, reason: str = "") -> AccessGrant:
+def revoke_case_access(*, grant: AccessGrant, actor: Actor, reason: str = "") -> AccessGrant:
     """End a grant now. Rules: the actor is a steward of the case; the grant is in force."""
-    reason = (reason or "").strip()
+    reason = text(reason)
     with _lock(grant.case_id):
         locked = AccessGrant.objects.select_for_update().select_related("case", "user")
         locked_grant = locked.get(pk=grant.pk)
@@ -222,7 +220,7 @@ def revoke_case_access(*, grant: AccessGrant, actor: Any, reason: str = "") -> A
     return locked_grant
 
 
-def _end(grant: AccessGrant, *, actor: Any, reason: str) -> None:
+def _end(grant: AccessGrant, *, actor: User, reason: str) -> None:
     grant.revoked_at = timezone.now()
     grant.revoked_by = actor
     grant.revoked_reason = reason
@@ -240,7 +238,7 @@ def _end(grant: AccessGrant, *, actor: Any, reason: str) -> None:
 # --- break glass ------------------------------------------------------------------------------
 
 
-def request_break_glass_access(*, case_id: Any, actor: Any, reason: str) -> AccessGrant:
+def request_break_glass_access(*, case_id: Any, actor: Actor, reason: str) -> AccessGrant:
     """Emergency read access to a case of the actor's area they cannot otherwise see.
 
     Rules: a practitioner of a casework role; a reason, always; a case of their area (an
@@ -250,7 +248,7 @@ def request_break_glass_access(*, case_id: Any, actor: Any, reason: str) -> Acce
     """
     if not can_request_break_glass(actor):
         raise NotAllowedToBreakGlass("Your role may not request emergency access to cases.")
-    reason = (reason or "").strip()
+    reason = text(reason)
     errors: dict[str, list[str]] = {}
     if not reason:
         errors["reason"] = ["Say why you need this case now: emergency access is reviewed."]
@@ -311,14 +309,14 @@ def request_break_glass_access(*, case_id: Any, actor: Any, reason: str) -> Acce
 
 
 def review_break_glass(
-    *, review: BreakGlassReview, actor: Any, outcome: str, notes: str = ""
+    *, review: BreakGlassReview, actor: Actor, outcome: str, notes: str = ""
 ) -> BreakGlassReview:
     """A team manager of the practitioner's agency reviews their emergency access.
 
     Rules: a team manager of that agency, never reviewing their own; once only; a known
     outcome; notes when it was not justified, which also ends whatever access is left.
     """
-    notes = (notes or "").strip()
+    notes = text(notes)
     with transaction.atomic():
         locked = (
             BreakGlassReview.objects.select_for_update()

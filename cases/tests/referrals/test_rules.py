@@ -86,7 +86,7 @@ def test_each_text_of_the_referral_is_accepted_at_its_limit_and_refused_beyond(f
     police = {"police_involved": True} if field == "police_outcome" else {}
     assert getattr(_validate(front_door, **police, **{field: "a" * limit}), field) == "a" * limit
     fields = _refused(front_door, **police, **{field: "a" * (limit + 1)})
-    assert fields == {field: [f"Use at most {limit} characters."]}
+    assert fields == {field: [f"At most {limit} characters."]}
 
 
 @pytest.mark.parametrize("name", ["first_name", "last_name"])
@@ -94,7 +94,7 @@ def test_a_childs_name_is_accepted_at_its_limit_and_refused_beyond(front_door, n
     valid = _validate(front_door, children=[_child(**{name: "a" * NAME_MAX_LENGTH})])
     assert valid.children[0].details[name] == "a" * NAME_MAX_LENGTH
     fields = _refused(front_door, children=[_child(**{name: "a" * (NAME_MAX_LENGTH + 1)})])
-    assert fields == {f"children[0].{name}": [f"Use at most {NAME_MAX_LENGTH} characters."]}
+    assert fields == {f"children[0].{name}": [f"At most {NAME_MAX_LENGTH} characters."]}
 
 
 def test_a_childs_reference_is_accepted_at_its_limit_and_refused_beyond(front_door):
@@ -103,7 +103,7 @@ def test_a_childs_reference_is_accepted_at_its_limit_and_refused_beyond(front_do
     assert valid.children[0].details["reference"] == at_limit
     fields = _refused(front_door, children=[_child(reference=at_limit + "R")])
     assert fields == {
-        "children[0].reference": [f"Use at most {CHILD_REFERENCE_MAX_LENGTH} characters."]
+        "children[0].reference": [f"At most {CHILD_REFERENCE_MAX_LENGTH} characters."]
     }
 
 
@@ -112,7 +112,7 @@ def test_a_crime_reference_is_accepted_at_its_limit_and_refused_beyond(front_doo
     valid = _validate(front_door, police_involved=True, crime_reference=at_limit)
     assert valid.crime_reference == at_limit
     fields = _refused(front_door, police_involved=True, crime_reference=at_limit + "C")
-    assert fields == {"crime_reference": [f"Use at most {CRIME_REFERENCE_MAX_LENGTH} characters."]}
+    assert fields == {"crime_reference": [f"At most {CRIME_REFERENCE_MAX_LENGTH} characters."]}
 
 
 def test_a_behaviours_description_is_accepted_at_its_limit_and_refused_beyond(front_door):
@@ -121,9 +121,7 @@ def test_a_behaviours_description_is_accepted_at_its_limit_and_refused_beyond(fr
     valid = _validate(front_door, behaviours=[{**behaviour, "description": at_limit}])
     assert valid.behaviours[0]["description"] == at_limit
     fields = _refused(front_door, behaviours=[{**behaviour, "description": at_limit + "b"}])
-    assert fields == {
-        "behaviours[0].description": [f"Use at most {SHORT_TEXT_MAX_LENGTH} characters."]
-    }
+    assert fields == {"behaviours[0].description": [f"At most {SHORT_TEXT_MAX_LENGTH} characters."]}
 
 
 def test_text_is_kept_stripped_and_the_level_is_the_highest_behaviours(front_door):
