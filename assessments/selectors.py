@@ -34,6 +34,11 @@ def case_has_authorised_assessment(*, case: Any, since: datetime) -> bool:
     ).exists()
 
 
+def authorised_at_this_stage(case: Any, data: dict[str, Any]) -> bool:
+    """A stage's `authorised_assessment` requirement (registered with pathways in apps.py)."""
+    return case_has_authorised_assessment(case=case, since=case.stage_entered_at)
+
+
 def assessments_visible_to(user: Actor) -> QuerySet[Assessment]:
     """Assessments on cases the user may see; any other is a 404, never a 403."""
     return Assessment.objects.filter(

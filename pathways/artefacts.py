@@ -14,10 +14,26 @@ class Artefact:
     present: Callable[[Any, dict[str, Any]], bool]
 
 
-def _authorised_assessment(case: Any, data: dict[str, Any]) -> bool:
-    from assessments.selectors import case_has_authorised_assessment
+RequirementCheck = Callable[[Any, dict[str, Any]], bool]
 
-    return case_has_authorised_assessment(case=case, since=case.stage_entered_at)
+# Requirements only a higher app can check (assessments: "authorised_assessment"), registered
+# from its AppConfig.ready(): pathways sits below them and never imports them.
+_REQUIREMENT_CHECKS: dict[str, RequirementCheck] = {}
+
+
+def register_requirement_check(key: str, check: RequirementCheck) -> None:
+    """Say how a requirement named in pathway data is checked: `check(case, data)`."""
+    _REQUIREMENT_CHECKS[key] = check
+
+
+def _registered(key: str) -> RequirementCheck:
+    def present(case: Any, data: dict[str, Any]) -> bool:
+        check = _REQUIREMENT_CHECKS.get(key)
+        # No app registered a check: the requirement is never met, so no case leaves a stage
+        # on a requirement nobody checked.
+        return check is not None and check(case, data)
+
+    return present
 
 
 ARTEFACTS: dict[str, Artefact] = {
@@ -31,7 +47,7 @@ ARTEFACTS: dict[str, Artefact] = {
         Artefact(
             key="authorised_assessment",
             description="an assessment authorised at this stage",
-            present=_authorised_assessment,
+            present=_registered("authorised_assessment"),
         ),
         Artefact(
             key="closure_reason",

@@ -13,6 +13,7 @@ from assessments.selectors import (
     overdue_assessments,
 )
 from assessments.services import authorise_assessment
+from pathways import artefacts
 
 from .factories import early_help_case, requested, submitted
 
@@ -66,3 +67,29 @@ def test_an_authorised_assessment_counts_from_the_stage_it_was_authorised_in(
     assert case_has_authorised_assessment(case=case, since=case.stage_entered_at)
     later = timezone.now() + datetime.timedelta(seconds=1)
     assert not case_has_authorised_assessment(case=case, since=later)
+
+
+def test_a_stages_authorised_assessment_requirement_is_checked_by_assessments(
+    case, tools, lead_practitioner, manager
+):
+    assessment = submitted(case, lead_practitioner, tools["brook_traffic_light"])
+    assert artefacts.missing_artefacts(["authorised_assessment"], case, {}) == [
+        "authorised_assessment"
+    ]
+
+    authorise_assessment(assessment=assessment, actor=manager)
+
+    assert artefacts.missing_artefacts(["authorised_assessment"], case, {}) == []
+
+
+def test_a_requirement_no_app_registered_a_check_for_is_never_met(
+    case, tools, lead_practitioner, manager, monkeypatch
+):
+    authorise_assessment(
+        assessment=submitted(case, lead_practitioner, tools["brook_traffic_light"]), actor=manager
+    )
+    monkeypatch.delitem(artefacts._REQUIREMENT_CHECKS, "authorised_assessment")
+
+    assert artefacts.missing_artefacts(["authorised_assessment"], case, {}) == [
+        "authorised_assessment"
+    ]
