@@ -35,6 +35,8 @@ from django.utils import timezone
 
 from audit.services import record_event
 
+from .actors import Actor
+from .models import User
 from .roles import Role
 
 
@@ -67,9 +69,10 @@ def known_address(username: str, address: str | None) -> bool:
     if not address:
         return False
     since = timezone.now() - settings.USERNAME_LOCK_KNOWN_ADDRESS_AGE
-    return AccessLog.objects.filter(
+    logged_in: bool = AccessLog.objects.filter(
         username=username, ip_address=address, attempt_time__gte=since
     ).exists()
+    return logged_in
 
 
 def username_locked_out(username: str | None, address: str | None = None) -> bool:
@@ -85,7 +88,9 @@ def username_locked_out(username: str | None, address: str | None = None) -> boo
 
 def _address_locks() -> QuerySet[AccessAttempt]:
     """django-axes' per-address locks still in their cool-off."""
-    locks = AccessAttempt.objects.filter(failures_since_start__gte=settings.AXES_FAILURE_LIMIT)
+    locks: QuerySet[AccessAttempt] = AccessAttempt.objects.filter(
+        failures_since_start__gte=settings.AXES_FAILURE_LIMIT
+    )
     cool_off = get_cool_off()
     if cool_off is not None:
         locks = locks.filter(attempt_time__gte=timezone.now() - cool_off)
@@ -135,10 +140,10 @@ def lockout_response(
     return render(request, settings.AXES_LOCKOUT_TEMPLATE, context, status=429)
 
 
-def locked_out_users_visible_to(actor: Any) -> QuerySet[Any]:
+def locked_out_users_visible_to(actor: Actor) -> QuerySet[User]:
     """Users of the team manager's own agency who are locked out now, by either lock."""
     user_model = get_user_model()
-    if getattr(actor, "role", None) != Role.TEAM_MANAGER or actor.agency_id is None:
+    if not isinstance(actor, User) or actor.role != Role.TEAM_MANAGER or actor.agency_id is None:
         return user_model.objects.none()
     colleagues = user_model.objects.filter(agency_id=actor.agency_id, is_active=True).exclude(
         pk=actor.pk
@@ -159,14 +164,14 @@ def locked_out_users_visible_to(actor: Any) -> QuerySet[Any]:
 
 
 @transaction.atomic
-def lift_lockout(*, user_id: int, actor: Any) -> Any:
+def lift_lockout(*, user_id: int, actor: Actor) -> User:
     """A team manager lifts every lockout of a user of their own agency; audited.
 
     Anyone else, or a user outside the manager's agency, is a 404 (unseen, as everywhere).
     """
     # A manager with no agency manages nobody: `agency_id=None` would match every agency-less
     # account, the installation's set-up administrators included.
-    if getattr(actor, "role", None) != Role.TEAM_MANAGER or actor.agency_id is None:
+    if not isinstance(actor, User) or actor.role != Role.TEAM_MANAGER or actor.agency_id is None:
         raise PermissionDenied
     user_model = get_user_model()
     try:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
@@ -14,6 +13,7 @@ from knox.models import AuthToken
 from audit.services import record_event
 
 from .exceptions import SecondFactorNotSetUp, WrongCode
+from .models import User
 from .security import confirmed_totp_device, second_factor_required, verify_code
 
 AUTHENTICATOR_NAME = "Authenticator app"
@@ -21,7 +21,7 @@ WRONG_CODE = "That code is not right, or it has expired. Enter the newest code f
 
 
 @transaction.atomic
-def start_totp_enrolment(*, actor: Any) -> TOTPDevice:
+def start_totp_enrolment(*, actor: User) -> TOTPDevice:
     """A fresh unconfirmed authenticator for the actor; any earlier unfinished one is dropped.
 
     Refused while the actor has a confirmed one: a stolen password must not be enough to add a
@@ -33,7 +33,7 @@ def start_totp_enrolment(*, actor: Any) -> TOTPDevice:
     return TOTPDevice.objects.create(user=actor, name=AUTHENTICATOR_NAME, confirmed=False)
 
 
-def confirm_totp_enrolment(*, device: TOTPDevice, code: str, actor: Any) -> TOTPDevice:
+def confirm_totp_enrolment(*, device: TOTPDevice, code: str, actor: User) -> TOTPDevice:
     """The first code from the app proves it holds the secret; only then does the device count."""
     with transaction.atomic():
         device = TOTPDevice.objects.select_for_update().get(
@@ -52,7 +52,7 @@ def confirm_totp_enrolment(*, device: TOTPDevice, code: str, actor: Any) -> TOTP
     return device
 
 
-def remove_totp_device(*, code: str, actor: Any) -> None:
+def remove_totp_device(*, code: str, actor: User) -> None:
     """Removing the authenticator takes its current code, so a borrowed session cannot."""
     # verify_code commits its own transaction, so a wrong code's throttling count stays.
     if verify_code(user=actor, code=code) is None:
@@ -70,7 +70,7 @@ class IssuedToken:
     expiry: datetime | None
 
 
-def issue_api_token(*, user: Any, code: str) -> IssuedToken:
+def issue_api_token(*, user: User, code: str) -> IssuedToken:
     """The user's API token, after the second factor whenever their login would ask for it.
 
     Administrators get a token only with a valid code from their confirmed authenticator (one
@@ -101,12 +101,13 @@ def issue_api_token(*, user: Any, code: str) -> IssuedToken:
     return IssuedToken(key=key, expiry=instance.expiry)
 
 
-def revoke_api_tokens(*, user: Any, actor: Any, why: str, token: AuthToken | None = None) -> int:
+def revoke_api_tokens(*, user: User, actor: User, why: str, token: AuthToken | None = None) -> int:
     """Ends the user's API tokens (or just `token`), audited; returns how many were ended.
 
     Called at logout (web and API), at a password change and at second-factor enrolment, so a
     token never outlives the login that earned it.
     """
+    count: int
     with transaction.atomic():
         tokens = AuthToken.objects.filter(user=user)
         if token is not None:

@@ -24,6 +24,7 @@ from django.views.decorators.http import require_http_methods
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
 from . import services
+from .actors import signed_in
 from .exceptions import WrongCode
 from .forms import CodeForm
 from .lockout import lift_lockout, locked_out_users_visible_to
@@ -117,7 +118,7 @@ def _refusal(device: TOTPDevice) -> str:
 @require_http_methods(["GET", "POST"])
 def two_factor(request: HttpRequest) -> HttpResponse:
     """Set up, confirm or remove the authenticator app that gives the second factor."""
-    user = request.user
+    user = signed_in(request.user)
     next_url = _safe_next(request)
     device = confirmed_totp_device(user)
     if device is not None and not is_verified(user):

@@ -12,6 +12,7 @@ from django.contrib import admin
 from django.db.models import QuerySet
 from django.http import HttpRequest
 
+from agencies.actors import signed_in
 from agencies.admin_audit import AuditedModelAdmin
 from agencies.models import User
 from agencies.roles import ADMINISTRATORS
@@ -72,10 +73,11 @@ class AreaCertificationsMixin:
     only practitioners of their own area; the set-up administrator (no agency) every area's."""
 
     def _area_id(self, request: HttpRequest) -> int | None:
-        user: Any = request.user
+        user = signed_in(request.user)
         if user.agency_id is None and (user.is_superuser or user.role in ADMINISTRATORS):
             return None
-        return -1 if user.agency_id is None else user.agency.area_id
+        agency = user.agency
+        return -1 if agency is None else agency.area_id
 
     def get_queryset(self, request: HttpRequest) -> QuerySet[ToolCertification]:
         queryset = super().get_queryset(request)  # type: ignore[misc]

@@ -1,5 +1,5 @@
 import ipaddress
-from typing import Any
+from typing import Any, Protocol
 
 from django.db import models
 from django.utils import timezone
@@ -19,9 +19,19 @@ def _normalised_address(address: str | None) -> str | None:
         return None
 
 
+class ActorLike(Protocol):
+    """Whoever acted, as the trail needs them: the row to point at (`pk`, None for an
+    anonymous visitor); a `role` and `agency_id`, when they have them, are copied onto the
+    event. Audit sits below agencies, so it names no user model: `agencies.actors.Actor`
+    (a `User` or `AnonymousUser`) is one."""
+
+    @property
+    def pk(self) -> Any: ...
+
+
 def record_event(
     *,
-    actor: Any,
+    actor: ActorLike | None,
     action: str,
     target: models.Model,
     changes: dict[str, Any] | None = None,
@@ -35,7 +45,9 @@ def record_event(
     context = current_request_context()
     event = AuditEvent(
         occurred_at=timezone.now(),
-        actor=actor if getattr(actor, "pk", None) else None,
+        # By id: the trail names no user model (a signed-in user's pk; None for the system or
+        # an anonymous visitor).
+        actor_id=getattr(actor, "pk", None) or None,
         actor_role=getattr(actor, "role", "") or "",
         actor_agency_id=getattr(actor, "agency_id", None),
         action=action,

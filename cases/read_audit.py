@@ -15,6 +15,7 @@ from typing import Any, cast
 from django.db import connection, models, transaction
 from django.template.response import TemplateResponse
 
+from agencies.actors import Actor
 from audit.services import record_event
 
 CASE_READ = "case.read"
@@ -47,7 +48,7 @@ def audited_read() -> Iterator[None]:
         yield
 
 
-def record_read(*, actor: Any, action: str, target: models.Model, **changes: Any) -> None:
+def record_read(*, actor: Actor, action: str, target: models.Model, **changes: Any) -> None:
     """One detail read of `target` (what was read beyond the record itself goes in changes,
     e.g. section="notes" and the ids of the notes shown)."""
     record_event(actor=actor, action=action, target=target, changes=changes)
@@ -64,7 +65,7 @@ class _Listing:
 
 
 def record_list_read(
-    *, actor: Any, action: str, model: type[models.Model], ids: Iterable[Any], **changes: Any
+    *, actor: Actor, action: str, model: type[models.Model], ids: Iterable[Any], **changes: Any
 ) -> None:
     """One list read: a single event naming every id shown, whatever the page size."""
     record_event(

@@ -29,12 +29,13 @@ user is a user who does not exist.
 """
 
 from collections.abc import Callable
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
 from django.db.models.functions import Cast
 from django.utils import timezone
 
+from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
 from agencies.roles import CAN_LEAD, CASE_WORKERS, CASEWORK, SHARING_RECIPIENTS, Role
 from audit.models import AuditEvent
@@ -60,20 +61,16 @@ VIEW_CASE_CODENAME = "view_case"
 CASE_RELATED = ("child", "current_stage", "lead_practitioner", "pathway_version__pathway")
 
 
-def _area_of(user: Any) -> QuerySet[Agency, Any]:
-    return Agency.objects.filter(pk=user.agency_id).values("area_id")
+def _area_of(agency_id: int) -> QuerySet[Agency, Any]:
+    return Agency.objects.filter(pk=agency_id).values("area_id")
 
 
-def holds_cases(user: Any) -> bool:
+def holds_cases(user: Actor) -> TypeGuard[User]:
     """Whether the user's role ever holds case files (the casework roles)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and getattr(user, "is_active", False)
-        and getattr(user, "role", None) in CASEWORK
-    )
+    return active_user(user) and user.role in CASEWORK
 
 
-def role_scope(user: Any) -> Q | None:
+def role_scope(user: Actor) -> Q | None:
     """The condition on `Case` that the user's role gives them; None when it gives nothing."""
     if not holds_cases(user):
         return None
@@ -82,7 +79,7 @@ def role_scope(user: Any) -> Q | None:
     if user.agency_id is None:
         return own
     # The case's own area column (its pathway's area, set when it opens): no join.
-    in_area = Q(area_id__in=_area_of(user))
+    in_area = Q(area_id__in=_area_of(user.agency_id))
     if user.role == Role.FRONT_DOOR:
         return own | in_area
     if user.role == Role.TEAM_MANAGER:
@@ -102,7 +99,7 @@ def role_scope(user: Any) -> Q | None:
     return own
 
 
-def active_grants(user: Any, *, at: Any = None) -> QuerySet[AccessGrant]:
+def active_grants(user: User, *, at: Any = None) -> QuerySet[AccessGrant]:
     """The user's grant records in force now: not revoked, and not expired (checked here, at
     read time, so an expired grant stops working without a job)."""
     now = at or timezone.now()
@@ -118,7 +115,7 @@ def in_force(*, at: Any = None, prefix: str = "") -> Q:
     return Q(**{f"{prefix}expires_at__isnull": True}) | Q(**{f"{prefix}expires_at__gt": now})
 
 
-def view_grants(user: Any, *, at: Any = None) -> QuerySet[CaseUserObjectPermission]:
+def view_grants(user: User, *, at: Any = None) -> QuerySet[CaseUserObjectPermission]:
     """Guardian's `view_case` rows of the user still in force: the per-object check that
     `cases_visible_to` and the grant services consult. A revoked grant has no row."""
     return CaseUserObjectPermission.objects.filter(
@@ -129,16 +126,16 @@ def view_grants(user: Any, *, at: Any = None) -> QuerySet[CaseUserObjectPermissi
     )
 
 
-def cases_by_role(user: Any) -> QuerySet[Case]:
+def cases_by_role(user: Actor) -> QuerySet[Case]:
     """The cases the user's role gives them, without grants: the cases they may work on."""
     scope = role_scope(user)
-    base = Case.objects.select_related(*CASE_RELATED)
+    base: QuerySet[Case] = Case.objects.select_related(*CASE_RELATED)
     return base.none() if scope is None else base.filter(scope)
 
 
-def cases_visible_to(user: Any) -> QuerySet[Case]:
+def cases_visible_to(user: Actor) -> QuerySet[Case]:
     """Every case file the user may read: their role's cases and their active grants."""
-    base = Case.objects.select_related(*CASE_RELATED)
+    base: QuerySet[Case] = Case.objects.select_related(*CASE_RELATED)
     if not holds_cases(user):
         return base.none()
     granted = Exists(view_grants(user).filter(content_object=OuterRef("pk")))
@@ -146,7 +143,7 @@ def cases_visible_to(user: Any) -> QuerySet[Case]:
     return base.filter(granted if scope is None else scope | Q(granted))
 
 
-def is_in_role_scope(user: Any, case_id: int) -> bool:
+def is_in_role_scope(user: Actor, case_id: int) -> bool:
     return cases_by_role(user).filter(pk=case_id).exists()
 
 
@@ -155,7 +152,7 @@ def is_in_role_scope(user: Any, case_id: int) -> bool:
 
 def case_area_id(case: Case) -> int:
     """The local area whose walls hold the case (its pathway's area, kept on the case)."""
-    return case.area_id
+    return int(case.area_id)
 
 
 def people_of_area(area_id: int | None) -> QuerySet[User]:
@@ -202,17 +199,19 @@ def agency_of_area(area_id: int | None, agency: Any) -> Agency | None:
     return Agency.objects.filter(area_id=area_id, pk=pk).first()
 
 
-def my_cases(user: Any) -> QuerySet[Case]:
+def my_cases(user: Actor) -> QuerySet[Case]:
     """Open cases the user leads or is on, or for area-wide roles every open case their rule
     gives them, soonest due first. Emergency access is not the user's work: not listed."""
     cases = cases_by_role(user).filter(closed_at__isnull=True)
+    if not holds_cases(user):
+        return cases
     if user.role in CASE_WORKERS:
         on_team = TeamMember.objects.filter(case=OuterRef("pk"), practitioner=user, left_at=None)
         cases = cases.filter(Q(lead_practitioner=user) | Q(Exists(on_team)))
     return cases.order_by("stage_due_on", "pk")
 
 
-def stage_tasks_for(user: Any) -> QuerySet[Case]:
+def stage_tasks_for(user: Actor) -> QuerySet[Case]:
     """The user's inbox: open cases whose current stage is theirs to work, soonest due first.
 
     Built on our own query rather than viewflow's `Task.objects.user_queue`, which issues a
@@ -220,6 +219,8 @@ def stage_tasks_for(user: Any) -> QuerySet[Case]:
     that is where a breached timescale escalates.
     """
     cases = cases_by_role(user).filter(closed_at__isnull=True)
+    if not holds_cases(user):
+        return cases
     mine = Q(current_stage__responsible_role=user.role)
     if user.role == Role.LEAD_PRACTITIONER:
         mine &= Q(lead_practitioner=user)
@@ -229,8 +230,10 @@ def stage_tasks_for(user: Any) -> QuerySet[Case]:
 
 
 def case_route(case: Case) -> QuerySet[StageMove]:
-    return case.moves.select_related("from_stage", "to_stage", "transition", "actor").order_by(
-        "moved_at", "pk"
+    return (
+        StageMove.objects.filter(case=case)
+        .select_related("from_stage", "to_stage", "transition", "actor")
+        .order_by("moved_at", "pk")
     )
 
 
@@ -271,16 +274,12 @@ def case_notes(case: Case) -> QuerySet[CaseNote]:
 # --- what was shared with the user ------------------------------------------------------------
 
 
-def receives_shared_information(user: Any) -> bool:
+def receives_shared_information(user: Actor) -> TypeGuard[User]:
     """Whether the user's role can be told about a child (practitioners, referrers)."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and getattr(user, "is_active", False)
-        and getattr(user, "role", None) in SHARING_RECIPIENTS
-    )
+    return active_user(user) and user.role in SHARING_RECIPIENTS
 
 
-def decisions_shared_with(user: Any) -> QuerySet[InformationSharingDecision]:
+def decisions_shared_with(user: Actor) -> QuerySet[InformationSharingDecision]:
     """Decisions to share naming the user as recipient, newest first: what was shared, why,
     by whom and about which child. Never the case file itself."""
     if not receives_shared_information(user):
@@ -306,15 +305,10 @@ def case_grants(case: Case) -> QuerySet[AccessGrant]:
     )
 
 
-def break_glass_reviews_for(user: Any) -> QuerySet[BreakGlassReview]:
+def break_glass_reviews_for(user: Actor) -> QuerySet[BreakGlassReview]:
     """Emergency accesses by practitioners of the manager's agency: unreviewed first, then
     newest. Only team managers review; a manager never reviews their own."""
-    if not (
-        getattr(user, "is_authenticated", False)
-        and getattr(user, "is_active", False)
-        and getattr(user, "role", None) == Role.TEAM_MANAGER
-        and user.agency_id is not None
-    ):
+    if not holds_role(user, Role.TEAM_MANAGER) or user.agency_id is None:
         return BreakGlassReview.objects.none()
     return (
         BreakGlassReview.objects.filter(grant__user__agency_id=user.agency_id)
@@ -337,7 +331,8 @@ ACCESS_LOG_CASE_ACTIONS = (
 
 def ids_as_text(queryset: QuerySet[Any]) -> QuerySet[Any]:
     # AuditEvent.object_id is text; compare like with like so the index on it is used.
-    return queryset.annotate(text_id=Cast("pk", CharField())).values("text_id")
+    texts: QuerySet[Any] = queryset.annotate(text_id=Cast("pk", CharField())).values("text_id")
+    return texts
 
 
 # Reads of a case's rows kept by an app above cases, as conditions on the audit trail: the
@@ -389,7 +384,7 @@ def case_access_log(case: Case) -> QuerySet[AuditEvent]:
     )
 
 
-def audit_events_visible_to(user: Any) -> QuerySet[AuditEvent]:
+def audit_events_visible_to(user: Actor) -> QuerySet[AuditEvent]:
     """The trail an auditor may read: the events of people of their own area. An auditor with
     no agency audits the whole installation (as the set-up administrator sets it up)."""
     if not holds_role(user, Role.AUDITOR):
@@ -397,21 +392,18 @@ def audit_events_visible_to(user: Any) -> QuerySet[AuditEvent]:
     events = AuditEvent.objects.select_related("actor")
     if user.agency_id is None:
         return events
-    area_agencies = Agency.objects.filter(area_id__in=_area_of(user)).values("pk")
+    area_agencies = Agency.objects.filter(area_id__in=_area_of(user.agency_id)).values("pk")
     return events.filter(actor_agency_id__in=area_agencies)
 
 
-def open_cases_in_area_of(user: Any) -> QuerySet[Case]:
+def open_cases_in_area_of(user: Actor) -> QuerySet[Case]:
     """Open cases of the user's area, for aggregate counts (the analyst's landing); none for
     a user with no area."""
-    if user.agency_id is None:
-        return Case.objects.none()
-    return Case.objects.filter(area_id__in=_area_of(user), closed_at__isnull=True)
+    cases: QuerySet[Case] = Case.objects.all()
+    if not isinstance(user, User) or user.agency_id is None:
+        return cases.none()
+    return cases.filter(area_id__in=_area_of(user.agency_id), closed_at__isnull=True)
 
 
-def holds_role(user: Any, role: str) -> bool:
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and getattr(user, "is_active", False)
-        and getattr(user, "role", None) == role
-    )
+def holds_role(user: Actor, role: str) -> TypeGuard[User]:
+    return active_user(user) and user.role == role

@@ -24,6 +24,7 @@ from cases.referrals.services import record_referral
 from cases.selectors import cases_by_role
 from cases.services import designate_lead_practitioner
 from demo.safety import refuse_under_production
+from pathways.compiled import compiled_version
 from pathways.models import Pathway, PathwayVersion
 from pathways.services import create_draft_version, publish_version
 from pathways.yaml_io import parse_yaml
@@ -264,7 +265,7 @@ def _authorise_assessment(case: Case, actor: User) -> None:
 
 def _walk(case: Case, route: list[str], facts: dict[str, Any], users: dict[str, User]) -> Case:
     for index, key in enumerate(route):
-        transition = engine.compiled_version(case.pathway_version_id).transition(key)
+        transition = compiled_version(case.pathway_version_id).transition(key)
         stage = transition.from_stage
         if "lead_practitioner" in stage.requires and case.lead_practitioner_id is None:
             case = designate_lead_practitioner(

@@ -21,6 +21,7 @@ from django.template.response import TemplateResponse
 from django.urls import reverse
 from django.views.decorators.http import require_POST
 
+from agencies.actors import signed_in
 from agencies.models import Agency
 from core.errors import DomainError
 
@@ -238,11 +239,12 @@ def _known_ref(ref: str | None, statements: list[tuple[str, str]]) -> str:
 
 
 def _score_agencies(request: HttpRequest, area_id: int) -> Any:
-    user: Any = request.user
+    user = signed_in(request.user)
     agencies = Agency.objects.filter(area_id=area_id).order_by("name")
     if can_agree_scores(user):  # the coordinator records for any agency, as at a workshop
         return agencies
-    return agencies.filter(pk=user.agency_id)
+    # An account with no agency scores for none.
+    return agencies.none() if user.agency_id is None else agencies.filter(pk=user.agency_id)
 
 
 def _round_page(
@@ -253,7 +255,7 @@ def _round_page(
     agreed_form: AgreedScoreForm | None = None,
     status: int = 200,
 ) -> HttpResponse:
-    user: Any = request.user
+    user = signed_in(request.user)
     overview = round_overview(audit_round)
     statements = _statement_choices()
     others = list(rounds_for_area(audit_round.area_id).exclude(pk=audit_round.pk))

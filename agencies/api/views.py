@@ -15,6 +15,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.actors import signed_in
 from agencies.exceptions import LockedOut
 from agencies.services import issue_api_token, revoke_api_tokens
 
@@ -103,7 +104,8 @@ class LogoutView(APIView):
         description="Ends every API token of the signed-in user, as logging out on the web does.",
     )
     def post(self, request: Request, *args: Any, **kwargs: Any) -> Response:
-        revoke_api_tokens(user=request.user, actor=request.user, why="api_logout")
+        user = signed_in(request.user)
+        revoke_api_tokens(user=user, actor=user, why="api_logout")
         return Response(status=204)
 
 

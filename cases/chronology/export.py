@@ -4,12 +4,12 @@ user may see, and record the export in the audit trail in the same transaction."
 from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
-from typing import Any
 
 from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from agencies.actors import Actor
 from audit.services import record_event
 from cases.exceptions import InvalidChronologyFilter
 from cases.models import Child
@@ -31,7 +31,7 @@ EXPORT_FORMATS = ("csv", "pdf")
 def export_chronology(
     *,
     child: Child,
-    user: Any,
+    user: Actor,
     export_format: str,
     kinds: Iterable[str] | None = None,
     date_from: date | None = None,

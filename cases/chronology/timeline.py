@@ -8,10 +8,10 @@ cost does not grow with the number of entries.
 from collections.abc import Iterable
 from dataclasses import replace
 from datetime import date, datetime
-from typing import Any
 
 from django.utils import timezone
 
+from agencies.actors import Actor
 from cases.exceptions import InvalidChronologyFilter
 from cases.models import Child
 from cases.selectors import cases_visible_to
@@ -41,7 +41,7 @@ def clean_kinds(kinds: Iterable[str] | None) -> frozenset[str]:
 def child_chronology(
     *,
     child: Child,
-    user: Any,
+    user: Actor,
     kinds: Iterable[str] | None = None,
     date_from: date | None = None,
     date_to: date | None = None,

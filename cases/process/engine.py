@@ -22,6 +22,8 @@ from django.db.models import F
 from django.utils import timezone
 from viewflow.workflow.status import PROCESS
 
+from agencies.actors import Actor
+from agencies.models import User
 from audit.services import record_event
 from cases.models import Case, StageMove
 from cases.selectors import role_scope
@@ -97,16 +99,17 @@ def _required_artefacts(transition: Transition) -> list[str]:
     return required
 
 
-def transitions_for(*, case: Case, actor: Any) -> list[TransitionOption]:
+def transitions_for(*, case: Case, actor: Actor) -> list[TransitionOption]:
     """Transitions out of the case's current stage that the actor's role may take.
 
     Guards are evaluated on what the case already holds; a guard that needs a fact the actor
     supplies when taking the transition (a confirmed continuum level) shows as failing here.
     """
     compiled = compiled_version(case.pathway_version_id)
+    role = actor.role if isinstance(actor, User) else None
     options = []
     for transition in compiled.exits.get(case.current_stage_id, []):
-        if actor.role not in transition.allowed_roles:
+        if role not in transition.allowed_roles:
             continue
         required = [key for key in _required_artefacts(transition) if key != "closure_reason"]
         options.append(
@@ -129,14 +132,14 @@ def open_case(
     version_id: int,
     referral: Any,
     referral_received_at: datetime,
-    actor: Any,
+    actor: User | None,
     facts: dict[str, Any] | None = None,
 ) -> Case:
     """Start a case at the version's first stage through viewflow's own start path."""
     compiled = compiled_version(version_id)
     facts = clean_transition_data(facts)
     with transaction.atomic():
-        case = PathwayFlow.start.run(
+        case: Case = PathwayFlow.start.run(
             child=child,
             involvement=involvement,
             compiled=compiled,
@@ -172,7 +175,7 @@ def take_transition(
     *,
     case: Case,
     transition: Transition | str,
-    actor: Any,
+    actor: Actor,
     reason: str = "",
     data: dict[str, Any] | None = None,
     expected_version: int | None = None,
@@ -192,7 +195,7 @@ def take_transition(
     reason = (reason or "").strip()
     expected = case.lock_version if expected_version is None else expected_version
 
-    if actor.role not in chosen.allowed_roles:
+    if getattr(actor, "role", None) not in chosen.allowed_roles:
         raise NotAllowedForRole(
             f"Your role may not take '{chosen.name}'.",
             allowed_roles=list(chosen.allowed_roles),
@@ -208,13 +211,13 @@ def take_transition(
         # that takes the case away from the actor cannot race the move. Read with the case
         # itself: the rule costs no query of its own.
         scope = role_scope(actor)
-        if scope is None:
+        if scope is None or not isinstance(actor, User):  # a scope means a signed-in user
             raise NotAllowedOnCase(NOT_YOURS)
         # The locked row exists, so no row back means the rule does not give it to them.
         found = list(Case.objects.filter(scope, pk=case.pk)[:1])
         if not found:
             raise NotAllowedOnCase(NOT_YOURS)
-        locked = found[0]
+        locked: Case = found[0]
         if locked.lock_version != expected or locked.pathway_version_id != compiled.version_id:
             # The row may have been migrated to another version: name its stage from that one.
             current = compiled_version(locked.pathway_version_id)
@@ -254,7 +257,7 @@ def _move(
     chosen: Transition,
     compiled: CompiledVersion,
     *,
-    actor: Any,
+    actor: User,
     reason: str,
     facts: dict[str, Any],
 ) -> None:

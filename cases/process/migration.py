@@ -15,12 +15,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any
 
 from django.db import transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 from django.utils import timezone
 
+from agencies.actors import Actor, user_of
 from audit.services import record_event
 from cases.models import Case, StageMove
 from pathways.compiled import CompiledVersion, compiled_version
@@ -137,7 +137,7 @@ def _case_problem(
 
 
 def _load_versions(
-    source: PathwayVersion | int, target: PathwayVersion | int, actor: Any = None
+    source: PathwayVersion | int, target: PathwayVersion | int, actor: Actor | None = None
 ) -> tuple[PathwayVersion, PathwayVersion]:
     """Both versions, if the actor may migrate the cases of their pathways.
 
@@ -159,8 +159,9 @@ def _load_versions(
     return versions[ids[0]], versions[ids[1]]
 
 
-def _open_cases_on(source: PathwayVersion) -> Any:
-    return Case.objects.filter(pathway_version=source, closed_at__isnull=True).order_by("pk")
+def _open_cases_on(source: PathwayVersion) -> QuerySet[Case]:
+    cases: QuerySet[Case] = Case.objects.filter(pathway_version=source, closed_at__isnull=True)
+    return cases.order_by("pk")
 
 
 def plan_case_migration(
@@ -168,7 +169,7 @@ def plan_case_migration(
     source: PathwayVersion | int,
     target: PathwayVersion | int,
     stage_mapping: dict[str, str],
-    actor: Any = None,
+    actor: Actor | None = None,
 ) -> MigrationPlan:
     """The dry run: for each open case on `source`, its new stage or why it cannot move.
 
@@ -205,7 +206,7 @@ def apply_case_migration(
     source: PathwayVersion | int,
     target: PathwayVersion | int,
     stage_mapping: dict[str, str],
-    actor: Any,
+    actor: Actor | None,
     reason: str,
     skip_unmovable: bool = False,
 ) -> MigrationResult:
@@ -272,7 +273,7 @@ def _migrate_case(
     stage: Stage,
     source: PathwayVersion,
     target: PathwayVersion,
-    actor: Any,
+    actor: Actor | None,
     reason: str,
 ) -> None:
     now = timezone.now()
@@ -310,7 +311,7 @@ def _migrate_case(
         kind=MIGRATE,
         from_stage=previous_stage,
         to_stage=stage,
-        actor=actor,
+        actor=user_of(actor),
         reason=reason,
         data={"from_version": source.pk, "to_version": target.pk},
         moved_at=now,

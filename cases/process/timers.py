@@ -43,11 +43,12 @@ TIMER = "TIMER"
 
 def due_timers(now: datetime | None = None) -> QuerySet[Task]:
     """TIMER tasks still waiting to fire whose moment has come, oldest first."""
-    return Task._default_manager.filter(
+    timers: QuerySet[Task] = Task._default_manager.filter(
         flow_task_type=TIMER,
         status=STATUS.SCHEDULED,
         scheduled__lte=now or timezone.now(),
-    ).order_by("scheduled", "pk")
+    )
+    return timers.order_by("scheduled", "pk")
 
 
 def timer_lag(now: datetime | None = None) -> float:
@@ -58,7 +59,9 @@ def timer_lag(now: datetime | None = None) -> float:
     partial index of scheduled timers (pathways migration 0002).
     """
     now = now or timezone.now()
-    oldest = due_timers(now).order_by().aggregate(oldest=Min("scheduled"))["oldest"]
+    oldest: datetime | None = (
+        due_timers(now).order_by().aggregate(oldest=Min("scheduled"))["oldest"]
+    )
     if oldest is None:
         return 0.0
     return max((now - oldest).total_seconds(), 0.0)

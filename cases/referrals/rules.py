@@ -16,6 +16,7 @@ from typing import Any
 
 from django.utils import timezone
 
+from agencies.actors import Actor
 from agencies.models import Agency
 from core.limits import (
     CHILD_REFERENCE_MAX_LENGTH,
@@ -174,7 +175,7 @@ def _check_children(
     received_on: datetime.date | None,
     errors: _Errors,
     *,
-    actor: Any,
+    actor: Actor,
 ) -> list[ChildEntry]:
     if not children:
         errors.add("children", "Name at least one child displaying HSB.")
@@ -273,7 +274,7 @@ def _check_repeated_children(entries: list[ChildEntry], errors: _Errors) -> None
             seen.setdefault(mark, entry.index)
 
 
-def _check_duplicates(entries: list[ChildEntry], errors: _Errors, *, actor: Any) -> None:
+def _check_duplicates(entries: list[ChildEntry], errors: _Errors, *, actor: Actor) -> None:
     """Never create a likely duplicate silently: propose the existing records instead."""
     # Rows with errors, found once: "children[1].date_of_birth" is row "children[1]".
     rows_with_errors = {key.split(".", 1)[0] for key in errors.fields}
@@ -332,7 +333,7 @@ class ReferralInput:
 
 def validated_referral(
     *,
-    actor: Any,
+    actor: Actor,
     referring_agency: Agency,
     agency_unknown: bool,
     received_at: Any,

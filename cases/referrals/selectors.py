@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import datetime
 import difflib
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 
-from agencies.models import Agency
+from agencies.actors import Actor, active_user
+from agencies.models import Agency, User
 from agencies.roles import CAN_LOG_REFERRAL, CAN_READ_REFERRALS, CASEWORK, Role
 from pathways.models import PathwayVersion, VersionStatus
 
@@ -51,7 +52,7 @@ def _similar_names(first_a: str, last_a: str, first_b: str, last_b: str) -> tupl
     return same_surname or shared_prefix or ratio >= 0.8, ratio
 
 
-def children_nameable_by(actor: Any) -> QuerySet[Child]:
+def children_nameable_by(actor: Actor) -> QuerySet[Child]:
     """Children the actor may name in a referral or be shown as a likely duplicate: those of
     the actor's partnership area, for the roles that record referrals.
 
@@ -60,14 +61,9 @@ def children_nameable_by(actor: Any) -> QuerySet[Child]:
     within the referring area at intake). Subqueries, not joins, so the queryset can be
     locked with `select_for_update`.
     """
-    if not (
-        getattr(actor, "is_authenticated", False)
-        and getattr(actor, "is_active", False)
-        and getattr(actor, "role", None) in CAN_LOG_REFERRAL
-        and getattr(actor, "agency_id", None) is not None
-    ):
+    if not (active_user(actor) and actor.role in CAN_LOG_REFERRAL and actor.agency_id is not None):
         return Child.objects.none()
-    area = _area_id_of(actor)
+    area = _area_id_of(actor.agency_id)
     in_area_case = Case.objects.filter(
         child=OuterRef("pk"), pathway_version__pathway__area_id__in=area
     )
@@ -85,7 +81,7 @@ def children_nameable_by(actor: Any) -> QuerySet[Child]:
 
 def likely_duplicates(
     *,
-    actor: Any,
+    actor: Actor,
     first_name: str,
     last_name: str,
     date_of_birth: datetime.date | None,
@@ -128,20 +124,16 @@ def duplicate_candidate(child: Child) -> dict[str, Any]:
     }
 
 
-def _area_id_of(user: Any) -> Any:
-    return Agency.objects.filter(pk=user.agency_id).values("area_id")
+def _area_id_of(agency_id: int) -> QuerySet[Agency, Any]:
+    return Agency.objects.filter(pk=agency_id).values("area_id")
 
 
-def reads_referrals(user: Any) -> bool:
+def reads_referrals(user: Actor) -> TypeGuard[User]:
     """Whether the user's role works with referrals at all: referrers and casework roles."""
-    return bool(
-        getattr(user, "is_authenticated", False)
-        and getattr(user, "is_active", False)
-        and user.role in CAN_READ_REFERRALS
-    )
+    return active_user(user) and user.role in CAN_READ_REFERRALS
 
 
-def referrals_visible_to(user: Any) -> QuerySet[Referral]:
+def referrals_visible_to(user: Actor) -> QuerySet[Referral]:
     """Referrals the user may see.
 
     - a DSL (referrer): their own agency's, and any they recorded: they see what became of
@@ -160,7 +152,7 @@ def referrals_visible_to(user: Any) -> QuerySet[Referral]:
     if user.role == Role.DSL and user.agency_id is not None:
         return referrals.filter(Q(referring_agency_id=user.agency_id) | Q(recorded_by=user))
     if user.role == Role.FRONT_DOOR and user.agency_id is not None:
-        area = _area_id_of(user)
+        area = _area_id_of(user.agency_id)
         in_area_case = Case.objects.filter(
             referral=OuterRef("pk"), pathway_version__pathway__area_id__in=area
         )

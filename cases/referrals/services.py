@@ -21,7 +21,8 @@ from typing import Any
 from django.db import IntegrityError, transaction
 from django.db.models import F
 
-from agencies.models import Agency
+from agencies.actors import Actor
+from agencies.models import Agency, User
 from agencies.roles import CAN_LOG_REFERRAL, Role
 from audit.services import record_event
 from cases.process import engine
@@ -56,7 +57,7 @@ def _consider_child(
     version_id: int,
     area_id: int,
     level: str,
-    actor: Any,
+    actor: User,
 ) -> ReferralChild:
     """One child's own safeguarding consideration: join their open case or open a new one."""
     child = entry.child
@@ -121,7 +122,7 @@ def _consider_child(
 
 def record_referral(
     *,
-    actor: Any,
+    actor: Actor,
     received_at: datetime.datetime | None,
     source: str,
     description: str,
@@ -179,7 +180,7 @@ def record_referral(
 @transaction.atomic
 def _record_referral(
     *,
-    actor: Any,
+    actor: Actor,
     received_at: datetime.datetime | None,
     source: str,
     description: str,
@@ -197,19 +198,20 @@ def _record_referral(
     police_outcome: str,
 ) -> Referral:
     # Permission.
-    if actor.role not in CAN_LOG_REFERRAL or actor.agency_id is None:
+    if not isinstance(actor, User) or actor.role not in CAN_LOG_REFERRAL or actor.agency_id is None:
         raise NotAllowedToRefer("Your role may not record referrals.")
     # The referring agency (an object from the page, an id from the API) is looked up among
     # the agencies of the actor's area: one of another area answers as an id that does not
     # exist, with a field message.
-    found: Agency | None = actor.agency
+    own_agency = actor.agency
+    found: Agency | None = own_agency
     agency_unknown = False
-    if referring_agency is not None:
+    if referring_agency is not None and own_agency is not None:
         found = Agency.objects.filter(
-            pk=getattr(referring_agency, "pk", referring_agency), area_id=actor.agency.area_id
+            pk=getattr(referring_agency, "pk", referring_agency), area_id=own_agency.area_id
         ).first()
         agency_unknown = found is None
-        found = found or actor.agency
+        found = found or own_agency
     if found is None:
         raise NotAllowedToRefer("Your account has no agency to refer for.")
     referring_agency = found

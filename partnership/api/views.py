@@ -22,6 +22,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.actors import signed_in
+
 from ..disclosure import show_figures
 from ..drilldown import drilldown
 from ..evidence import suggested_evidence
@@ -266,7 +268,7 @@ class RoundScoresApi(generics.ListCreateAPIView):
         payload = RecordScoreSerializer(data=request.data)
         payload.is_valid(raise_exception=True)
         values: dict[str, Any] = payload.validated_data
-        user: Any = request.user
+        user = signed_in(request.user)
         agency = values["agency"] or user.agency_id
         if agency is None:
             raise PermissionDenied
