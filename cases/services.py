@@ -8,8 +8,9 @@ from agencies.models import Agency, User
 from agencies.roles import AREA_WIDE, CAN_DESIGNATE_LEAD, CAN_LEAD, SHARING_RECIPIENTS
 from audit.services import record_event
 from cases.process.flow import PathwayFlow
+from core import validation
 from core.limits import LINE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
-from core.validation import SHORT_LENGTH_MESSAGE, length_problem, required_problem
+from core.validation import length_problem, required_problem, text
 
 from .exceptions import (
     InvalidCaseNote,
@@ -150,7 +151,7 @@ def add_team_member(
     ids) are of the case's area, else 404 as for ids that do not exist; a named practitioner
     is active, works for that agency and is not already on the team; the role is said.
     """
-    role_on_case = (role_on_case or "").strip()
+    role_on_case = text(role_on_case)
     with PathwayFlow.lock(case.pk):
         locked = _case_to_work_on(case.pk, actor)
         area_id = case_area_id(locked)
@@ -172,7 +173,6 @@ def add_team_member(
             role_on_case,
             "Say what they do for the child.",
             max_length=LINE_MAX_LENGTH,
-            length_message=SHORT_LENGTH_MESSAGE,
         ):
             errors["role_on_case"] = [problem]
         current = TeamMember.objects.filter(case=locked, left_at__isnull=True)
@@ -220,7 +220,7 @@ def remove_team_member(*, member: TeamMember, actor: Any, reason: str) -> TeamMe
     Rules: the member is still on the team; a reason is given. Allowed on closed cases too,
     so the team can be tidied after closure; the row stays, with the date they left.
     """
-    reason = (reason or "").strip()
+    reason = text(reason)
     with PathwayFlow.lock(member.case_id):
         _case_to_work_on(member.case_id, actor)
         locked = TeamMember.objects.select_related("agency", "practitioner").get(pk=member.pk)
@@ -232,7 +232,6 @@ def remove_team_member(*, member: TeamMember, actor: Any, reason: str) -> TeamMe
             reason,
             "A reason is required.",
             max_length=SHORT_TEXT_MAX_LENGTH,
-            length_message=SHORT_LENGTH_MESSAGE,
         ):
             raise InvalidTeamMember(
                 "Say why they are leaving the team.", fields={"reason": [problem]}
@@ -258,20 +257,19 @@ def record_view(
 
     Views can be recorded at any time, on closed cases too: a child's voice is never too late.
     """
-    view = (view or "").strip()
-    holder_description = (holder_description or "").strip()
+    view = text(view)
+    holder_description = text(holder_description)
     with PathwayFlow.lock(case.pk):
         locked = _case_to_work_on(case.pk, actor)
         errors: dict[str, list[str]] = {}
         if holder not in ViewHolder.values:
             errors["holder"] = ["Choose whose view this is."]
-        if len(holder_description) > 200:
-            errors["holder_description"] = ["At most 200 characters."]
+        if problem := length_problem(holder_description, LINE_MAX_LENGTH):
+            errors["holder_description"] = [problem]
         if problem := required_problem(
             view,
             "Write down the view.",
             max_length=TEXT_MAX_LENGTH,
-            length_message=SHORT_LENGTH_MESSAGE,
         ):
             errors["view"] = [problem]
         if errors:
@@ -327,10 +325,10 @@ def record_information_sharing_decision(
     practitioner who does not exist and one of another agency get the same message, as do
     an override by someone who does not exist and by someone of another area.
     """
-    information = (information or "").strip()
-    purpose = (purpose or "").strip()
-    consent_reason = (consent_reason or "").strip()
-    child_family_views = (child_family_views or "").strip()
+    information = text(information)
+    purpose = text(purpose)
+    consent_reason = text(consent_reason)
+    child_family_views = text(child_family_views)
     with PathwayFlow.lock(case.pk):
         locked = _case_to_work_on(case.pk, actor)
         case_area = locked.pathway_version.pathway.area_id
@@ -349,7 +347,6 @@ def record_information_sharing_decision(
             information,
             "Say what was shared (or would have been).",
             max_length=TEXT_MAX_LENGTH,
-            length_message=SHORT_LENGTH_MESSAGE,
         ):
             errors["information"] = [problem]
         if (
@@ -365,7 +362,6 @@ def record_information_sharing_decision(
             purpose,
             "Say why: the purpose of sharing (or of not sharing).",
             max_length=SHORT_TEXT_MAX_LENGTH,
-            length_message=SHORT_LENGTH_MESSAGE,
         ):
             errors["purpose"] = [problem]
         if lawful_basis not in LawfulBasis.values:
@@ -399,7 +395,7 @@ def record_information_sharing_decision(
             ("consent_reason", consent_reason, SHORT_TEXT_MAX_LENGTH),
             ("child_family_views", child_family_views, TEXT_MAX_LENGTH),
         ):
-            if problem := length_problem(value, limit, message=SHORT_LENGTH_MESSAGE):
+            if problem := length_problem(value, limit):
                 errors[name] = [problem]
         if errors or recipient_agency is None:
             raise InvalidSharingDecision(
@@ -498,15 +494,13 @@ def _sharing_parties(
 
 def add_case_note(*, case: Case, text: str, actor: Any) -> CaseNote:
     """Add a note to the case record; notes can be added to closed cases too."""
-    text = (text or "").strip()
+    note_text = validation.text(text)
     with PathwayFlow.lock(case.pk):
         locked = _case_to_work_on(case.pk, actor)
-        if problem := required_problem(
-            text, "Write the note.", max_length=TEXT_MAX_LENGTH, length_message=SHORT_LENGTH_MESSAGE
-        ):
+        if problem := required_problem(note_text, "Write the note.", max_length=TEXT_MAX_LENGTH):
             raise InvalidCaseNote("The note could not be added.", fields={"text": [problem]})
         note = CaseNote.objects.create(
-            case=locked, text=text, written_at=timezone.now(), author=actor
+            case=locked, text=note_text, written_at=timezone.now(), author=actor
         )
         record_event(
             actor=actor, action="case.note_added", target=note, changes={"case": locked.pk}
