@@ -20,12 +20,14 @@ Rules (each in one function here, used by the pages, the API and the services al
 """
 
 import datetime
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.db import transaction
 from django.utils import timezone
 from guardian.shortcuts import assign_perm, remove_perm
 
+from agencies.actors import Actor, active_user
+from agencies.models import User
 from agencies.roles import CAN_MANAGE_CASE_ACCESS, CAN_REVIEW_BREAK_GLASS, CASEWORK
 from audit.services import record_event
 from cases.process.flow import PathwayFlow
@@ -71,16 +73,12 @@ def _reason_too_long(reason: str) -> str | None:
 GRANTABLE_KINDS = (AccessGrantKind.CONSULTANT, AccessGrantKind.INFORMATION_SHARING)
 
 
-def _active(user: Any) -> bool:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
-
-
 # --- who may ---------------------------------------------------------------------------------
 
 
-def can_manage_access(user: Any, case: Case) -> bool:
+def can_manage_access(user: Actor, case: Case) -> TypeGuard[User]:
     """The case's lead practitioner, or a team manager whose rule shows them the case."""
-    if not _active(user):
+    if not active_user(user):
         return False
     if case.lead_practitioner_id != user.pk and user.role not in CAN_MANAGE_CASE_ACCESS:
         return False
@@ -91,12 +89,12 @@ def can_manage_access(user: Any, case: Case) -> bool:
 can_see_access_log = can_manage_access
 
 
-def can_request_break_glass(user: Any) -> bool:
-    return _active(user) and user.role in CASEWORK and user.agency_id is not None
+def can_request_break_glass(user: Actor) -> TypeGuard[User]:
+    return active_user(user) and user.role in CASEWORK and user.agency_id is not None
 
 
-def can_review_break_glass(user: Any) -> bool:
-    return _active(user) and user.role in CAN_REVIEW_BREAK_GLASS and user.agency_id is not None
+def can_review_break_glass(user: Actor) -> TypeGuard[User]:
+    return active_user(user) and user.role in CAN_REVIEW_BREAK_GLASS and user.agency_id is not None
 
 
 # --- grants ----------------------------------------------------------------------------------
@@ -124,7 +122,7 @@ def _sync_guardian(grant: AccessGrant) -> None:
     ).update(expires_at=expires_at)
 
 
-def _view_grant(user: Any, case: Case) -> CaseUserObjectPermission | None:
+def _view_grant(user: User, case: Case) -> CaseUserObjectPermission | None:
     return view_grants(user).filter(content_object=case).first()
 
 
@@ -134,7 +132,7 @@ def grant_case_access(
     user: Any,
     kind: str,
     reason: str,
-    actor: Any,
+    actor: Actor,
     expires_at: datetime.datetime | None = None,
 ) -> AccessGrant:
     """Give one practitioner read access to one case (a consultant, or an information-sharing
@@ -204,7 +202,7 @@ def grant_case_access(
     return grant
 
 
-def revoke_case_access(*, grant: AccessGrant, actor: Any, reason: str = "") -> AccessGrant:
+def revoke_case_access(*, grant: AccessGrant, actor: Actor, reason: str = "") -> AccessGrant:
     """End a grant now. Rules: the actor is a steward of the case; the grant is in force."""
     reason = text(reason)
     with _lock(grant.case_id):
@@ -222,7 +220,7 @@ def revoke_case_access(*, grant: AccessGrant, actor: Any, reason: str = "") -> A
     return locked_grant
 
 
-def _end(grant: AccessGrant, *, actor: Any, reason: str) -> None:
+def _end(grant: AccessGrant, *, actor: User, reason: str) -> None:
     grant.revoked_at = timezone.now()
     grant.revoked_by = actor
     grant.revoked_reason = reason
@@ -240,7 +238,7 @@ def _end(grant: AccessGrant, *, actor: Any, reason: str) -> None:
 # --- break glass ------------------------------------------------------------------------------
 
 
-def request_break_glass_access(*, case_id: Any, actor: Any, reason: str) -> AccessGrant:
+def request_break_glass_access(*, case_id: Any, actor: Actor, reason: str) -> AccessGrant:
     """Emergency read access to a case of the actor's area they cannot otherwise see.
 
     Rules: a practitioner of a casework role; a reason, always; a case of their area (an
@@ -311,7 +309,7 @@ def request_break_glass_access(*, case_id: Any, actor: Any, reason: str) -> Acce
 
 
 def review_break_glass(
-    *, review: BreakGlassReview, actor: Any, outcome: str, notes: str = ""
+    *, review: BreakGlassReview, actor: Actor, outcome: str, notes: str = ""
 ) -> BreakGlassReview:
     """A team manager of the practitioner's agency reviews their emergency access.
 

@@ -6,6 +6,7 @@ constants (`core.limits`), declared so the schema says `maxLength`. Field messag
 indexed keys ("children[1].date_of_birth") whichever layer finds the problem.
 """
 
+from collections.abc import Iterable
 from typing import Any
 
 from django.db.models import Prefetch, QuerySet
@@ -18,6 +19,7 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from agencies.actors import Actor
 from agencies.roles import CAN_LOG_REFERRAL
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.exceptions import InvalidReferral
@@ -316,7 +318,7 @@ def _with_children(referrals: QuerySet[Referral]) -> QuerySet[Referral]:
     return referrals.prefetch_related(Prefetch("children", queryset=links))
 
 
-def _visible_case_ids(user: Any, referrals: Any) -> set[int]:
+def _visible_case_ids(user: Actor, referrals: Iterable[Referral]) -> set[int]:
     """Which of these referrals' cases the user may open: one query, or none for referrers."""
     ids = {link.case_id for referral in referrals for link in referral.children.all()}
     if not ids:
