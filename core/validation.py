@@ -51,25 +51,21 @@ def text(value: Any) -> str:
 # Text longer than its limit, in one wording for every write (as "At most N items." and
 # "At most N characters of YAML." for pathway definitions).
 LENGTH_MESSAGE = "At most {limit} characters."
-# The same wording under its former name, until cases/services.py stops passing it.
-SHORT_LENGTH_MESSAGE = LENGTH_MESSAGE
 
 
-def length_problem(value: str, limit: int, *, message: str = LENGTH_MESSAGE) -> str | None:
+def length_problem(value: str, limit: int) -> str | None:
     """The message when `value` is longer than `limit` characters (a constant of core.limits)."""
     if len(value) > limit:
-        return message.format(limit=limit)
+        return LENGTH_MESSAGE.format(limit=limit)
     return None
 
 
-def required_problem(
-    value: str, message: str, *, max_length: int, length_message: str = LENGTH_MESSAGE
-) -> str | None:
+def required_problem(value: str, message: str, *, max_length: int) -> str | None:
     """`message` when `value` is blank, the length message when it is longer than
     `max_length`, else None."""
     if not value:
         return message
-    return length_problem(value, max_length, message=length_message)
+    return length_problem(value, max_length)
 
 
 def identifier_problem(value: Any) -> str | None:
