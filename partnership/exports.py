@@ -4,16 +4,14 @@ a printable PDF with the radar drawn by reportlab graphics and the protective ma
 
 from __future__ import annotations
 
-import io
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
-from xml.sax.saxutils import escape
 
 from django.utils import timezone
 from django.utils.text import slugify
 
-from core.pdf import PROTECTIVE_MARKING, marked_canvas
+from core.pdf import MarkedDocument
 from core.spreadsheets import xlsx_bytes
 
 from .models import AuditRound
@@ -121,6 +119,7 @@ def round_xlsx(audit_round: AuditRound) -> Export:
 
 def radar_drawing(radar: Radar, *, scale: float = 0.62) -> Any:
     """The radar as reportlab graphics (y grows upwards there, so it is flipped)."""
+    # reportlab when a PDF is made, not at start-up (see core/pdf.py).
     from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, String
     from reportlab.lib import colors
 
@@ -181,46 +180,20 @@ def radar_drawing(radar: Radar, *, scale: float = 0.62) -> Any:
 def round_pdf(audit_round: AuditRound, compare: Sequence[AuditRound] = ()) -> Export:
     """The round on paper: both radars (overlaid with the rounds compared), the statements
     with each agency's score, the agreed score and its rationale."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import getSampleStyleSheet
+    # reportlab when a PDF is made, not at start-up (see core/pdf.py).
     from reportlab.lib.units import mm
-    from reportlab.platypus import (
-        LongTable,
-        PageBreak,
-        Paragraph,
-        SimpleDocTemplate,
-        Spacer,
-        Table,
-        TableStyle,
+    from reportlab.platypus import LongTable, PageBreak, Spacer, Table
+
+    pdf = MarkedDocument(
+        title=f"HSB framework audit {audit_round.label}",
+        footer=f"HSB framework audit {audit_round.label}",
+        font_size=7.5,
+        leading=9.5,
     )
-
-    page_width = landscape(A4)[0]
-    footer = f"HSB framework audit {audit_round.label}"
-
-    NumberedCanvas = marked_canvas(footer)
-
-    styles = getSampleStyleSheet()
-    cell = styles["BodyText"].clone("cell", fontSize=7.5, leading=9.5)
-    header = cell.clone("header", fontName="Helvetica-Bold")
-
-    def paragraph(text: str, style: Any = cell) -> Any:
-        return Paragraph(escape(text).replace("\n", "<br/>"), style)
-
+    styles, header, paragraph = pdf.styles, pdf.header, pdf.paragraph
+    page_width = pdf.page_width
     rounds = [audit_round, *[other for other in compare if other.pk != audit_round.pk]]
     overview = round_overview(audit_round)
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=landscape(A4),
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
-        title=f"HSB framework audit {audit_round.label}",
-        author="HSB Pathways",
-        subject=PROTECTIVE_MARKING,
-    )
     story: list[Any] = [
         paragraph(f"HSB framework audit: round {audit_round.label}", styles["Title"]),
         paragraph(
@@ -260,15 +233,6 @@ def round_pdf(audit_round: AuditRound, compare: Sequence[AuditRound] = ()) -> Ex
     statement_width = available - sum(fixed) - sum(trailing) - agency_width * agency_count
     widths = [*fixed, statement_width, *([agency_width] * agency_count), *trailing]
     table = LongTable(rows, colWidths=widths, repeatRows=1, splitInRow=1)
-    table.setStyle(
-        TableStyle(
-            [
-                ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#edf2f7")),
-                ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cbd5e0")),
-            ]
-        )
-    )
+    table.setStyle(pdf.table_style())
     story.append(table)
-    document.build(story, canvasmaker=NumberedCanvas)
-    return Export(buffer.getvalue(), f"{_stem(audit_round)}.pdf", "application/pdf")
+    return Export(pdf.build(story), f"{_stem(audit_round)}.pdf", "application/pdf")

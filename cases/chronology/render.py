@@ -1,7 +1,6 @@
 """The chronology on paper: CSV for spreadsheets, PDF to print (with the protective marking),
 and the line that says which filters a view or an export shows."""
 
-import io
 from collections.abc import Iterable
 from datetime import date, datetime
 from typing import Any
@@ -10,7 +9,7 @@ from xml.sax.saxutils import escape
 from django.utils import timezone
 
 from cases.models import Child
-from core.pdf import PROTECTIVE_MARKING, marked_canvas
+from core.pdf import MarkedDocument
 from core.spreadsheets import csv_text
 
 from .entries import ChronologyEntry, EntryKind
@@ -45,35 +44,17 @@ def chronology_pdf(
 ) -> bytes:
     """A printable chronology: the child's name and reference, one table row per entry, the
     protective marking at the top and bottom of every page, and "Page n of m"."""
-    from reportlab.lib import colors
-    from reportlab.lib.pagesizes import A4, landscape
-    from reportlab.lib.styles import getSampleStyleSheet
+    # reportlab when a PDF is made, not at start-up (see core/pdf.py).
     from reportlab.lib.units import mm
-    from reportlab.platypus import LongTable, Paragraph, SimpleDocTemplate, Spacer, TableStyle
+    from reportlab.platypus import LongTable, Paragraph, Spacer
 
-    footer_reference = f"Chronology of {child.reference}"
-
-    NumberedCanvas = marked_canvas(footer_reference)
-
-    styles = getSampleStyleSheet()
-    cell = styles["BodyText"].clone("cell", fontSize=8, leading=10)
-    header = cell.clone("header", fontName="Helvetica-Bold")
-
-    def paragraph(text: str, style: Any = cell) -> Any:
-        return Paragraph(escape(text).replace("\n", "<br/>"), style)
-
-    buffer = io.BytesIO()
-    document = SimpleDocTemplate(
-        buffer,
-        pagesize=landscape(A4),
-        leftMargin=15 * mm,
-        rightMargin=15 * mm,
-        topMargin=18 * mm,
-        bottomMargin=18 * mm,
+    pdf = MarkedDocument(
         title=f"Chronology: {child.full_name} ({child.reference})",
-        author="HSB Pathways",
-        subject=PROTECTIVE_MARKING,
+        footer=f"Chronology of {child.reference}",
+        font_size=8,
+        leading=10,
     )
+    styles, cell, header, paragraph = pdf.styles, pdf.cell, pdf.header, pdf.paragraph
     story: list[Any] = [
         paragraph(f"Chronology: {child.full_name}", styles["Title"]),
         paragraph(
@@ -111,18 +92,9 @@ def chronology_pdf(
             # A long note may be taller than a page: let its row continue on the next one.
             splitInRow=1,
         )
-        table.setStyle(
-            TableStyle(
-                [
-                    ("VALIGN", (0, 0), (-1, -1), "TOP"),
-                    ("BACKGROUND", (0, 0), (-1, 0), colors.HexColor("#edf2f7")),
-                    ("LINEBELOW", (0, 0), (-1, -1), 0.25, colors.HexColor("#cbd5e0")),
-                ]
-            )
-        )
+        table.setStyle(pdf.table_style())
         story.append(table)
-    document.build(story, canvasmaker=NumberedCanvas)
-    return buffer.getvalue()
+    return pdf.build(story)
 
 
 def describe_filters(kinds: frozenset[str], date_from: date | None, date_to: date | None) -> str:
