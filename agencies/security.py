@@ -27,6 +27,8 @@ from django.http import HttpRequest
 from django_otp import verify_token
 from django_otp.plugins.otp_totp.models import TOTPDevice
 
+from .actors import Actor
+from .models import User
 from .roles import ADMINISTRATORS
 
 # Unix time of the password login that started the session.
@@ -36,34 +38,33 @@ LOGGED_IN_AT = "agencies.logged_in_at"
 SECOND_FACTOR_REQUIRED = "agencies.second_factor_required"
 
 
-def is_administrator(user: Any) -> bool:
-    return bool(
-        user.is_authenticated
-        and (user.is_superuser or user.is_staff or user.role in ADMINISTRATORS)
+def is_administrator(user: Actor) -> bool:
+    return isinstance(user, User) and (
+        user.is_superuser or user.is_staff or user.role in ADMINISTRATORS
     )
 
 
-def confirmed_totp_device(user: Any) -> TOTPDevice | None:
+def confirmed_totp_device(user: Actor) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=True).order_by("pk").first()
 
 
-def pending_totp_device(user: Any) -> TOTPDevice | None:
+def pending_totp_device(user: Actor) -> TOTPDevice | None:
     return TOTPDevice.objects.filter(user=user, confirmed=False).order_by("-pk").first()
 
 
-def second_factor_required(user: Any) -> bool:
+def second_factor_required(user: Actor) -> bool:
     """Administrators always; anyone else once they have confirmed an authenticator."""
     if not user.is_authenticated:
         return False
     return is_administrator(user) or TOTPDevice.objects.filter(user=user, confirmed=True).exists()
 
 
-def is_verified(user: Any) -> bool:
+def is_verified(user: Actor) -> bool:
     # OTPMiddleware sets otp_device on request.user; a user object without it is unverified.
     return getattr(user, "otp_device", None) is not None
 
 
-def verify_code(*, user: Any, code: str) -> TOTPDevice | None:
+def verify_code(*, user: Actor, code: str) -> TOTPDevice | None:
     """The user's confirmed device if `code` is its current code, else None.
 
     django-otp refuses a code already used (replay), and after each wrong code refuses every

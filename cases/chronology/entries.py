@@ -14,6 +14,7 @@ from typing import Any
 from django.db import models
 from django.db.models import Q
 
+from agencies.models import User
 from cases.models import Case, Child
 
 
@@ -56,7 +57,7 @@ class ChronologyEntry:
         return (self.at, *self.order)
 
 
-def person(user: Any) -> str:
+def person(user: User | None) -> str:
     return str(user) if user is not None else ""
 
 
