@@ -5,6 +5,7 @@ from typing import Any
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.api.serializers import AgencySerializer, PersonSerializer
 from core.limits import SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
 from pathways.continuum import ContinuumLevel
 
@@ -23,18 +24,8 @@ from ..suitability import Verdict
 # --- read ------------------------------------------------------------------------------------
 
 
-class AssessmentPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="__str__")
-
-
 class AssessmentToolRefSerializer(serializers.Serializer):
     key = serializers.CharField()
-    name = serializers.CharField()
-
-
-class AssessmentAgencySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
     name = serializers.CharField()
 
 
@@ -73,9 +64,9 @@ class SuitabilityFindingSerializer(serializers.Serializer):
 
 
 class AssessmentContributionSerializer(serializers.ModelSerializer):
-    agency = AssessmentAgencySerializer()
-    practitioner = AssessmentPersonSerializer(allow_null=True)
-    recorded_by = AssessmentPersonSerializer()
+    agency = AgencySerializer()
+    practitioner = PersonSerializer(allow_null=True)
+    recorded_by = PersonSerializer()
 
     class Meta:
         model = AssessmentContribution
@@ -107,11 +98,11 @@ class AssessmentListSerializer(serializers.ModelSerializer):
         help_text="requested, started, submitted or authorised (returned ones are started again)."
     )
     assessment_type_label = serializers.CharField(source="get_assessment_type_display")
-    requested_for = AssessmentPersonSerializer(allow_null=True)
+    requested_for = PersonSerializer(allow_null=True)
     assessor = serializers.SerializerMethodField()
     overdue = serializers.SerializerMethodField()
     tool = AssessmentToolRefSerializer(allow_null=True)
-    authorised_by = AssessmentPersonSerializer(allow_null=True)
+    authorised_by = PersonSerializer(allow_null=True)
     recommendation = serializers.SerializerMethodField()
 
     class Meta:
@@ -139,7 +130,7 @@ class AssessmentListSerializer(serializers.ModelSerializer):
             "recommendation",
         ]
 
-    @extend_schema_field(AssessmentPersonSerializer(allow_null=True))
+    @extend_schema_field(PersonSerializer(allow_null=True))
     def get_assessor(self, assessment: Assessment) -> dict[str, Any] | None:
         assessor: Any = assessment.assessor
         return None if assessor is None else {"id": assessor.pk, "name": str(assessor)}
@@ -156,9 +147,9 @@ class AssessmentListSerializer(serializers.ModelSerializer):
 
 
 class AssessmentDetailSerializer(AssessmentListSerializer):
-    requested_by = AssessmentPersonSerializer(allow_null=True)
-    started_by = AssessmentPersonSerializer(allow_null=True)
-    submitted_by = AssessmentPersonSerializer(allow_null=True)
+    requested_by = PersonSerializer(allow_null=True)
+    started_by = PersonSerializer(allow_null=True)
+    submitted_by = PersonSerializer(allow_null=True)
     sections = AssessmentSectionsSerializer(source="*")
     missing_sections = serializers.ListField(child=serializers.CharField())
     type_warnings = SuitabilityFindingSerializer(many=True)

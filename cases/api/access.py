@@ -45,15 +45,10 @@ from .permissions import (
     ReviewsBreakGlass,
 )
 from .reads import AuditedListMixin
-from .serializers import id_field
+from .serializers import PersonSerializer, id_field
 from .views import _visible_case
 
 # --- serializers -----------------------------------------------------------------------------
-
-
-class PersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="__str__")
 
 
 class SharedChildSerializer(serializers.Serializer):

@@ -123,6 +123,20 @@ class TakeTransitionSerializer(serializers.Serializer):
     )
 
 
+class PersonSerializer(serializers.Serializer):
+    """A user an answer names (on the team, who recorded or decided): id and name."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField(source="__str__")
+
+
+class AgencySerializer(serializers.Serializer):
+    """An agency an answer names: id and name."""
+
+    id = serializers.IntegerField()
+    name = serializers.CharField()
+
+
 def id_field(**kwargs: Any) -> serializers.IntegerField:
     """An id named in a payload: only its shape here (a positive bigint); the service looks
     it up among what the rule allows, and another area's object answers 404, as one that

@@ -44,26 +44,16 @@ from cases.services import (
 )
 from core.limits import LINE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
 
-from ..serializers import id_field
+from ..serializers import AgencySerializer, PersonSerializer, id_field
 from ..views import _visible_case
 
 # --- serializers -----------------------------------------------------------------------------
 
 
-class RecordPersonSerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField(source="__str__")
-
-
-class RecordAgencySerializer(serializers.Serializer):
-    id = serializers.IntegerField()
-    name = serializers.CharField()
-
-
 class TeamMemberSerializer(serializers.ModelSerializer):
-    agency = RecordAgencySerializer()
-    practitioner = RecordPersonSerializer(allow_null=True)
-    added_by = RecordPersonSerializer(allow_null=True)
+    agency = AgencySerializer()
+    practitioner = PersonSerializer(allow_null=True)
+    added_by = PersonSerializer(allow_null=True)
 
     class Meta:
         model = TeamMember
@@ -104,7 +94,7 @@ class RemoveTeamMemberSerializer(serializers.Serializer):
 
 class RecordedViewSerializer(serializers.ModelSerializer):
     holder_label = serializers.CharField(source="get_holder_display")
-    recorded_by = RecordPersonSerializer()
+    recorded_by = PersonSerializer()
 
     class Meta:
         model = RecordedView
@@ -128,10 +118,10 @@ class RecordViewSerializer(serializers.Serializer):
 
 
 class SharingDecisionSerializer(serializers.ModelSerializer):
-    recipient_agency = RecordAgencySerializer()
-    recipient_practitioner = RecordPersonSerializer(allow_null=True)
-    overridden_by = RecordPersonSerializer(allow_null=True)
-    decided_by = RecordPersonSerializer()
+    recipient_agency = AgencySerializer()
+    recipient_practitioner = PersonSerializer(allow_null=True)
+    overridden_by = PersonSerializer(allow_null=True)
+    decided_by = PersonSerializer()
 
     class Meta:
         model = InformationSharingDecision
@@ -207,7 +197,7 @@ class RecordSharingDecisionSerializer(serializers.Serializer):
 
 
 class CaseNoteSerializer(serializers.ModelSerializer):
-    author = RecordPersonSerializer()
+    author = PersonSerializer()
 
     class Meta:
         model = CaseNote
