@@ -97,7 +97,7 @@ def _address_locks() -> QuerySet[AccessAttempt]:
     return locks
 
 
-class LockoutHandler(AxesDatabaseHandler):
+class LockoutHandler(AxesDatabaseHandler):  # type: ignore[misc]  # django-axes has no types
     """django-axes' database handler plus the per-username limit (AXES_HANDLER)."""
 
     def is_locked(self, request: Any, credentials: dict[str, Any] | None = None) -> bool:
