@@ -20,6 +20,7 @@ from audit.services import record_event
 from cases.models import Case
 from cases.process.flow import PathwayFlow
 from cases.selectors import cases_visible_to
+from cases.services import practitioner_problem
 from core.limits import SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
 from core.validation import length_problem, text
 from pathways.continuum import ContinuumLevel
@@ -399,11 +400,8 @@ def add_contribution(
                 raise AssessmentNotFound()
         if agency is None:
             errors["agency"] = ["Choose an agency in the case's area."]
-        elif practitioner is not None:
-            if not practitioner.is_active:
-                errors["practitioner"] = ["This practitioner's account is not active."]
-            elif practitioner.agency_id != agency.pk:
-                errors["practitioner"] = [f"This practitioner does not work for {agency}."]
+        elif practitioner is not None and (problem := practitioner_problem(practitioner, agency)):
+            errors["practitioner"] = [problem]
         if not summary:
             errors["summary"] = ["Summarise what the agency contributed."]
         if problem := length_problem(summary, TEXT_MAX_LENGTH):
