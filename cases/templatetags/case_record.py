@@ -8,6 +8,7 @@ from typing import Any
 
 from django import template
 
+from agencies.actors import Actor
 from cases.models import Case
 from cases.record.forms import (
     CaseNoteForm,
@@ -23,7 +24,7 @@ register = template.Library()
 
 
 @register.inclusion_tag("cases/includes/case_record.html", takes_context=True)
-def case_record(context: template.Context, case: Case, user: Any) -> dict[str, Any]:
+def case_record(context: template.Context, case: Case, user: Actor) -> dict[str, Any]:
     # Bound forms with errors, when the case page is re-rendered after a refused post.
     bound: dict[str, Any] = context.get("record_forms") or {}
     area_id = case.pathway_version.pathway.area_id
