@@ -19,7 +19,7 @@ reviewer's check asks `cases_by_role`, which leaves grants out.
 
 from typing import Any, TypeGuard
 
-from agencies.actors import Actor
+from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
 from agencies.roles import CAN_REVIEW_ASSESSMENT
 from cases.models import Case
@@ -29,12 +29,8 @@ from cases.services import can_work_on_case
 from .models import Assessment, AssessmentStatus
 
 
-def _active(user: Actor) -> TypeGuard[User]:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
-
-
 def can_see_case(user: Actor, case_id: int) -> TypeGuard[User]:
-    return _active(user) and cases_visible_to(user).filter(pk=case_id).exists()
+    return active_user(user) and cases_visible_to(user).filter(pk=case_id).exists()
 
 
 def can_request_assessment(user: Actor, case: Case) -> bool:
@@ -42,13 +38,13 @@ def can_request_assessment(user: Actor, case: Case) -> bool:
 
 
 def is_assessor(user: Actor, assessment: Assessment) -> TypeGuard[User]:
-    return _active(user) and assessment.assessor_id == user.pk
+    return active_user(user) and assessment.assessor_id == user.pk
 
 
 def is_reviewer(user: Actor, assessment: Assessment) -> TypeGuard[User]:
     """A team manager, and neither the assessor nor whoever submitted it."""
     return (
-        _active(user)
+        active_user(user)
         and user.role in CAN_REVIEW_ASSESSMENT
         and not is_assessor(user, assessment)
         and assessment.submitted_by_id != user.pk

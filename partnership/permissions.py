@@ -25,7 +25,7 @@ for the installation's area when it has exactly one; otherwise for none).
 
 from typing import TypeGuard
 
-from agencies.actors import Actor
+from agencies.actors import Actor, active_user
 from agencies.models import Agency, LocalArea, User
 from agencies.roles import (
     CAN_MANAGE_ROUNDS,
@@ -37,13 +37,9 @@ from agencies.roles import (
 )
 
 
-def _active(user: Actor) -> TypeGuard[User]:
-    return bool(getattr(user, "is_authenticated", False) and getattr(user, "is_active", False))
-
-
 def area_id_of(user: Actor) -> int | None:
     """The partnership area the user answers for (see the module docstring)."""
-    if not _active(user):
+    if not active_user(user):
         return None
     cached = getattr(user, "_partnership_area_id", False)
     if cached is not False:
@@ -59,16 +55,16 @@ def area_id_of(user: Actor) -> int | None:
 
 
 def can_view_dashboard(user: Actor) -> TypeGuard[User]:
-    return _active(user) and user.role in CAN_VIEW_DASHBOARD and area_id_of(user) is not None
+    return active_user(user) and user.role in CAN_VIEW_DASHBOARD and area_id_of(user) is not None
 
 
 def sees_suppressed_figures(user: Actor) -> bool:
     """Small numbers suppressed and cases pseudonymised: everyone but the exact-figure roles."""
-    return not (_active(user) and user.role in CAN_VIEW_DASHBOARD - PSEUDONYMISED)
+    return not (active_user(user) and user.role in CAN_VIEW_DASHBOARD - PSEUDONYMISED)
 
 
 def can_view_audit(user: Actor) -> TypeGuard[User]:
-    return _active(user) and user.role in CAN_VIEW_AUDIT and area_id_of(user) is not None
+    return active_user(user) and user.role in CAN_VIEW_AUDIT and area_id_of(user) is not None
 
 
 def can_view_partnership(user: Actor) -> bool:
