@@ -1,9 +1,10 @@
 """Writes to cases: each one locks, checks permission, validates, writes and audits."""
 
-from typing import Any
+from typing import Any, TypeGuard
 
 from django.utils import timezone
 
+from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
 from agencies.roles import AREA_WIDE, CAN_DESIGNATE_LEAD, CAN_LEAD, SHARING_RECIPIENTS
 from audit.services import record_event
@@ -59,7 +60,7 @@ def practitioner_problem(practitioner: User, agency: Agency) -> str | None:
 
 
 def designate_lead_practitioner(
-    *, case: Case, practitioner: Any, actor: Any, reason: str = ""
+    *, case: Case, practitioner: Any, actor: Actor, reason: str = ""
 ) -> Case:
     """Designate (or hand over to) the case's lead practitioner; one active at a time.
 
@@ -69,7 +70,7 @@ def designate_lead_practitioner(
     someone who would then read it from outside the area; they are active and of a lead
     role; a handover says why.
     """
-    if actor.role not in CAN_DESIGNATE_LEAD:
+    if not isinstance(actor, User) or actor.role not in CAN_DESIGNATE_LEAD:
         raise NotAllowedToDesignate("Your role may not designate a lead practitioner.")
     if not is_in_role_scope(actor, case.pk):
         # Read access from a grant (a consultant, break glass) never reaches as far as this.
@@ -86,7 +87,7 @@ def designate_lead_practitioner(
             fields={"practitioner": ["Choose an active lead practitioner or manager."]},
         )
     with PathwayFlow.lock(case.pk):
-        locked = Case.objects.get(pk=case.pk)
+        locked: Case = Case.objects.get(pk=case.pk)
         if locked.closed_at is not None:
             raise InvalidLeadPractitioner("The case is closed.")
         previous = locked.lead_practitioner_id
@@ -124,7 +125,7 @@ def designate_lead_practitioner(
 # --- the case record beyond the pathway ------------------------------------------------------
 
 
-def can_work_on_case(user: Any, case: Case) -> bool:
+def can_work_on_case(user: Actor, case: Case) -> TypeGuard[User]:
     """Who may add to a case's record: its lead practitioner, or a front-door practitioner,
     team manager or HSB coordinator whose role's rule shows them the case.
 
@@ -132,19 +133,20 @@ def can_work_on_case(user: Any, case: Case) -> bool:
     scope (`cases_by_role`), so the visibility rules stay the selector's alone, a refusal here
     is never a leak, and read access from a grant never becomes a right to write.
     """
-    if not getattr(user, "is_authenticated", False) or not getattr(user, "is_active", False):
+    if not active_user(user):
         return False
     if case.lead_practitioner_id != user.pk and user.role not in AREA_WIDE:
         return False
     return is_in_role_scope(user, case.pk)
 
 
-def _case_to_work_on(case_id: int, actor: Any) -> Case:
-    """Re-read the case under its lock and refuse an actor who may not work on it."""
-    locked = Case.objects.select_related("pathway_version__pathway").get(pk=case_id)
+def _case_to_work_on(case_id: int, actor: Actor) -> tuple[Case, User]:
+    """Re-read the case under its lock and refuse an actor who may not work on it; the case,
+    and the actor as the signed-in `User` the record names (who added, recorded, decided)."""
+    locked: Case = Case.objects.select_related("pathway_version__pathway").get(pk=case_id)
     if not can_work_on_case(actor, locked):
         raise NotAllowedToWorkOnCase("You may not add to this case's record.")
-    return locked
+    return locked, actor
 
 
 def add_team_member(
@@ -153,7 +155,7 @@ def add_team_member(
     agency: Any,
     practitioner: Any = None,
     role_on_case: str,
-    actor: Any,
+    actor: Actor,
 ) -> TeamMember:
     """Add an agency, or one of its practitioners, to the team around the child.
 
@@ -163,7 +165,7 @@ def add_team_member(
     """
     role_on_case = text(role_on_case)
     with PathwayFlow.lock(case.pk):
-        locked = _case_to_work_on(case.pk, actor)
+        locked, actor = _case_to_work_on(case.pk, actor)
         area_id = case_area_id(locked)
         named_agency = agency_of_area(area_id, agency)
         if named_agency is None:
@@ -222,7 +224,7 @@ def add_team_member(
     return member
 
 
-def remove_team_member(*, member: TeamMember, actor: Any, reason: str) -> TeamMember:
+def remove_team_member(*, member: TeamMember, actor: Actor, reason: str) -> TeamMember:
     """End a team member's part in the team around the child, saying why.
 
     Rules: the member is still on the team; a reason is given. Allowed on closed cases too,
@@ -230,7 +232,7 @@ def remove_team_member(*, member: TeamMember, actor: Any, reason: str) -> TeamMe
     """
     reason = text(reason)
     with PathwayFlow.lock(member.case_id):
-        _case_to_work_on(member.case_id, actor)
+        _, actor = _case_to_work_on(member.case_id, actor)
         locked = TeamMember.objects.select_related("agency", "practitioner").get(pk=member.pk)
         if locked.left_at is not None:
             raise InvalidTeamMember(
@@ -259,7 +261,7 @@ def remove_team_member(*, member: TeamMember, actor: Any, reason: str) -> TeamMe
 
 
 def record_view(
-    *, case: Case, holder: str, view: str, holder_description: str = "", actor: Any
+    *, case: Case, holder: str, view: str, holder_description: str = "", actor: Actor
 ) -> RecordedView:
     """Record the child's or the family's views, in their words where possible.
 
@@ -268,7 +270,7 @@ def record_view(
     view = text(view)
     holder_description = text(holder_description)
     with PathwayFlow.lock(case.pk):
-        locked = _case_to_work_on(case.pk, actor)
+        locked, actor = _case_to_work_on(case.pk, actor)
         errors: dict[str, list[str]] = {}
         if holder not in ViewHolder.values:
             errors["holder"] = ["Choose whose view this is."]
@@ -313,7 +315,7 @@ def record_information_sharing_decision(
     overridden_by: Any = None,
     child_family_views: str = "",
     across_areas: bool = False,
-    actor: Any,
+    actor: Actor,
 ) -> InformationSharingDecision:
     """Record a decision to share, or not to share, information about the case.
 
@@ -338,7 +340,7 @@ def record_information_sharing_decision(
     consent_reason = text(consent_reason)
     child_family_views = text(child_family_views)
     with PathwayFlow.lock(case.pk):
-        locked = _case_to_work_on(case.pk, actor)
+        locked, actor = _case_to_work_on(case.pk, actor)
         case_area = locked.pathway_version.pathway.area_id
         errors: dict[str, list[str]] = {}
         recipient_agency, recipient_practitioner, overridden_by = _sharing_parties(
@@ -500,11 +502,11 @@ def _sharing_parties(
     return found_agency, found_practitioner, found_overrider
 
 
-def add_case_note(*, case: Case, text: str, actor: Any) -> CaseNote:
+def add_case_note(*, case: Case, text: str, actor: Actor) -> CaseNote:
     """Add a note to the case record; notes can be added to closed cases too."""
     note_text = validation.text(text)
     with PathwayFlow.lock(case.pk):
-        locked = _case_to_work_on(case.pk, actor)
+        locked, actor = _case_to_work_on(case.pk, actor)
         if problem := required_problem(note_text, "Write the note.", max_length=TEXT_MAX_LENGTH):
             raise InvalidCaseNote("The note could not be added.", fields={"text": [problem]})
         note = CaseNote.objects.create(
