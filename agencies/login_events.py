@@ -19,6 +19,7 @@ from django.http import HttpRequest
 
 from audit.services import record_event
 
+from .models import User
 from .services import revoke_api_tokens
 
 USERNAME_MAX = 150
@@ -33,7 +34,7 @@ def _attempted(username: Any) -> tuple[Any, str]:
     return user or user_model(username=text), text
 
 
-def record_login(*, user: Any) -> None:
+def record_login(*, user: User) -> None:
     record_event(actor=user, action="account.logged_in", target=user)
 
 
