@@ -331,25 +331,30 @@ class ReferralInput:
     police_outcome: str
 
 
+@dataclass(frozen=True, kw_only=True)
+class ReferralRequest:
+    """A referral as given (by the page's form, the API's payload, the demo loader), before
+    the rules: the one list of what a referral says, `record_referral`'s keywords."""
+
+    received_at: Any  # a datetime, or anything else to be refused by name
+    source: str
+    description: str
+    behaviours: list[dict[str, Any]]
+    children: list[dict[str, Any]]
+    parents_informed: bool | None
+    channel: str = Channel.PHONE
+    referring_agency: Agency | int | None = None  # an object from the page, an id from the API
+    referrer_name: str = ""
+    referrer_contact: str = ""
+    immediate_safety_actions: str = ""
+    parents_not_informed_reason: str = ""
+    police_involved: bool = False
+    crime_reference: str = ""
+    police_outcome: str = ""
+
+
 def validated_referral(
-    *,
-    actor: Actor,
-    referring_agency: Agency,
-    agency_unknown: bool,
-    received_at: Any,
-    source: str,
-    description: str,
-    behaviours: list[dict[str, Any]],
-    children: list[dict[str, Any]],
-    channel: str,
-    referrer_name: str,
-    referrer_contact: str,
-    immediate_safety_actions: str,
-    parents_informed: bool | None,
-    parents_not_informed_reason: str,
-    police_involved: bool,
-    crime_reference: str,
-    police_outcome: str,
+    *, actor: Actor, referring_agency: Agency, agency_unknown: bool, given: ReferralRequest
 ) -> ReferralInput:
     """Every rule of a referral, all messages at once: at least one child displaying HSB and
     one behaviour; dates of birth not in the future, no child over 25 when the referral was
@@ -362,15 +367,10 @@ def validated_referral(
     service looked it up, and refers for the actor's own agency meanwhile).
     """
     errors = _Errors()
-    texts = {
-        "referrer_name": text(referrer_name),
-        "referrer_contact": text(referrer_contact),
-        "description": text(description),
-        "immediate_safety_actions": text(immediate_safety_actions),
-        "parents_not_informed_reason": text(parents_not_informed_reason),
-        "crime_reference": text(crime_reference),
-        "police_outcome": text(police_outcome),
-    }
+    texts = {name: text(getattr(given, name)) for name in (*TEXT_LIMITS, "crime_reference")}
+    received_at: Any = given.received_at
+    source, channel, behaviours = given.source, given.channel, given.behaviours
+    parents_informed, police_involved = given.parents_informed, given.police_involved
     now = timezone.now()
     if not isinstance(received_at, datetime.datetime):
         errors.add("received_at", "Enter when the referral was received.")
@@ -390,7 +390,7 @@ def validated_referral(
         errors.add("description", "Describe the concern.")
     _check_behaviours(behaviours, errors)
     received_on = timezone.localtime(received_at).date() if received_at else None
-    entries = _check_children(children, received_on, errors, actor=actor)
+    entries = _check_children(given.children, received_on, errors, actor=actor)
     _check_schools(entries, referring_agency.area_id, errors)
     if parents_informed is None:
         errors.add("parents_informed", "Say whether the parents or carers were informed.")
@@ -407,7 +407,7 @@ def validated_referral(
         )
     problem = length_problem(
         texts["crime_reference"], CRIME_REFERENCE_MAX_LENGTH
-    ) or identifier_problem(crime_reference)
+    ) or identifier_problem(given.crime_reference)
     if problem:
         errors.add("crime_reference", problem)
     for name, limit in TEXT_LIMITS.items():

@@ -14,8 +14,8 @@ that does not exist: the same message, and nothing of that child in the answer.
 from __future__ import annotations
 
 import base64
-import datetime
 import secrets
+from dataclasses import replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
@@ -34,8 +34,8 @@ from ..exceptions import (
     NotAllowedToRefer,
     ReferralConflict,
 )
-from ..models import Case, Channel, Child, Involvement, Referral, ReferralBehaviour, ReferralChild
-from .rules import ChildEntry, linked_child_id, validated_referral
+from ..models import Case, Child, Involvement, Referral, ReferralBehaviour, ReferralChild
+from .rules import ChildEntry, ReferralRequest, linked_child_id, validated_referral
 from .selectors import children_nameable_by, default_pathway_version
 
 REFERENCE_PREFIX = "HSB-"
@@ -120,26 +120,13 @@ def _consider_child(
     )
 
 
-def record_referral(
-    *,
-    actor: Actor,
-    received_at: datetime.datetime | None,
-    source: str,
-    description: str,
-    behaviours: list[dict[str, Any]],
-    children: list[dict[str, Any]],
-    channel: str = Channel.PHONE,
-    referring_agency: Agency | int | None = None,
-    referrer_name: str = "",
-    referrer_contact: str = "",
-    immediate_safety_actions: str = "",
-    parents_informed: bool | None,
-    parents_not_informed_reason: str = "",
-    police_involved: bool = False,
-    crime_reference: str = "",
-    police_outcome: str = "",
-) -> Referral:
+def record_referral(*, actor: Actor, **given: Any) -> Referral:
     """Record a referral; every child named gets their own case, linked to the others'.
+
+    `given`: what the referral says, as `ReferralRequest`'s keywords (received_at, source,
+    description, behaviours, children, parents_informed; channel, referring_agency, the
+    referrer's name and contact, immediate safety actions, why the parents were not informed,
+    the police's involvement, crime reference and outcome).
 
     Rules: a DSL, front-door practitioner or team manager refers (a DSL only for their own
     agency); at least one child displaying HSB and one behaviour; dates of birth not in the
@@ -149,25 +136,14 @@ def record_referral(
     probably has one unless the caller confirms it is a different child. Refused input
     writes nothing.
     """
+    request = ReferralRequest(**given)
+    request = replace(
+        request,
+        behaviours=list(request.behaviours or []),
+        children=list(request.children or []),
+    )
     try:
-        return _record_referral(
-            actor=actor,
-            received_at=received_at,
-            source=source,
-            description=description,
-            behaviours=list(behaviours or []),
-            children=list(children or []),
-            channel=channel,
-            referring_agency=referring_agency,
-            referrer_name=referrer_name,
-            referrer_contact=referrer_contact,
-            immediate_safety_actions=immediate_safety_actions,
-            parents_informed=parents_informed,
-            parents_not_informed_reason=parents_not_informed_reason,
-            police_involved=police_involved,
-            crime_reference=crime_reference,
-            police_outcome=police_outcome,
-        )
+        return _record_referral(actor=actor, given=request)
     except IntegrityError as error:
         # Two intakes racing to create the same child reference: the transaction has
         # rolled back, nothing was written, and the caller may submit again.
@@ -178,25 +154,7 @@ def record_referral(
 
 
 @transaction.atomic
-def _record_referral(
-    *,
-    actor: Actor,
-    received_at: datetime.datetime | None,
-    source: str,
-    description: str,
-    behaviours: list[dict[str, Any]],
-    children: list[dict[str, Any]],
-    channel: str,
-    referring_agency: Agency | int | None,
-    referrer_name: str,
-    referrer_contact: str,
-    immediate_safety_actions: str,
-    parents_informed: bool | None,
-    parents_not_informed_reason: str,
-    police_involved: bool,
-    crime_reference: str,
-    police_outcome: str,
-) -> Referral:
+def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
     # Permission.
     if not isinstance(actor, User) or actor.role not in CAN_LOG_REFERRAL or actor.agency_id is None:
         raise NotAllowedToRefer("Your role may not record referrals.")
@@ -206,9 +164,10 @@ def _record_referral(
     own_agency = actor.agency
     found: Agency | None = own_agency
     agency_unknown = False
-    if referring_agency is not None and own_agency is not None:
+    if given.referring_agency is not None and own_agency is not None:
         found = Agency.objects.filter(
-            pk=getattr(referring_agency, "pk", referring_agency), area_id=own_agency.area_id
+            pk=getattr(given.referring_agency, "pk", given.referring_agency),
+            area_id=own_agency.area_id,
         ).first()
         agency_unknown = found is None
         found = found or own_agency
@@ -220,7 +179,7 @@ def _record_referral(
 
     # Lock the existing children named, so two referrals about the same child cannot both
     # open a new case for them.
-    linked = [pk for pk in (linked_child_id(entry) for entry in children) if pk is not None]
+    linked = [pk for pk in (linked_child_id(entry) for entry in given.children) if pk is not None]
     if linked:
         list(
             children_nameable_by(actor).select_for_update().filter(pk__in=linked).values_list("pk")
@@ -228,23 +187,7 @@ def _record_referral(
 
     # Validation: every message at once, refused before anything is written.
     valid = validated_referral(
-        actor=actor,
-        referring_agency=referring_agency,
-        agency_unknown=agency_unknown,
-        received_at=received_at,
-        source=source,
-        description=description,
-        behaviours=behaviours,
-        children=children,
-        channel=channel,
-        referrer_name=referrer_name,
-        referrer_contact=referrer_contact,
-        immediate_safety_actions=immediate_safety_actions,
-        parents_informed=parents_informed,
-        parents_not_informed_reason=parents_not_informed_reason,
-        police_involved=police_involved,
-        crime_reference=crime_reference,
-        police_outcome=police_outcome,
+        actor=actor, referring_agency=referring_agency, agency_unknown=agency_unknown, given=given
     )
     version = default_pathway_version(area_id=referring_agency.area_id)
     if version is None:
@@ -301,7 +244,7 @@ def _record_referral(
         action="referral.received",
         target=referral,
         changes={
-            "source": source,
+            "source": valid.source,
             "continuum_level": level,
             "children": [
                 {

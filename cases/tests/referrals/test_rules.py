@@ -9,7 +9,7 @@ from django.utils import timezone
 from cases.api.referrals.views import BehaviourInSerializer, ChildInSerializer, ReferralInSerializer
 from cases.exceptions import InvalidReferral
 from cases.referrals.forms import BehaviourFormSet, ChildForm, ChildFormSet, ReferralForm
-from cases.referrals.rules import TEXT_LIMITS, ReferralInput, validated_referral
+from cases.referrals.rules import TEXT_LIMITS, ReferralInput, ReferralRequest, validated_referral
 from core.limits import (
     CHILD_REFERENCE_MAX_LENGTH,
     CRIME_REFERENCE_MAX_LENGTH,
@@ -39,9 +39,6 @@ def _child(**details):
 
 def _validate(actor, **overrides) -> ReferralInput:
     values = {
-        "actor": actor,
-        "referring_agency": actor.agency,
-        "agency_unknown": False,
         "received_at": timezone.now() - datetime.timedelta(hours=1),
         "source": "2A",
         "channel": "phone",
@@ -59,8 +56,14 @@ def _validate(actor, **overrides) -> ReferralInput:
         "crime_reference": "",
         "police_outcome": "",
     }
+    agency_unknown = overrides.pop("agency_unknown", False)
     values.update(overrides)
-    return validated_referral(**values)
+    return validated_referral(
+        actor=actor,
+        referring_agency=actor.agency,
+        agency_unknown=agency_unknown,
+        given=ReferralRequest(**values),
+    )
 
 
 def _refused(actor, **overrides) -> dict[str, list[str]]:
