@@ -1,4 +1,5 @@
-"""Assessment pages, included in the "My work" application at /work/assessments/."""
+"""Assessment pages, at /work/assessments/ in the namespace `assessments:` (config/site.py routes
+them inside the "My work" application's menu)."""
 
 from django.urls import URLPattern, path
 

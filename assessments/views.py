@@ -123,7 +123,7 @@ def assessment_request(request: HttpRequest, case_pk: int) -> HttpResponse:
                 status = error.status_code
             else:
                 messages.success(request, "Assessment requested.")
-                return redirect("work:assessment_detail", pk=assessment.pk)
+                return redirect("assessments:assessment_detail", pk=assessment.pk)
     else:
         form = RequestAssessmentForm(area_id=area_id)
     with audited_read():
@@ -248,7 +248,9 @@ def _step(
             status = error.status_code
         else:
             messages.success(request, done)
-            return redirect(reverse("work:assessment_detail", args=[assessment.pk]) + f"#{name}")
+            return redirect(
+                reverse("assessments:assessment_detail", args=[assessment.pk]) + f"#{name}"
+            )
     return _page(
         request, _visible_assessment(request, pk), status=status, failed=name, **{name: form}
     )

@@ -230,9 +230,9 @@ def _back_to_case_or_home(request: HttpRequest, case: Case) -> HttpResponse:
     # A manager who hands a case to another team, or clears a stage escalated to them,
     # may no longer see it: back home rather than to a 404.
     if cases_visible_to(request.user).filter(pk=case.pk).exists():
-        return redirect("work:case_detail", pk=case.pk)
+        return redirect("cases:case_detail", pk=case.pk)
     messages.info(request, f"Case {case.pk} is no longer in your view.")
-    return redirect("work:index")
+    return redirect("cases:index")
 
 
 @login_required

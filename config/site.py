@@ -1,9 +1,11 @@
 """The web shell: viewflow's frontend Site with the project's applications and navigation."""
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.urls import include, path, reverse
-from viewflow.urls import Application, Site
+from django.views.generic import RedirectView
+from viewflow.urls import Application, Site, route
 
 from agencies.roles import (
     CAN_LOG_REFERRAL,
@@ -43,26 +45,30 @@ class LinkApplication(Application):
 
 
 class WorkApplication(LinkApplication):
+    """The "My work" application, at /work/: the pages of `cases` (landing, tasks, cases, the
+    case page and its record, referrals, access), in the namespace `cases:`. viewflow names the
+    path after `app_name`; the URL names take `namespace`."""
+
     title = "My work"
     icon = "work"
     app_name = "work"
+    namespace = "cases"
     menu_links = (
-        MenuLink("Home", "work:index", "home"),
-        MenuLink("My tasks", "work:tasks", "inbox", CASEWORK),
-        MenuLink("My cases", "work:cases", "folder_shared", CASEWORK),
+        MenuLink("Home", "cases:index", "home"),
+        MenuLink("My tasks", "cases:tasks", "inbox", CASEWORK),
+        MenuLink("My cases", "cases:cases", "folder_shared", CASEWORK),
         # Exactly the roles intake lets record one (`cases.referrals.services.record_referral`).
-        MenuLink("Log a referral", "work:referral_new", "note_add", CAN_LOG_REFERRAL),
-        MenuLink("Shared with me", "work:shared_with_me", "share", SHARING_RECIPIENTS),
-        MenuLink("Emergency access", "work:break_glass", "lock_open", CASEWORK),
+        MenuLink("Log a referral", "cases:referral_new", "note_add", CAN_LOG_REFERRAL),
+        MenuLink("Shared with me", "cases:shared_with_me", "share", SHARING_RECIPIENTS),
+        MenuLink("Emergency access", "cases:break_glass", "lock_open", CASEWORK),
         MenuLink(
-            "Break-glass reviews", "work:break_glass_reviews", "policy", CAN_REVIEW_BREAK_GLASS
+            "Break-glass reviews", "cases:break_glass_reviews", "policy", CAN_REVIEW_BREAK_GLASS
         ),
     )
 
     urlpatterns = [
         path("referrals/", include("cases.referrals.urls")),
         path("cases/<int:pk>/", include("cases.record.urls")),
-        path("assessments/", include("assessments.urls")),
         path("access/", include("cases.access.urls")),
     ]
     index_path = path("", case_views.landing, name="index")
@@ -75,6 +81,27 @@ class WorkApplication(LinkApplication):
     designate_path = path(
         "cases/<int:pk>/lead/", case_views.case_designate_lead, name="case_designate_lead"
     )
+
+    @property
+    def urls(self) -> tuple[list[Any], str, str]:
+        # Django's application namespace too is `cases`, not the path's `work`: the retired
+        # `work:` names fail rather than resolve as an alias.
+        patterns, _app_name, namespace = super().urls
+        return patterns, namespace, namespace
+
+
+class AssessmentPages(LinkApplication):
+    """The pages of `assessments`, at /work/assessments/ inside "My work" (its title and menu),
+    in their own namespace `assessments:`. The site routes it by hand (`site` below), so it is
+    no application of its own in the site menu."""
+
+    title = WorkApplication.title
+    icon = WorkApplication.icon
+    app_name = "assessments"
+    menu_links = WorkApplication.menu_links
+
+    urlpatterns = [path("", include("assessments.urls"))]
+    index_path = None  # no page at /work/assessments/ itself
 
 
 class PathwaysApplication(LinkApplication):
@@ -120,8 +147,16 @@ class PartnershipApplication(LinkApplication):
     index_path = path("", partnership_views.dashboard, name="index")
 
 
-site = Site(
+class HsbSite(Site):
+    # "/" opens "My work" ("./work/"), as viewflow's derived index did: it follows the first
+    # route, which is now the assessment pages' and has no index of its own.
+    index_path = path("", RedirectView.as_view(url="./work/"), name="index")
+
+
+site = HsbSite(
     title="HSB Pathways",
     primary_color="#2b4c7e",
     viewsets=[WorkApplication(), PathwaysApplication(), PartnershipApplication()],
+    # Before "work/" (the site routes its viewsets after its own patterns).
+    urlpatterns=[route("work/assessments/", AssessmentPages())],
 )

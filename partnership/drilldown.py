@@ -115,7 +115,7 @@ def _drilldown(
                     DrillRow(
                         label=case.child.reference,
                         case_id=case.pk,
-                        url=reverse("work:case_detail", args=[case.pk]),
+                        url=reverse("cases:case_detail", args=[case.pk]),
                         **common,
                     )
                 )

@@ -10,11 +10,11 @@ from agencies.roles import CAN_LOG_REFERRAL, Role
 pytestmark = pytest.mark.django_db
 
 MENU = re.compile(r"<vf-page-menu-navigation.*?</vf-page-menu-navigation>", re.DOTALL)
-NEW_REFERRAL = reverse("work:referral_new")
+NEW_REFERRAL = reverse("cases:referral_new")
 
 
 def _menu_of(client) -> str:
-    page = client.get(reverse("work:index"))
+    page = client.get(reverse("cases:index"))
     assert page.status_code == 200
     menus = MENU.findall(page.content.decode())
     assert menus, "the landing page shows the work menu"

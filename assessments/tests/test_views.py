@@ -16,7 +16,7 @@ pytestmark = pytest.mark.django_db
 
 
 def _page(assessment):
-    return reverse("work:assessment_detail", args=[assessment.pk])
+    return reverse("assessments:assessment_detail", args=[assessment.pk])
 
 
 def _post(client, name, assessment, **fields):
@@ -29,7 +29,7 @@ def _post(client, name, assessment, **fields):
         "assessment_contribution_add": "contribution",
     }[name]
     return client.post(
-        reverse(f"work:{name}", args=[assessment.pk]),
+        reverse(f"assessments:{name}", args=[assessment.pk]),
         {f"{prefix}-{key}": value for key, value in fields.items()},
     )
 
@@ -43,19 +43,19 @@ def test_the_case_page_lists_assessments_and_offers_a_request(
     )
     client.force_login(lead_practitioner)
 
-    page = client.get(reverse("work:case_detail", args=[case.pk]))
+    page = client.get(reverse("cases:case_detail", args=[case.pk]))
 
     content = page.content.decode()
     assert page.status_code == 200
     assert 'id="assessments"' in content
-    assert reverse("work:assessment_request", args=[case.pk]) in content
+    assert reverse("assessments:assessment_request", args=[case.pk]) in content
     assert "Request an assessment" in content
     assert 'id="assessments-overdue">1 overdue' in content
 
 
 def test_requesting_from_the_page(client, case, lead_practitioner):
     client.force_login(lead_practitioner)
-    url = reverse("work:assessment_request", args=[case.pk])
+    url = reverse("assessments:assessment_request", args=[case.pk])
 
     form = client.get(url)
     refused = client.post(url, {"request-assessment_type": "specialist_assessment"})
@@ -74,7 +74,7 @@ def test_a_practitioner_who_cannot_see_the_case_gets_404(client, case, make_user
     client.force_login(make_user(Role.LEAD_PRACTITIONER))
     assessment = requested(case, case.lead_practitioner)
 
-    assert client.get(reverse("work:assessment_request", args=[case.pk])).status_code == 404
+    assert client.get(reverse("assessments:assessment_request", args=[case.pk])).status_code == 404
     assert client.get(_page(assessment)).status_code == 404
 
 
@@ -213,7 +213,7 @@ def test_the_case_page_marks_the_recommended_transition(
     authorise_assessment(assessment=assessment, actor=manager)
     client.force_login(lead_practitioner)
 
-    content = client.get(reverse("work:case_detail", args=[case.pk])).content.decode()
+    content = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
 
     marker = 'data-recommended="step_up_to_hsb_panel">Recommended by the authorised assessment'
     assert marker in content
@@ -240,7 +240,7 @@ def test_the_chronology_shows_the_assessment_steps(client, case, tools, lead_pra
     authorise_assessment(assessment=assessment, actor=manager)
     client.force_login(manager)
 
-    content = client.get(reverse("work:case_chronology", args=[case.pk])).content.decode()
+    content = client.get(reverse("cases:case_chronology", args=[case.pk])).content.decode()
 
     for step in ("requested", "started", "submitted", "authorised"):
         assert f"Assessment {step}: NICE early help assessment" in content

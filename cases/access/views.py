@@ -121,7 +121,7 @@ def break_glass(request: HttpRequest) -> HttpResponse:
                     request,
                     f"Emergency access until {until:%H:%M}. Your team manager will review it.",
                 )
-                return redirect("work:case_detail", pk=grant.case_id)
+                return redirect("cases:case_detail", pk=grant.case_id)
     else:
         form = BreakGlassForm(initial={"case": request.GET.get("case") or None})
     return TemplateResponse(
@@ -164,7 +164,7 @@ def break_glass_review(request: HttpRequest, pk: int) -> HttpResponse:
                 status = error.status_code
             else:
                 messages.success(request, "Review recorded.")
-                return redirect("work:break_glass_reviews")
+                return redirect("cases:break_glass_reviews")
     return TemplateResponse(
         request,
         "cases/break_glass_review.html",
@@ -225,7 +225,7 @@ def case_access_log_page(request: HttpRequest, pk: int) -> HttpResponse:
 
 def _back_to_log(request: HttpRequest, case: Case, message: str) -> HttpResponse:
     messages.success(request, message)
-    return redirect(reverse("work:case_access_log", args=[case.pk]) + "#access-grants")
+    return redirect(reverse("cases:case_access_log", args=[case.pk]) + "#access-grants")
 
 
 @login_required

@@ -93,7 +93,7 @@ class StageTaskView(View):
     """A stage task is worked on the case page, where the transitions are offered."""
 
     def dispatch(self, request: Any, *args: Any, **kwargs: Any) -> Any:
-        return redirect("work:case_detail", pk=kwargs["process_pk"])
+        return redirect("cases:case_detail", pk=kwargs["process_pk"])
 
 
 class PathwayFlow(flow.Flow):

@@ -47,7 +47,7 @@ def _area_id(case: Case) -> int:
 
 def _back_to_case(request: HttpRequest, case: Case, message: str, anchor: str) -> HttpResponse:
     messages.success(request, message)
-    return redirect(reverse("work:case_detail", args=[case.pk]) + f"#{anchor}")
+    return redirect(reverse("cases:case_detail", args=[case.pk]) + f"#{anchor}")
 
 
 def _case_page_with(

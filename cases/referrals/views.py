@@ -57,7 +57,7 @@ def referral_new(request: HttpRequest) -> HttpResponse:
                 status = error.status_code
             else:
                 messages.success(request, "Referral received.")
-                return redirect("work:referral_detail", pk=referral.pk)
+                return redirect("cases:referral_detail", pk=referral.pk)
         forms.propose_again()
     response = TemplateResponse(
         request,

@@ -48,27 +48,27 @@ def test_a_recipient_sees_what_was_shared_but_not_the_case_file(
     decision = _share_with(case, nurse, lead_practitioner)
     client.force_login(nurse)
 
-    listing = client.get(reverse("work:shared_with_me"))
-    detail = client.get(reverse("work:shared_decision", args=[decision.pk]))
+    listing = client.get(reverse("cases:shared_with_me"))
+    detail = client.get(reverse("cases:shared_decision", args=[decision.pk]))
 
     assert listing.status_code == detail.status_code == 200
     assert case.child.full_name.encode() in listing.content
     assert b"the safety plan agreed with the school" in detail.content
     assert str(lead_practitioner).encode() in detail.content
-    assert client.get(reverse("work:case_detail", args=[case.pk])).status_code == 404
+    assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 404
 
 
 def test_a_decision_shared_with_someone_else_is_404(client, case, lead_practitioner, make_user):
     decision = _share_with(case, make_user(Role.TEAM_MEMBER), lead_practitioner)
     client.force_login(make_user(Role.TEAM_MEMBER))
 
-    assert client.get(reverse("work:shared_decision", args=[decision.pk])).status_code == 404
+    assert client.get(reverse("cases:shared_decision", args=[decision.pk])).status_code == 404
 
 
 def test_analysts_have_no_shared_with_me_page(client, make_user):
     client.force_login(make_user(Role.ANALYST))
 
-    assert client.get(reverse("work:shared_with_me")).status_code == 403
+    assert client.get(reverse("cases:shared_with_me")).status_code == 403
 
 
 # --- the landing page links ------------------------------------------------------------------
@@ -76,18 +76,18 @@ def test_analysts_have_no_shared_with_me_page(client, make_user):
 
 def test_the_landing_page_links_to_the_access_pages_each_role_may_use(client, make_user, manager):
     client.force_login(manager)
-    page = client.get(reverse("work:index")).content.decode()
+    page = client.get(reverse("cases:index")).content.decode()
     assert 'id="shared-with-me-link"' in page
     assert 'id="break-glass-link"' in page
     assert 'id="break-glass-reviews-link"' in page
 
     client.force_login(make_user(Role.DSL))
-    page = client.get(reverse("work:index")).content.decode()
+    page = client.get(reverse("cases:index")).content.decode()
     assert 'id="shared-with-me-link"' in page
     assert 'id="break-glass-link"' not in page
 
     client.force_login(make_user(Role.ANALYST))
-    assert 'id="access-links"' not in client.get(reverse("work:index")).content.decode()
+    assert 'id="access-links"' not in client.get(reverse("cases:index")).content.decode()
 
 
 # --- break glass -----------------------------------------------------------------------------
@@ -96,14 +96,14 @@ def test_the_landing_page_links_to_the_access_pages_each_role_may_use(client, ma
 def test_break_glass_from_the_page_opens_the_case_read_only(client, case, make_user):
     practitioner = make_user(Role.LEAD_PRACTITIONER)
     client.force_login(practitioner)
-    assert client.get(reverse("work:case_detail", args=[case.pk])).status_code == 404
+    assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 404
 
-    refused = client.post(reverse("work:break_glass"), {"case": case.pk, "reason": ""})
+    refused = client.post(reverse("cases:break_glass"), {"case": case.pk, "reason": ""})
     assert refused.status_code == 400
-    response = client.post(reverse("work:break_glass"), {"case": case.pk, "reason": REASON})
+    response = client.post(reverse("cases:break_glass"), {"case": case.pk, "reason": REASON})
 
     assert response.status_code == 302
-    assert response["Location"] == reverse("work:case_detail", args=[case.pk])
+    assert response["Location"] == reverse("cases:case_detail", args=[case.pk])
     page = client.get(response["Location"])
     assert page.status_code == 200
     content = page.content.decode()
@@ -112,7 +112,7 @@ def test_break_glass_from_the_page_opens_the_case_read_only(client, case, make_u
     assert '<details class="hsb-option"' not in content
     assert f'action="/work/cases/{case.pk}/' not in content
     transition = client.post(
-        reverse("work:case_transition", args=[case.pk]), {"transition_key": "close_early_help"}
+        reverse("cases:case_transition", args=[case.pk]), {"transition_key": "close_early_help"}
     )
     assert transition.status_code == 403
 
@@ -120,7 +120,7 @@ def test_break_glass_from_the_page_opens_the_case_read_only(client, case, make_u
 def test_an_unknown_case_number_and_another_areas_are_refused_alike(client, make_user):
     client.force_login(make_user(Role.LEAD_PRACTITIONER))
 
-    response = client.post(reverse("work:break_glass"), {"case": 999999, "reason": REASON})
+    response = client.post(reverse("cases:break_glass"), {"case": 999999, "reason": REASON})
 
     assert response.status_code == 400
     assert b"There is no case with this number in your area." in response.content
@@ -137,11 +137,11 @@ def test_a_manager_reviews_their_practitioners_break_glass(
     grant = request_break_glass_access(case_id=other_teams.pk, actor=practitioner, reason=REASON)
     client.force_login(manager)
 
-    listing = client.get(reverse("work:break_glass_reviews"))
+    listing = client.get(reverse("cases:break_glass_reviews"))
     assert f'data-review="{grant.review.pk}"'.encode() in listing.content
     assert REASON[:40].encode() in listing.content
     response = client.post(
-        reverse("work:break_glass_review", args=[grant.review.pk]),
+        reverse("cases:break_glass_review", args=[grant.review.pk]),
         {"outcome": "not_justified", "notes": "Could have waited for the morning."},
     )
 
@@ -154,7 +154,7 @@ def test_a_manager_reviews_their_practitioners_break_glass(
 def test_only_managers_have_a_review_list(client, make_user):
     client.force_login(make_user(Role.HSB_COORDINATOR))
 
-    assert client.get(reverse("work:break_glass_reviews")).status_code == 403
+    assert client.get(reverse("cases:break_glass_reviews")).status_code == 403
 
 
 # --- the access log --------------------------------------------------------------------------
@@ -164,12 +164,12 @@ def test_the_lead_reads_who_has_looked_newest_first(
     client, case, lead_practitioner, front_door, make_user
 ):
     client.force_login(front_door)
-    client.get(reverse("work:case_detail", args=[case.pk]))
+    client.get(reverse("cases:case_detail", args=[case.pk]))
     practitioner = make_user(Role.LEAD_PRACTITIONER, first_name="Noor", last_name="Glass")
     request_break_glass_access(case_id=case.pk, actor=practitioner, reason=REASON)
     client.force_login(lead_practitioner)
 
-    page = client.get(reverse("work:case_access_log", args=[case.pk]))
+    page = client.get(reverse("cases:case_access_log", args=[case.pk]))
 
     assert page.status_code == 200
     rows = page.context["page"].object_list
@@ -183,19 +183,19 @@ def test_the_access_log_is_for_the_lead_and_the_teams_manager_only(
     client, case, manager, front_door, make_user
 ):
     client.force_login(manager)
-    assert client.get(reverse("work:case_access_log", args=[case.pk])).status_code == 200
-    case_page = client.get(reverse("work:case_detail", args=[case.pk]))
+    assert client.get(reverse("cases:case_access_log", args=[case.pk])).status_code == 200
+    case_page = client.get(reverse("cases:case_detail", args=[case.pk]))
     assert b'id="access-log-link"' in case_page.content
 
     client.force_login(front_door)  # sees the case, but is not its steward
-    assert client.get(reverse("work:case_access_log", args=[case.pk])).status_code == 403
+    assert client.get(reverse("cases:case_access_log", args=[case.pk])).status_code == 403
     assert (
         b'id="access-log-link"'
-        not in client.get(reverse("work:case_detail", args=[case.pk])).content
+        not in client.get(reverse("cases:case_detail", args=[case.pk])).content
     )
 
     client.force_login(make_user(Role.LEAD_PRACTITIONER))  # does not see the case
-    assert client.get(reverse("work:case_access_log", args=[case.pk])).status_code == 404
+    assert client.get(reverse("cases:case_access_log", args=[case.pk])).status_code == 404
 
 
 def test_the_access_log_page_costs_the_same_queries_for_3_and_30_reads(
@@ -204,14 +204,14 @@ def test_the_access_log_page_costs_the_same_queries_for_3_and_30_reads(
     reader = type(client)()
     reader.force_login(front_door)
     client.force_login(lead_practitioner)
-    url = reverse("work:case_access_log", args=[case.pk])
+    url = reverse("cases:case_access_log", args=[case.pk])
     for _ in range(3):
-        reader.get(reverse("work:case_detail", args=[case.pk]))
+        reader.get(reverse("cases:case_detail", args=[case.pk]))
     client.get(url)  # warm the session
     with CaptureQueriesContext(connection) as three:
         client.get(url)
     for _ in range(27):
-        reader.get(reverse("work:case_detail", args=[case.pk]))
+        reader.get(reverse("cases:case_detail", args=[case.pk]))
     with CaptureQueriesContext(connection) as thirty:
         page = client.get(url)
 
@@ -226,12 +226,12 @@ def test_the_lead_grants_and_revokes_access_from_the_access_log(
     client.force_login(lead_practitioner)
 
     added = client.post(
-        reverse("work:case_access_grant_add", args=[case.pk]),
+        reverse("cases:case_access_grant_add", args=[case.pk]),
         {"grant-user": consultant.pk, "grant-kind": "consultant", "grant-reason": "Advice."},
     )
     grant = AccessGrant.objects.get(user=consultant)
     revoked = client.post(
-        reverse("work:case_access_grant_revoke", args=[case.pk, grant.pk]),
+        reverse("cases:case_access_grant_revoke", args=[case.pk, grant.pk]),
         {f"revoke-{grant.pk}-reason": "Advice given."},
     )
 

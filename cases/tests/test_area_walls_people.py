@@ -372,7 +372,7 @@ def test_the_lead_page_refuses_another_areas_practitioner(
     client.force_login(manager)
 
     response = client.post(
-        reverse("work:case_designate_lead", args=[case.pk]),
+        reverse("cases:case_designate_lead", args=[case.pk]),
         {"practitioner": outsider.pk, "reason": "Invented handover."},
     )
 
@@ -388,7 +388,7 @@ def test_the_grant_page_refuses_another_areas_practitioner(
     client.force_login(lead_practitioner)
 
     response = client.post(
-        reverse("work:case_access_grant_add", args=[case.pk]),
+        reverse("cases:case_access_grant_add", args=[case.pk]),
         {"grant-user": outsider.pk, "grant-kind": "consultant", "grant-reason": "Invented."},
     )
 

@@ -231,11 +231,11 @@ def test_the_case_page_records_a_cross_area_decision_only_when_ticked(
     client, case, front_door, there
 ):
     client.force_login(front_door)
-    url = reverse("work:case_sharing_decision_add", args=[case.pk])
+    url = reverse("cases:case_sharing_decision_add", args=[case.pk])
     form = {f"sharing-{key}": value for key, value in SHARING.items()}
     form["sharing-recipient_agency"] = there.pk
 
-    page = client.get(reverse("work:case_detail", args=[case.pk])).content.decode()
+    page = client.get(reverse("cases:case_detail", args=[case.pk])).content.decode()
     refused = client.post(url, form)
     recorded = client.post(url, {**form, "sharing-across_areas": "on"})
 

@@ -25,7 +25,7 @@ def test_an_auditor_sees_only_events_of_people_of_their_own_area(
     record_event(actor=other_area_user, action="case.read", target=other_area_user)
     client.force_login(make_user(Role.AUDITOR))
 
-    page = client.get(reverse("work:index"))
+    page = client.get(reverse("cases:index"))
 
     assert page.status_code == 200
     assert front_door.last_name.encode() in page.content
@@ -38,7 +38,7 @@ def test_an_auditor_with_no_agency_audits_the_whole_installation(
     record_event(actor=other_area_user, action="case.read", target=other_area_user)
     client.force_login(make_user(Role.AUDITOR, agency=None))
 
-    assert b"Fernsworth" in client.get(reverse("work:index")).content
+    assert b"Fernsworth" in client.get(reverse("cases:index")).content
 
 
 def test_an_analyst_counts_only_open_cases_of_their_own_area(client, make_user, other_area_user):
@@ -47,7 +47,7 @@ def test_an_analyst_counts_only_open_cases_of_their_own_area(client, make_user, 
         open_case(version=other_version, actor=other_area_user)
     client.force_login(make_user(Role.ANALYST))
 
-    page = client.get(reverse("work:index"))
+    page = client.get(reverse("cases:index"))
 
     assert page.status_code == 200
     assert page.context["stage_counts"] == []

@@ -41,7 +41,7 @@ def test_the_case_page_appends_one_read_naming_who_role_agency_and_request(
     client.force_login(lead_practitioner)
 
     response = client.get(
-        reverse("work:case_detail", args=[case.pk]),
+        reverse("cases:case_detail", args=[case.pk]),
         HTTP_X_REQUEST_ID="req-matrix-1",
         REMOTE_ADDR="192.0.2.10",
     )
@@ -93,8 +93,8 @@ def test_pages_of_lists_record_what_they_showed(client, default_version, front_d
     case = open_case(version=default_version, actor=front_door)
     client.force_login(front_door)
 
-    client.get(reverse("work:cases"))
-    client.get(reverse("work:tasks"))
+    client.get(reverse("cases:cases"))
+    client.get(reverse("cases:tasks"))
 
     assert [event.changes["ids"] for event in _reads()] == [[case.pk], [case.pk]]
 
@@ -122,7 +122,7 @@ def test_referral_reads_are_audited(client, default_version, make_user):
     )
     client.force_login(dsl)
 
-    client.get(reverse("work:referral_detail", args=[referral.pk]))
+    client.get(reverse("cases:referral_detail", args=[referral.pk]))
     _api(dsl).get(reverse("api:cases:referral-list"))
 
     detail, listing = _reads("referral.read")
@@ -143,7 +143,7 @@ def test_assessment_reads_are_audited_but_not_the_answer_to_a_write(
     )
     assessment_id = created.json()["id"]
     api.get(reverse("api:assessments:assessment-detail", args=[assessment_id]))
-    client.get(reverse("work:assessment_detail", args=[assessment_id]))
+    client.get(reverse("assessments:assessment_detail", args=[assessment_id]))
 
     reads = _reads("assessment.read")
     assert [event.object_id for event in reads] == [str(assessment_id)] * 2
@@ -200,7 +200,7 @@ def test_an_export_is_one_event_as_before(case, lead_practitioner):
 def test_a_request_assessment_page_reads_the_case(case, lead_practitioner, client):
     client.force_login(lead_practitioner)
 
-    client.get(reverse("work:assessment_request", args=[case.pk]))
+    client.get(reverse("assessments:assessment_request", args=[case.pk]))
 
     [event] = _reads()
     assert event.changes == {"section": "assessment_request"}

@@ -33,7 +33,7 @@ def web(client, front_door):
 
 
 def _url(name, case, *args):
-    return reverse(f"work:{name}", args=[case.pk, *args])
+    return reverse(f"cases:{name}", args=[case.pk, *args])
 
 
 def test_the_case_page_shows_the_record_sections_and_the_chronology_link(web, case):

@@ -19,7 +19,7 @@ def _area_child(**details):
     return ChildFactory(school=AgencyFactory(), **details)
 
 
-NEW = reverse("work:referral_new")
+NEW = reverse("cases:referral_new")
 TODAY = datetime.date.today()
 
 
@@ -113,7 +113,7 @@ def test_roles_that_do_not_refer_are_refused_the_form(client, lead_practitioner)
 def test_the_landing_page_links_a_dsl_to_the_form(client, dsl):
     client.force_login(dsl)
 
-    assert f'href="{NEW}"'.encode() in client.get(reverse("work:index")).content
+    assert f'href="{NEW}"'.encode() in client.get(reverse("cases:index")).content
 
 
 def test_a_dsl_logs_a_referral_and_sees_each_child_without_the_case_file(
@@ -125,7 +125,7 @@ def test_a_dsl_logs_a_referral_and_sees_each_child_without_the_case_file(
 
     referral = Referral.objects.get()
     assert response.status_code == 302
-    assert response.url == reverse("work:referral_detail", args=[referral.pk])
+    assert response.url == reverse("cases:referral_detail", args=[referral.pk])
     assert referral.children.count() == 2
     assert referral.behaviours.count() == 1
     page = client.get(response.url)
@@ -144,10 +144,10 @@ def test_the_front_door_sees_links_to_the_cases_on_the_confirmation(
     referral = Referral.objects.get()
 
     client.force_login(front_door)
-    html = client.get(reverse("work:referral_detail", args=[referral.pk])).content.decode()
+    html = client.get(reverse("cases:referral_detail", args=[referral.pk])).content.decode()
 
     for case in Case.objects.filter(referral=referral):
-        assert reverse("work:case_detail", args=[case.pk]) in html
+        assert reverse("cases:case_detail", args=[case.pk]) in html
 
 
 def test_another_agencys_dsl_gets_404_for_the_confirmation(client, default_version, dsl, make_user):
@@ -157,7 +157,7 @@ def test_another_agencys_dsl_gets_404_for_the_confirmation(client, default_versi
 
     client.force_login(make_user(Role.DSL))
 
-    assert client.get(reverse("work:referral_detail", args=[referral.pk])).status_code == 404
+    assert client.get(reverse("cases:referral_detail", args=[referral.pk])).status_code == 404
 
 
 @pytest.mark.parametrize(

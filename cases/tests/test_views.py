@@ -22,7 +22,7 @@ def test_the_case_page_offers_the_front_doors_routes(client, default_version, fr
     case = open_case(version=default_version, actor=front_door)
     client.force_login(front_door)
 
-    page = client.get(reverse("work:case_detail", args=[case.pk]))
+    page = client.get(reverse("cases:case_detail", args=[case.pk]))
 
     assert page.status_code == 200
     assert b"Early help with a lead practitioner" in page.content
@@ -34,7 +34,7 @@ def test_taking_a_transition_from_the_case_page_moves_the_case(client, default_v
     client.force_login(front_door)
 
     response = client.post(
-        reverse("work:case_transition", args=[case.pk]),
+        reverse("cases:case_transition", args=[case.pk]),
         _form(case, "route_to_early_help", continuum_level="problematic"),
     )
 
@@ -47,7 +47,7 @@ def test_a_missing_reason_is_shown_on_the_form_with_400(client, default_version,
     client.force_login(front_door)
 
     response = client.post(
-        reverse("work:case_transition", args=[case.pk]),
+        reverse("cases:case_transition", args=[case.pk]),
         _form(case, "no_further_action", closure_reason="RC8"),
     )
 
@@ -62,7 +62,7 @@ def test_a_lead_practitioner_cannot_open_a_case_they_do_not_lead(
     case = open_case(version=default_version, actor=front_door)
     client.force_login(make_user(Role.LEAD_PRACTITIONER))
 
-    assert client.get(reverse("work:case_detail", args=[case.pk])).status_code == 404
+    assert client.get(reverse("cases:case_detail", args=[case.pk])).status_code == 404
 
 
 @pytest.mark.parametrize(
@@ -78,7 +78,7 @@ def test_a_lead_practitioner_cannot_open_a_case_they_do_not_lead(
 def test_each_role_lands_on_its_own_page(client, make_user, role, text):
     client.force_login(make_user(role))
 
-    page = client.get(reverse("work:index"))
+    page = client.get(reverse("cases:index"))
 
     assert page.status_code == 200
     assert text in page.content
@@ -88,6 +88,6 @@ def test_the_inbox_lists_cases_at_the_users_stage(client, default_version, front
     case = open_case(version=default_version, actor=front_door)
     client.force_login(front_door)
 
-    page = client.get(reverse("work:tasks"))
+    page = client.get(reverse("cases:tasks"))
 
     assert case.child.reference.encode() in page.content

@@ -165,7 +165,7 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 LOGIN_URL = "login"
-LOGIN_REDIRECT_URL = "work:index"
+LOGIN_REDIRECT_URL = "cases:index"
 LOGOUT_REDIRECT_URL = "login"
 # Records about children: sessions end with the browser and after 8 idle hours, and
 # 12 hours after the login however busy (agencies.middleware.SessionLifetimeMiddleware).

@@ -69,7 +69,7 @@ def test_the_demo_flags_every_stage_past_its_deadline_and_escalates_it_to_the_ma
     inbox = stage_tasks_for(manager)
     assert set(past_due.values_list("pk", flat=True)) <= set(inbox.values_list("pk", flat=True))
     client.force_login(manager)
-    page = client.get(reverse("work:tasks")).content.decode()
+    page = client.get(reverse("cases:tasks")).content.decode()
     for case in past_due.select_related("child"):
         assert case.child.reference in page
 

@@ -81,7 +81,7 @@ def test_other_roles_are_refused_the_pages(make_user, logged_in, role):
 
     assert client.get(reverse("partnership_app:index")).status_code == 403
     assert client.get(reverse("partnership_app:rounds")).status_code == 403
-    assert "partnership_app" not in client.get(reverse("work:index")).content.decode()
+    assert "partnership_app" not in client.get(reverse("cases:index")).content.decode()
 
 
 def test_the_coordinator_opens_a_round_from_the_page(statements, coordinator_user, logged_in):
