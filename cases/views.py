@@ -14,6 +14,7 @@ from django.template.response import TemplateResponse
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
+from agencies.actors import signed_in
 from agencies.models import Agency
 from agencies.roles import CAN_DESIGNATE_LEAD, Role
 from cases.process import engine
@@ -62,7 +63,7 @@ def _require_caseworker(request: HttpRequest) -> None:
 @login_required
 def landing(request: HttpRequest) -> HttpResponse:
     """A landing page per role: what this person needs first."""
-    user: Any = request.user
+    user = signed_in(request.user)
     context: dict[str, Any] = {
         "role_label": Role(user.role).label if user.role else "",
         "can_break_glass": can_request_break_glass(user),
@@ -151,7 +152,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 
 
 def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
-    user: Any = request.user
+    user = signed_in(request.user)
     route = list(case_route(case))
     definition = definition_from_version(case.pathway_version)
     taken = Counter(move.transition.key for move in route if move.transition)

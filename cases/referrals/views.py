@@ -1,7 +1,5 @@
 """Referral intake pages: the one-page form and the confirmation of what became of each child."""
 
-from typing import Any
-
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
@@ -10,6 +8,7 @@ from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
 
+from agencies.actors import signed_in
 from agencies.roles import CAN_LOG_REFERRAL, Role
 from core.errors import DomainError, DomainPermissionDenied
 
@@ -33,7 +32,7 @@ ROW_SECTIONS = ("behaviour", "child")
 @login_required
 def referral_new(request: HttpRequest) -> HttpResponse:
     """Log a referral; every write goes through `record_referral`."""
-    user: Any = request.user
+    user = signed_in(request.user)
     if user.role not in CAN_LOG_REFERRAL:
         raise PermissionDenied
     status = 200
