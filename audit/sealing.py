@@ -75,6 +75,14 @@ def events_in_id_range(after_id: int, last_id: int | None = None) -> QuerySet[Au
     return events.order_by("id")
 
 
+def unsealed_events() -> QuerySet[AuditEvent]:
+    """Events no seal covers yet: past the last XID seal's range, or (without a transaction
+    id) past the last ID seal."""
+    return AuditEvent.objects.filter(
+        Q(xid__gte=xid_range_start()) | Q(xid__isnull=True, id__gt=id_range_start())
+    )
+
+
 def iterate(events: QuerySet[AuditEvent], fields: tuple[str, ...] | None = None) -> Iterator[Any]:
     # Keyset pages in the queryset's order, so a million events never sit in memory at once
     # and no server-side cursor is needed (works inside and outside a transaction).

@@ -29,7 +29,6 @@ from collections.abc import Callable, Iterator
 from django.conf import settings
 from django.core.exceptions import MiddlewareNotUsed
 from django.db import DatabaseError
-from django.db.models import Q
 from django.http import HttpRequest, HttpResponse, HttpResponseNotAllowed
 from django.utils import timezone
 from prometheus_client import (
@@ -44,8 +43,7 @@ from prometheus_client.core import GaugeMetricFamily
 from prometheus_client.registry import Collector
 
 from agencies.db_context import SYSTEM_CONTEXT, area_context
-from audit.models import AuditEvent
-from audit.sealing import id_range_start, last_seal, xid_range_start
+from audit.sealing import last_seal, unsealed_events
 from cases.models import Case
 from cases.process.timers import timer_lag
 
@@ -104,9 +102,7 @@ class WorkflowCollector(Collector):
             with area_context(SYSTEM_CONTEXT):
                 lag = timer_lag()
                 seal = last_seal()
-                unsealed = AuditEvent.objects.filter(
-                    Q(xid__gte=xid_range_start()) | Q(xid__isnull=True, id__gt=id_range_start())
-                ).count()
+                unsealed = unsealed_events().count()
                 open_cases = Case.objects.filter(closed_at__isnull=True).count()
         except DatabaseError:
             # The request metrics still go out; an outage shows as this gauge (and /readyz).
