@@ -32,8 +32,9 @@ CHAIN_LIMIT = 8
 
 
 def _driver_errors() -> tuple[type[BaseException], ...]:
-    """The PostgreSQL driver's own connection error classes: code that uses the raw DB-API
-    connection (`agencies.db_context`) raises them unwrapped by Django."""
+    """The PostgreSQL driver's own error classes, which carry the SQLSTATE: Django's
+    wrappers hold them as `__cause__`, and anything raised outside Django's wrapping comes
+    as one of them directly."""
     classes: list[type[BaseException]] = []
     for alias in connections:
         wrapper = connections[alias]  # a wrapper object only: nothing connects here
