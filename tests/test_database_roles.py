@@ -162,3 +162,16 @@ def test_privileges_table_by_table() -> None:
             assert (select, insert, update, delete) == (True, True, False, False), table
         elif table != "django_migrations":
             assert (select, insert, update, delete) == (True, True, True, True), table
+
+
+def test_the_app_connection_never_jit_compiles() -> None:
+    # config/settings/base.py asks for it per connection; the serving role inherits it after
+    # SET ROLE, so case lists and counts are planned without JIT's compile cost.
+    with connection.cursor() as cursor:
+        cursor.execute("SET ROLE hsb_app")
+        try:
+            cursor.execute("SHOW jit")
+            (jit,) = cursor.fetchone()
+        finally:
+            cursor.execute("RESET ROLE")
+    assert jit == "off"
