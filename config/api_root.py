@@ -21,6 +21,7 @@ def api_root(request: Request, format: Any = None) -> Response:
             "cases": link("api:cases:case-list"),
             "assessments": link("api:assessments:assessment-list"),
             "partnership": link("api:partnership:root"),
+            "me": link("api:me"),
             "schema": link("api:schema"),
             "docs": link("api:docs"),
         }

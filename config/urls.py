@@ -3,7 +3,7 @@ from django.urls import URLPattern, URLResolver, include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
 from agencies.api.views import logout as api_logout
-from agencies.api.views import obtain_auth_token
+from agencies.api.views import me, obtain_auth_token
 
 from .api_root import api_root
 from .site import site
@@ -18,6 +18,8 @@ api_patterns: list[URLPattern | URLResolver] = [
     path("auth/token/", obtain_auth_token, name="token"),
     # Ends the user's API tokens (web logout does the same).
     path("auth/logout/", api_logout, name="logout"),
+    # The signed-in user: also the floor of the HTTP benchmark (benchmarks/http_load.py).
+    path("me/", me, name="me"),
     path("schema/", SpectacularAPIView.as_view(), name="schema"),
     path("docs/", SpectacularSwaggerView.as_view(url_name="api:schema"), name="docs"),
 ]

@@ -1,4 +1,5 @@
-"""POST /api/auth/token/ and /api/auth/logout/: tokens with the lockout and second-factor rules.
+"""POST /api/auth/token/ and /api/auth/logout/: tokens with the lockout and second-factor rules;
+GET /api/me/: who the token or session belongs to.
 
 Tokens are django-rest-knox's: random, stored as a SHA-512 digest, expiring after
 API_TOKEN_TTL_HOURS, ended at logout, password change and second-factor enrolment.
@@ -109,5 +110,32 @@ class LogoutView(APIView):
         return Response(status=204)
 
 
+class MeSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    username = serializers.CharField()
+    name = serializers.CharField(source="__str__")
+    role = serializers.CharField()
+    agency = serializers.IntegerField(source="agency_id", allow_null=True)
+
+
+class MeView(APIView):
+    """Reads only the user row that authentication already loaded: no query of its own, so
+    benchmarks/http_load.py measures it as the floor of an authenticated request."""
+
+    permission_classes = [IsAuthenticated]
+
+    @extend_schema(
+        responses=MeSerializer,
+        summary="Who you are",
+        description=(
+            "The signed-in user (token or session): id, username, name, role and agency id, "
+            "so a client can check whose token it holds and what that role may do."
+        ),
+    )
+    def get(self, request: Request) -> Response:
+        return Response(MeSerializer(signed_in(request.user)).data)
+
+
 obtain_auth_token = ObtainTokenView.as_view()
 logout = LogoutView.as_view()
+me = MeView.as_view()
