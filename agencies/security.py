@@ -105,6 +105,6 @@ def session_outlived(request: HttpRequest) -> bool:
 @receiver(user_logged_in, dispatch_uid="agencies.security.stamp_login_session")
 def stamp_login_session(sender: Any, request: HttpRequest, user: Any, **kwargs: Any) -> None:
     # Every login() passes through here, whatever the view: the page, the admin, tests'
-    # force_login. SESSION_SAVE_EVERY_REQUEST refreshes the cookie, never this stamp.
+    # force_login. Refreshing the idle expiry (agencies.middleware) never touches this stamp.
     request.session[LOGGED_IN_AT] = int(time.time())
     request.session[SECOND_FACTOR_REQUIRED] = second_factor_required(user)

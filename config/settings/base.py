@@ -175,7 +175,9 @@ LOGOUT_REDIRECT_URL = "login"
 # 12 hours after the login however busy (agencies.middleware.SessionLifetimeMiddleware).
 SESSION_COOKIE_AGE = env.int("SESSION_COOKIE_AGE", default=8 * 60 * 60)
 SESSION_EXPIRE_AT_BROWSER_CLOSE = True
-SESSION_SAVE_EVERY_REQUEST = True
+# Not saved on every request (an UPDATE per page): the same middleware pushes the idle expiry
+# forward at most every few minutes (agencies.middleware.refresh_interval).
+SESSION_SAVE_EVERY_REQUEST = False
 SESSION_ABSOLUTE_AGE = env.int("SESSION_ABSOLUTE_AGE", default=12 * 60 * 60)
 
 # Lockout (django-axes): AXES_FAILURE_LIMIT wrong passwords for one username from one client
