@@ -157,7 +157,10 @@ class ProductionStack:
 
     url: str
 
-    def __init__(self) -> None:
+    def __init__(self, *, server_options: str | None = None) -> None:
+        # PostgreSQL's settings: the suite's fast, non-durable ones unless given (the HTTP
+        # benchmark passes run_tests.DURABLE_SERVER_OPTIONS).
+        self.server_options = server_options or run_tests.SERVER_OPTIONS
         self.python = os.environ.get("HSB_PRODUCTION_PYTHON") or sys.executable
         self.static_collected = os.environ.get("HSB_STATIC_COLLECTED") or None
         binaries = run_tests.find_postgres()
@@ -195,7 +198,9 @@ class ProductionStack:
             stack.callback(signal.signal, signal.SIGTERM, previous)
         self.tmpdir = Path(tempfile.mkdtemp(prefix="hsb-production-"))
         stack.callback(shutil.rmtree, self.tmpdir, ignore_errors=True)
-        self.cluster = stack.enter_context(run_tests.throwaway_cluster(self._binaries))
+        self.cluster = stack.enter_context(
+            run_tests.throwaway_cluster(self._binaries, self.server_options)
+        )
         self._give_the_database_to_the_owner()
         self._base_env = self._environment()
         self.manage("migrate", "--noinput", owner=True)
@@ -294,6 +299,11 @@ class ProductionStack:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait(timeout=10)
+
+    @property
+    def gunicorn_pid(self) -> int | None:
+        """The gunicorn arbiter's process id (its workers are its children)."""
+        return None if self._gunicorn is None else self._gunicorn.pid
 
     def read_gunicorn_log(self) -> str:
         """gunicorn's output so far: its access log and error log (stdout)."""
