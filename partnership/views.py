@@ -29,7 +29,14 @@ from .disclosure import show_figures
 from .drilldown import drilldown
 from .evidence import suggested_evidence
 from .exports import round_pdf, round_xlsx
-from .figures import FIGURES, PARTS, dashboard_figures, dashboard_scope
+from .figures import (
+    FIGURES,
+    PARTS,
+    DashboardQuery,
+    cached_dashboard,
+    dashboard_query,
+    dashboard_scope,
+)
 from .forms import AgencyScoreForm, AgreedScoreForm, DashboardFilterForm, OpenRoundForm
 from .models import AuditRound, Statement
 from .permissions import (
@@ -77,15 +84,29 @@ def _audit_area(request: HttpRequest) -> int:
     return int(area_id_of(request.user))  # type: ignore[arg-type]
 
 
-def _scope_from(request: HttpRequest, area_id: int) -> tuple[Any, DashboardFilterForm, str]:
+def _query_from(
+    request: HttpRequest, area_id: int
+) -> tuple[DashboardQuery, DashboardFilterForm, str]:
     form = DashboardFilterForm(request.GET or None)
     if form.is_bound:
         form.is_valid()
     date_from, date_to = form.period()
     filters = form.filters()
-    scope = dashboard_scope(area_id=area_id, date_from=date_from, date_to=date_to, filters=filters)
+    wanted = dashboard_query(area_id=area_id, date_from=date_from, date_to=date_to, filters=filters)
     query = urlencode(
         {"date_from": date_from.isoformat(), "date_to": date_to.isoformat(), **filters.as_query()}
+    )
+    return wanted, form, query
+
+
+def _scope_from(request: HttpRequest, area_id: int) -> tuple[Any, DashboardFilterForm, str]:
+    wanted, form, query = _query_from(request, area_id)
+    scope = dashboard_scope(
+        area_id=area_id,
+        date_from=wanted.date_from,
+        date_to=wanted.date_to,
+        filters=wanted.filters,
+        today=wanted.today,
     )
     return scope, form, query
 
@@ -97,9 +118,13 @@ def _scope_from(request: HttpRequest, area_id: int) -> tuple[Any, DashboardFilte
 def dashboard(request: HttpRequest) -> HttpResponse:
     """Every figure for the chosen period and filters, grouped by the statement it informs."""
     area_id = _dashboard_area(request)
-    scope, form, query = _scope_from(request, area_id)
+    wanted, form, query = _query_from(request, area_id)
     suppress = sees_suppressed_figures(request.user)
-    shown = show_figures(dashboard_figures(scope), suppress=suppress)
+    shown = cached_dashboard(
+        wanted,
+        view=f"page:{suppress}",
+        build=lambda figures: show_figures(figures, suppress=suppress),
+    )
     texts = dict(Statement.objects.values_list("ref", "text"))
     groups: list[dict[str, Any]] = []
     for domain in (3, 1):
@@ -129,7 +154,8 @@ def dashboard(request: HttpRequest) -> HttpResponse:
             "heading": "Partnership dashboard",
             "form": form,
             "groups": groups,
-            "scope": scope,
+            # The template reads the period and filters, which the query holds.
+            "scope": wanted,
             "query": query,
             "suppressed": suppress,
             "status": 400 if form.is_bound and form.errors else 200,

@@ -29,6 +29,7 @@ Units (each figure names its own):
 The audit tool's rounds and scores are read in `partnership.selectors`.
 """
 
+from .cache import DashboardQuery, cached_dashboard, dashboard_query
 from .dashboard import DASHBOARD_ORDER, dashboard_figures, figure_cases
 from .filters import AGE_BANDS, DashboardFilters
 from .populations import median
@@ -45,11 +46,14 @@ __all__ = [
     "PARTS",
     "Cell",
     "DashboardFilters",
+    "DashboardQuery",
     "Figure",
     "FigureSpec",
     "Scope",
     "analytic_reads",
+    "cached_dashboard",
     "dashboard_figures",
+    "dashboard_query",
     "dashboard_scope",
     "default_period",
     "figure_cases",

@@ -62,6 +62,13 @@ def default_period(today: date | None = None) -> tuple[date, date]:
     return today - timedelta(days=364), today
 
 
+def check_period(date_from: date, date_to: date) -> None:
+    if date_from > date_to:
+        raise InvalidDashboardFilter(
+            "The period ends before it starts.", fields={"date_to": ["Must not be before from."]}
+        )
+
+
 def dashboard_scope(
     *,
     area_id: int,
@@ -72,10 +79,7 @@ def dashboard_scope(
 ) -> Scope:
     """The scope of a dashboard: its area's pathway versions, first stages and step
     transitions (three small queries)."""
-    if date_from > date_to:
-        raise InvalidDashboardFilter(
-            "The period ends before it starts.", fields={"date_to": ["Must not be before from."]}
-        )
+    check_period(date_from, date_to)
     today = today or timezone.localdate()
     area = LocalArea.objects.only("bank_holiday_region").get(pk=area_id)
     initial = list(
