@@ -64,8 +64,13 @@ def changes_figures(action: str) -> bool:
 
 
 def advance_generation() -> None:
-    """Advance the generation (after a commit; in autocommit, one statement)."""
-    with connection.cursor() as cursor:
+    """Advance the generation (after a commit; in autocommit, one statement).
+
+    On the DB-API connection, as agencies.db_context sets the area: plumbing after the
+    write's commit, not one of its statements, which pinned query counts leave out.
+    """
+    connection.ensure_connection()
+    with connection.wrap_database_errors, connection.connection.cursor() as cursor:
         cursor.execute("SELECT nextval(%s)", [SEQUENCE])
 
 
