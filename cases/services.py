@@ -2,6 +2,7 @@
 
 from typing import Any, TypeGuard
 
+from django.db.models import F
 from django.utils import timezone
 
 from agencies.actors import Actor, active_user
@@ -42,6 +43,7 @@ from .selectors import (
     case_area_id,
     is_in_role_scope,
     person_of_area,
+    role_scope,
 )
 
 # One answer for a person who does not exist and one of another area (see the exceptions).
@@ -72,26 +74,28 @@ def designate_lead_practitioner(
     """
     if not isinstance(actor, User) or actor.role not in CAN_DESIGNATE_LEAD:
         raise NotAllowedToDesignate("Your role may not designate a lead practitioner.")
-    if not is_in_role_scope(actor, case.pk):
-        # Read access from a grant (a consultant, break glass) never reaches as far as this.
-        raise NotAllowedToDesignate("You may not designate a lead practitioner for this case.")
-    named = person_of_area(case_area_id(case), practitioner)
-    if named is None:
-        raise LeadPractitionerNotFound(
-            NO_SUCH_PRACTITIONER, fields={"practitioner": [NO_SUCH_PRACTITIONER]}
-        )
-    practitioner = named
-    if not practitioner.is_active or practitioner.role not in CAN_LEAD:
-        raise InvalidLeadPractitioner(
-            "This person cannot act as lead practitioner.",
-            fields={"practitioner": ["Choose an active lead practitioner or manager."]},
-        )
+    scope = role_scope(actor)
     with PathwayFlow.lock(case.pk):
-        locked: Case = Case.objects.get(pk=case.pk)
+        # Under the lock, the case read with the actor's role rule, in one query: read
+        # access from a grant (a consultant, break glass) never reaches as far as this.
+        found: list[Case] = list(Case.objects.filter(scope, pk=case.pk)[:1]) if scope else []
+        if not found:
+            raise NotAllowedToDesignate("You may not designate a lead practitioner for this case.")
+        locked = found[0]
+        named = person_of_area(case_area_id(locked), practitioner)
+        if named is None:
+            raise LeadPractitionerNotFound(
+                NO_SUCH_PRACTITIONER, fields={"practitioner": [NO_SUCH_PRACTITIONER]}
+            )
+        if not named.is_active or named.role not in CAN_LEAD:
+            raise InvalidLeadPractitioner(
+                "This person cannot act as lead practitioner.",
+                fields={"practitioner": ["Choose an active lead practitioner or manager."]},
+            )
         if locked.closed_at is not None:
             raise InvalidLeadPractitioner("The case is closed.")
         previous = locked.lead_practitioner_id
-        if previous == practitioner.pk:
+        if previous == named.pk:
             raise InvalidLeadPractitioner(
                 "This practitioner is already the lead.",
                 fields={"practitioner": ["Already the designated lead practitioner."]},
@@ -101,22 +105,27 @@ def designate_lead_practitioner(
                 "A handover needs a reason.", fields={"reason": ["A reason is required."]}
             )
         now = timezone.now()
-        LeadDesignation.objects.filter(case=locked, ended_at__isnull=True).update(ended_at=now)
+        if previous is not None:
+            # A case without a lead has no active designation (one_active_lead_per_case
+            # would refuse a second): only a handover ends one.
+            LeadDesignation.objects.filter(case=locked, ended_at__isnull=True).update(ended_at=now)
         LeadDesignation.objects.create(
             case=locked,
-            practitioner=practitioner,
+            practitioner=named,
             designated_by=actor,
             reason=reason.strip(),
             started_at=now,
         )
-        locked.lead_practitioner = practitioner
+        locked.lead_practitioner = named
         locked.lock_version += 1
-        locked.save(update_fields=["lead_practitioner", "lock_version"])
+        Case.objects.filter(pk=locked.pk).update(
+            lead_practitioner=named, lock_version=F("lock_version") + 1
+        )
         record_event(
             actor=actor,
             action="case.lead_designated" if previous is None else "case.lead_handed_over",
             target=locked,
-            changes={"lead_practitioner": [previous, practitioner.pk]},
+            changes={"lead_practitioner": [previous, named.pk]},
             reason=reason.strip(),
         )
     return locked

@@ -34,7 +34,14 @@ from pathways.continuum import ContinuumLevel
 from ..codes import Ethnicity, Gender, ReferralSource
 from ..exceptions import InvalidReferral, PossibleDuplicateChild
 from ..models import Channel, Child, Involvement, Setting, TrafficLight, age_on
-from .selectors import children_nameable_by, duplicate_candidate, likely_duplicates, normalised
+from .selectors import (
+    ChildDetails,
+    children_nameable_by,
+    duplicate_candidate,
+    likely_duplicates,
+    likely_duplicates_of,
+    normalised,
+)
 
 MAX_AGE_AT_REFERRAL = 25
 # A client clock a little ahead of ours is not a referral "in the future".
@@ -176,6 +183,7 @@ def _check_children(
     errors: _Errors,
     *,
     actor: Actor,
+    existing: dict[int, Child] | None,
 ) -> list[ChildEntry]:
     if not children:
         errors.add("children", "Name at least one child displaying HSB.")
@@ -185,9 +193,10 @@ def _check_children(
         return []
     # Only children the actor may name: another area's child gets the very message a
     # nonexistent id gets, so ids cannot be walked to find who exists elsewhere.
-    existing = children_nameable_by(actor).in_bulk(
-        [pk for pk in (linked_child_id(entry) for entry in children) if pk is not None]
-    )
+    if existing is None:
+        existing = children_nameable_by(actor).in_bulk(
+            [pk for pk in (linked_child_id(entry) for entry in children) if pk is not None]
+        )
     entries: list[ChildEntry] = []
     for index, entry in enumerate(children):
         key = f"children[{index}]"
@@ -278,17 +287,26 @@ def _check_duplicates(entries: list[ChildEntry], errors: _Errors, *, actor: Acto
     """Never create a likely duplicate silently: propose the existing records instead."""
     # Rows with errors, found once: "children[1].date_of_birth" is row "children[1]".
     rows_with_errors = {key.split(".", 1)[0] for key in errors.fields}
-    for entry in entries:
+    new_entries = [
+        entry for entry in entries if entry.child is None and entry.key not in rows_with_errors
+    ]
+    if not new_entries:
+        return
+    # One query for every new child named.
+    found = likely_duplicates_of(
+        actor=actor,
+        children=[
+            ChildDetails(
+                first_name=entry.details["first_name"],
+                last_name=entry.details["last_name"],
+                date_of_birth=entry.details["date_of_birth"],
+                reference=entry.details["reference"] or None,
+            )
+            for entry in new_entries
+        ],
+    )
+    for entry, candidates in zip(new_entries, found, strict=True):
         details = entry.details
-        if entry.child is not None or entry.key in rows_with_errors:
-            continue
-        candidates = likely_duplicates(
-            actor=actor,
-            first_name=details["first_name"],
-            last_name=details["last_name"],
-            date_of_birth=details["date_of_birth"],
-            reference=details["reference"] or None,
-        )
         taken = details["reference"] and any(
             child.reference.casefold() == details["reference"].casefold() for child in candidates
         )
@@ -354,7 +372,12 @@ class ReferralRequest:
 
 
 def validated_referral(
-    *, actor: Actor, referring_agency: Agency, agency_unknown: bool, given: ReferralRequest
+    *,
+    actor: Actor,
+    referring_agency: Agency,
+    agency_unknown: bool,
+    given: ReferralRequest,
+    existing: dict[int, Child] | None = None,
 ) -> ReferralInput:
     """Every rule of a referral, all messages at once: at least one child displaying HSB and
     one behaviour; dates of birth not in the future, no child over 25 when the referral was
@@ -364,7 +387,9 @@ def validated_referral(
     is a different child (`PossibleDuplicateChild`, with the candidates).
 
     `agency_unknown`: the referring agency asked for is not one of the actor's area (the
-    service looked it up, and refers for the actor's own agency meanwhile).
+    service looked it up, and refers for the actor's own agency meanwhile). `existing`: the
+    records of the children linked by id that the actor may name (`children_nameable_by`),
+    if the caller has read them already (the service, locking them); else they are read here.
     """
     errors = _Errors()
     texts = {name: text(getattr(given, name)) for name in (*TEXT_LIMITS, "crime_reference")}
@@ -390,7 +415,7 @@ def validated_referral(
         errors.add("description", "Describe the concern.")
     _check_behaviours(behaviours, errors)
     received_on = timezone.localtime(received_at).date() if received_at else None
-    entries = _check_children(given.children, received_on, errors, actor=actor)
+    entries = _check_children(given.children, received_on, errors, actor=actor, existing=existing)
     _check_schools(entries, referring_agency.area_id, errors)
     if parents_informed is None:
         errors.add("parents_informed", "Say whether the parents or carers were informed.")

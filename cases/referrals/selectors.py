@@ -9,9 +9,10 @@ from __future__ import annotations
 
 import datetime
 import difflib
+from dataclasses import dataclass
 from typing import Any, TypeGuard
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
 from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
@@ -24,17 +25,49 @@ from ..selectors import cases_by_role
 DEFAULT_PATHWAY_KEY = "default"
 
 
+def default_pathway_versions(area_id: Any) -> QuerySet[PathwayVersion]:
+    """The area's published versions of the default pathway, newest first: new cases start
+    on the first. `area_id` may be an expression (`OuterRef`), to ask inside another query."""
+    return PathwayVersion.objects.filter(
+        pathway__area_id=area_id,
+        pathway__key=DEFAULT_PATHWAY_KEY,
+        status=VersionStatus.PUBLISHED,
+    ).order_by("-number")
+
+
 def default_pathway_version(*, area_id: int) -> PathwayVersion | None:
     """The area's current published version of the default pathway: new cases start on it."""
-    return (
-        PathwayVersion.objects.filter(
-            pathway__area_id=area_id,
-            pathway__key=DEFAULT_PATHWAY_KEY,
-            status=VersionStatus.PUBLISHED,
+    return default_pathway_versions(area_id).first()
+
+
+def referring_agencies(actor: User, asked: int | None) -> tuple[dict[int, Agency], int | None]:
+    """The agencies a referrer may refer for, as far as `asked` goes, and the id of the
+    default pathway version new cases of their area start on (None: none is published).
+
+    The actor's own agency and, if it is one of the actor's area, the agency asked for, by
+    id: another area's agency is missing, as one that does not exist. One query, which
+    intake's cost depends on: the version rides along as a subquery.
+    """
+    own_id = actor.agency_id
+    if own_id is None:
+        return {}, None
+    wanted = {own_id} if asked is None else {own_id, asked}
+    rows = (
+        Agency.objects.filter(pk__in=wanted, area_id__in=_area_id_of(own_id))
+        .annotate(
+            default_version_id=Subquery(
+                default_pathway_versions(OuterRef("area_id")).values("pk")[:1]
+            )
         )
-        .order_by("-number")
-        .first()
+        .order_by()
     )
+    agencies: dict[int, Agency] = {}
+    version_id: int | None = None
+    for agency in rows:
+        agencies[agency.pk] = agency
+        if agency.pk == own_id:
+            version_id = agency.default_version_id
+    return agencies, version_id
 
 
 def normalised(text: str) -> str:
@@ -79,6 +112,16 @@ def children_nameable_by(actor: Actor) -> QuerySet[Child]:
     )
 
 
+@dataclass(frozen=True)
+class ChildDetails:
+    """What identifies a child named in a referral, to look for their existing record."""
+
+    first_name: str
+    last_name: str
+    date_of_birth: datetime.date | None
+    reference: str | None = None
+
+
 def likely_duplicates(
     *,
     actor: Actor,
@@ -96,19 +139,48 @@ def likely_duplicates(
     letters, or full names at least 80% alike). One query (date of birth and reference
     filtered in SQL), then scoring in Python over that day's births.
     """
-    reference = (reference or "").strip()
+    wanted = ChildDetails(first_name, last_name, date_of_birth, reference)
+    return likely_duplicates_of(actor=actor, children=[wanted], limit=limit)[0]
+
+
+def likely_duplicates_of(
+    *, actor: Actor, children: list[ChildDetails], limit: int = 10
+) -> list[list[Child]]:
+    """`likely_duplicates` of each child, in the same order, from one query for them all."""
+    conditions = [_match_condition(wanted) for wanted in children]
     condition = Q()
-    if date_of_birth is not None:
-        condition |= Q(date_of_birth=date_of_birth)
+    for one in conditions:
+        condition |= one
+    if not condition:
+        return [[] for _ in children]
+    found = list(
+        children_nameable_by(actor).filter(condition).order_by("pk")[: 500 * len(children)]
+    )
+    return [
+        _best_matches(found, wanted, limit) if one else []
+        for wanted, one in zip(children, conditions, strict=True)
+    ]
+
+
+def _match_condition(wanted: ChildDetails) -> Q:
+    reference = (wanted.reference or "").strip()
+    condition = Q()
+    if wanted.date_of_birth is not None:
+        condition |= Q(date_of_birth=wanted.date_of_birth)
     if reference:
         condition |= Q(reference__iexact=reference)
-    if not condition:
-        return []
+    return condition
+
+
+def _best_matches(found: list[Child], wanted: ChildDetails, limit: int) -> list[Child]:
+    reference = (wanted.reference or "").strip().casefold()
     scored: list[tuple[int, float, int, Child]] = []
-    for child in children_nameable_by(actor).filter(condition).order_by("pk")[:500]:
-        same_reference = bool(reference) and child.reference.casefold() == reference.casefold()
-        similar, ratio = _similar_names(first_name, last_name, child.first_name, child.last_name)
-        if same_reference or (child.date_of_birth == date_of_birth and similar):
+    for child in found:
+        same_reference = bool(reference) and child.reference.casefold() == reference
+        similar, ratio = _similar_names(
+            wanted.first_name, wanted.last_name, child.first_name, child.last_name
+        )
+        if same_reference or (child.date_of_birth == wanted.date_of_birth and similar):
             scored.append((0 if same_reference else 1, -ratio, child.pk, child))
     scored.sort(key=lambda row: row[:3])
     return [row[3] for row in scored[:limit]]

@@ -19,7 +19,7 @@ from dataclasses import replace
 from typing import Any
 
 from django.db import IntegrityError, transaction
-from django.db.models import F
+from django.db.models import F, QuerySet
 
 from agencies.actors import Actor
 from agencies.models import Agency, User
@@ -29,95 +29,131 @@ from cases.process import engine
 from pathways.models import PathwayVersion
 
 from ..exceptions import (
-    ChildReferenceTaken,
     NoPublishedPathway,
     NotAllowedToRefer,
     ReferralConflict,
 )
 from ..models import Case, Child, Involvement, Referral, ReferralBehaviour, ReferralChild
+from ..selectors import as_pk
 from .rules import ChildEntry, ReferralRequest, linked_child_id, validated_referral
-from .selectors import children_nameable_by, default_pathway_version
+from .selectors import children_nameable_by, referring_agencies
 
 REFERENCE_PREFIX = "HSB-"
 
 
 def _new_reference() -> str:
-    for _ in range(10):
-        code = base64.b32encode(secrets.token_bytes(5)).decode()  # 8 characters, no padding
-        reference = f"{REFERENCE_PREFIX}{code}"
-        if not Child.objects.filter(reference=reference).exists():
-            return reference
-    raise ChildReferenceTaken("Could not generate a unique child reference; try again.")
+    """A new child's pseudonymous reference: 40 random bits, 8 characters. Not looked up
+    first: the unique constraint checks it, and `record_referral` retries the rare clash."""
+    code = base64.b32encode(secrets.token_bytes(5)).decode()  # 8 characters, no padding
+    return f"{REFERENCE_PREFIX}{code}"
 
 
-def _consider_child(
+def _area_cases(area_id: int) -> QuerySet[Case]:
+    # Only a case of the referring area is joined: another area's case is not ours to touch.
+    # A subquery, not a join, so a lock takes the case's rows only.
+    cases: QuerySet[Case] = Case.objects.filter(
+        pathway_version_id__in=PathwayVersion.objects.filter(pathway__area_id=area_id).values("pk")
+    )
+    return cases
+
+
+def _consider_children(
     *,
-    entry: ChildEntry,
+    entries: list[ChildEntry],
     referral: Referral,
     version_id: int,
     area_id: int,
     level: str,
     actor: User,
-) -> ReferralChild:
-    """One child's own safeguarding consideration: join their open case or open a new one."""
-    child = entry.child
-    if child is None:
-        details = {k: v for k, v in entry.details.items() if k != "confirm_new"}
-        details["reference"] = details["reference"] or _new_reference()
-        child = Child.objects.create(**details, area_id=referral.area_id)
-    # Only a case of the referring area is joined: another area's case is not ours to touch.
-    # A subquery, not a join, so the lock below takes the case's rows only.
-    area_cases = Case.objects.filter(
-        pathway_version_id__in=PathwayVersion.objects.filter(pathway__area_id=area_id).values("pk")
-    )
-    open_case = (
-        area_cases.select_for_update()
-        .filter(child=child, closed_at__isnull=True)
-        .order_by("-referral_received_at", "-pk")
-        .first()
-    )
-    if open_case is not None:
-        # A new concern about a child already on a pathway joins that case and flags it;
-        # bumping lock_version makes anyone acting on the case's older state reload first.
-        Case.objects.filter(pk=open_case.pk).update(
-            repeat_concern=True, lock_version=F("lock_version") + 1
+) -> list[ReferralChild]:
+    """Each child's own safeguarding consideration: join their open case or open a new one.
+
+    New records are written in one INSERT; the cases of the children who already have a
+    record are read (and locked) in one query; a new child has no case to look for.
+    """
+    new_children = {
+        entry.index: Child(
+            **{k: v for k, v in entry.details.items() if k != "confirm_new"}
+            | {"reference": entry.details["reference"] or _new_reference()},
+            area_id=referral.area_id,
         )
-        record_event(
-            actor=actor,
-            action="case.repeat_referral",
-            target=open_case,
-            changes={"referral": referral.pk, "involvement": entry.involvement},
+        for entry in entries
+        if entry.child is None
+    }
+    Child.objects.bulk_create(new_children.values())
+    known = [entry.child.pk for entry in entries if entry.child is not None]
+    cases_of: dict[int, list[Case]] = {}
+    if known:
+        for case in _area_cases(area_id).select_for_update().filter(child_id__in=known):
+            cases_of.setdefault(case.child_id, []).append(case)
+
+    links = []
+    for entry in entries:
+        child = entry.child or new_children[entry.index]
+        theirs = cases_of.get(child.pk, [])
+        open_case = max(
+            (case for case in theirs if case.closed_at is None),
+            key=lambda case: (case.referral_received_at, case.pk),
+            default=None,
         )
-        case = open_case
-    else:
-        facts = (
-            {"continuum_level": level} if entry.involvement == Involvement.DISPLAYING_HSB else {}
+        if open_case is not None:
+            # A new concern about a child already on a pathway joins that case and flags it;
+            # bumping lock_version makes anyone acting on the case's older state reload first.
+            Case.objects.filter(pk=open_case.pk).update(
+                repeat_concern=True, lock_version=F("lock_version") + 1
+            )
+            record_event(
+                actor=actor,
+                action="case.repeat_referral",
+                target=open_case,
+                changes={"referral": referral.pk, "involvement": entry.involvement},
+            )
+            case = open_case
+        else:
+            facts = (
+                {"continuum_level": level}
+                if entry.involvement == Involvement.DISPLAYING_HSB
+                else {}
+            )
+            case = engine.open_case(
+                child=child,
+                involvement=entry.involvement,
+                version_id=version_id,
+                referral=referral,
+                referral_received_at=referral.received_at,
+                actor=actor,
+                facts=facts,
+            )
+            previous = max(
+                (case for case in theirs if case.closed_at is not None),
+                key=lambda case: (case.closed_at, case.pk),
+                default=None,
+            )
+            if previous is not None:
+                Case.objects.filter(pk=case.pk).update(previous_episode=previous)
+                case.previous_episode = previous
+        links.append(
+            ReferralChild(
+                referral=referral,
+                child=child,
+                involvement=entry.involvement,
+                case=case,
+                joined_open_case=open_case is not None,
+            )
         )
-        case = engine.open_case(
-            child=child,
-            involvement=entry.involvement,
-            version_id=version_id,
-            referral=referral,
-            referral_received_at=referral.received_at,
-            actor=actor,
-            facts=facts,
+    ReferralChild.objects.bulk_create(links)
+    return links
+
+
+def _link_cases(cases: list[Case]) -> None:
+    """Link every child's case to every other's, both ways, in one INSERT (a pair linked by
+    an earlier referral stays as it is)."""
+    through = Case.linked_cases.through
+    pairs = sorted({(a.pk, b.pk) for a in cases for b in cases if a.pk != b.pk})
+    if pairs:
+        through.objects.bulk_create(
+            [through(from_case_id=a, to_case_id=b) for a, b in pairs], ignore_conflicts=True
         )
-        previous = (
-            area_cases.filter(child=child, closed_at__isnull=False)
-            .exclude(pk=case.pk)
-            .order_by("-closed_at", "-pk")
-            .first()
-        )
-        if previous is not None:
-            Case.objects.filter(pk=case.pk).update(previous_episode=previous)
-            case.previous_episode = previous
-    return ReferralChild.objects.create(
-        referral=referral,
-        child=child,
-        involvement=entry.involvement,
-        case=case,
-        joined_open_case=open_case is not None,
-    )
 
 
 def record_referral(*, actor: Actor, **given: Any) -> Referral:
@@ -142,55 +178,61 @@ def record_referral(*, actor: Actor, **given: Any) -> Referral:
         behaviours=list(request.behaviours or []),
         children=list(request.children or []),
     )
-    try:
-        return _record_referral(actor=actor, given=request)
-    except IntegrityError as error:
-        # Two intakes racing to create the same child reference: the transaction has
-        # rolled back, nothing was written, and the caller may submit again.
-        raise ReferralConflict(
-            "Another referral changed these children's records at the same moment; "
-            "nothing was saved. Submit again."
-        ) from error
+    for attempt in range(2):
+        try:
+            return _record_referral(actor=actor, given=request)
+        except IntegrityError as error:
+            # A reference taken meanwhile (a generated one that clashed, or two intakes
+            # racing to create the same child): the transaction has rolled back and nothing
+            # was written. Once more, from the start, sees the other's rows and meets the
+            # rules about them; then the caller is asked to submit again.
+            if attempt:
+                raise ReferralConflict(
+                    "Another referral changed these children's records at the same moment; "
+                    "nothing was saved. Submit again."
+                ) from error
+    raise AssertionError("unreachable")  # the loop returns or raises
 
 
 @transaction.atomic
 def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
+    """The service's one transaction: no savepoint inside, every statement counted (intake's
+    cost is pinned by cases/tests/referrals/test_intake_queries.py)."""
     # Permission.
     if not isinstance(actor, User) or actor.role not in CAN_LOG_REFERRAL or actor.agency_id is None:
         raise NotAllowedToRefer("Your role may not record referrals.")
     # The referring agency (an object from the page, an id from the API) is looked up among
-    # the agencies of the actor's area: one of another area answers as an id that does not
+    # the agencies of the actor's area, with the actor's own and the pathway version new
+    # cases start on, in one query: one of another area answers as an id that does not
     # exist, with a field message.
-    own_agency = actor.agency
-    found: Agency | None = own_agency
-    agency_unknown = False
-    if given.referring_agency is not None and own_agency is not None:
-        found = Agency.objects.filter(
-            pk=getattr(given.referring_agency, "pk", given.referring_agency),
-            area_id=own_agency.area_id,
-        ).first()
-        agency_unknown = found is None
-        found = found or own_agency
-    if found is None:
+    asked = None if given.referring_agency is None else as_pk(given.referring_agency)
+    agencies, version_id = referring_agencies(actor, asked)
+    own_agency = agencies.get(actor.agency_id)
+    if own_agency is None:
         raise NotAllowedToRefer("Your account has no agency to refer for.")
-    referring_agency = found
+    found: Agency | None = own_agency
+    if given.referring_agency is not None:
+        # An id that is not one (a bad payload) is unknown, as another area's agency is.
+        found = agencies.get(asked) if asked is not None else None
+    agency_unknown = found is None
+    referring_agency = found or own_agency
     if actor.role == Role.DSL and not agency_unknown and referring_agency.pk != actor.agency_id:
         raise NotAllowedToRefer("A designated safeguarding lead refers for their own agency only.")
 
     # Lock the existing children named, so two referrals about the same child cannot both
-    # open a new case for them.
+    # open a new case for them; the rules read the same rows.
     linked = [pk for pk in (linked_child_id(entry) for entry in given.children) if pk is not None]
-    if linked:
-        list(
-            children_nameable_by(actor).select_for_update().filter(pk__in=linked).values_list("pk")
-        )
+    existing = children_nameable_by(actor).select_for_update().in_bulk(linked) if linked else {}
 
     # Validation: every message at once, refused before anything is written.
     valid = validated_referral(
-        actor=actor, referring_agency=referring_agency, agency_unknown=agency_unknown, given=given
+        actor=actor,
+        referring_agency=referring_agency,
+        agency_unknown=agency_unknown,
+        given=given,
+        existing=existing,
     )
-    version = default_pathway_version(area_id=referring_agency.area_id)
-    if version is None:
+    if version_id is None:
         raise NoPublishedPathway(
             "The partnership has no published default pathway, so no case can be opened."
         )
@@ -220,23 +262,15 @@ def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
         ReferralBehaviour(referral=referral, **behaviour) for behaviour in valid.behaviours
     )
     entries = valid.children
-    links = [
-        _consider_child(
-            entry=entry,
-            referral=referral,
-            version_id=version.pk,
-            area_id=referring_agency.area_id,
-            level=level,
-            actor=actor,
-        )
-        for entry in entries
-    ]
-    # Link every child's case to every other's: symmetrical, so each pair is added once.
-    cases = [link.case for link in links]
-    for position, case in enumerate(cases):
-        others = [other for other in cases[position + 1 :] if other.pk != case.pk]
-        if others:
-            case.linked_cases.add(*others)
+    links = _consider_children(
+        entries=entries,
+        referral=referral,
+        version_id=version_id,
+        area_id=referring_agency.area_id,
+        level=level,
+        actor=actor,
+    )
+    _link_cases([link.case for link in links])
 
     # Audit.
     record_event(

@@ -1,0 +1,121 @@
+"""What referral intake and the lead designation cost in statements (issue 15): pinned, so a
+change that adds a round trip or a savepoint to them fails here first.
+
+Real transactions (`transaction=True`): inside a test's own transaction every service
+transaction would be a savepoint, and a savepoint is what these tests look for.
+"""
+
+import datetime
+from unittest import mock
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from agencies.roles import Role
+from cases.exceptions import ReferralConflict
+from cases.models import Case, Child, Referral
+from cases.process.engine import take_transition
+from cases.referrals import services
+from cases.referrals.services import record_referral
+from cases.services import designate_lead_practitioner
+from cases.tests.factories import ChildFactory
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+# Intake of a referral about one new child, inside its transaction: the agency with the
+# pathway version, the likely duplicates, the referral, its behaviours, the child, the case
+# (`cases.process.engine.open_case`), the child's link to it and the referral's audit event.
+INTAKE_MAX_STATEMENTS = 12
+# Designating a lead: the case locked, read with the actor's role rule, the practitioner,
+# the designation, the case's lead, the audit event.
+LEAD_STATEMENTS = 6
+
+TRANSACTION_CONTROL = {"BEGIN", "COMMIT"}
+
+
+def _statements(captured: CaptureQueriesContext) -> list[str]:
+    """The statements of the service's transaction (BEGIN to COMMIT, neither counted)."""
+    sqls = [query["sql"] for query in captured.captured_queries]
+    assert sqls.count("BEGIN") == 1 and sqls.count("COMMIT") == 1, sqls
+    return sqls[sqls.index("BEGIN") + 1 : sqls.index("COMMIT")]
+
+
+def _savepoints(captured: CaptureQueriesContext) -> list[str]:
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if "SAVEPOINT" in query["sql"].upper().split(" ", 2)[:2]
+    ]
+
+
+def _child(number: int, **details):
+    return {
+        "involvement": "displaying_hsb",
+        "first_name": f"Invented{'abcdefghij'[number]}",
+        "last_name": f"Child{'klmnopqrst'[number]}",
+        "date_of_birth": datetime.date.today() - datetime.timedelta(days=4000 + 40 * number),
+        "gender": "girl",
+        **details,
+    }
+
+
+def _refer(actor, children):
+    return record_referral(
+        actor=actor,
+        received_at=timezone.now() - datetime.timedelta(hours=1),
+        source="2A",
+        description="Invented referral for the query counts.",
+        behaviours=[
+            {"continuum_level": "problematic", "traffic_light": "amber", "setting": "school"}
+        ],
+        children=children,
+        parents_informed=True,
+    )
+
+
+@pytest.fixture
+def dsl(make_user):
+    return make_user(Role.DSL)
+
+
+def test_a_generated_reference_that_is_taken_is_retried_once(default_version, dsl):
+    taken = ChildFactory(reference="HSB-TAKEN001")
+    fresh = iter(["HSB-TAKEN001", "HSB-FRESH001"])
+    with mock.patch.object(services, "_new_reference", lambda: next(fresh)):
+        referral = _refer(dsl, [_child(3)])
+
+    child = referral.children.get().child
+    assert child.reference == "HSB-FRESH001"
+    assert Child.objects.filter(reference="HSB-TAKEN001").get() == taken
+
+
+def test_a_reference_taken_twice_is_a_conflict_and_writes_nothing(default_version, dsl):
+    ChildFactory(reference="HSB-TAKEN002")
+    before = (Referral.objects.count(), Child.objects.count(), Case.objects.count())
+    with (
+        mock.patch.object(services, "_new_reference", lambda: "HSB-TAKEN002"),
+        pytest.raises(ReferralConflict),
+    ):
+        _refer(dsl, [_child(4)])
+
+    assert (Referral.objects.count(), Child.objects.count(), Case.objects.count()) == before
+
+
+def test_designating_the_lead_of_a_routed_case_is_six_statements(
+    default_version, dsl, front_door, manager, lead_practitioner
+):
+    referral = _refer(dsl, [_child(5)])
+    case = take_transition(
+        case=Case.objects.get(referral=referral),
+        transition="route_to_early_help",
+        actor=front_door,
+        data={"continuum_level": "problematic"},
+    )
+    with CaptureQueriesContext(connection) as captured:
+        designate_lead_practitioner(case=case, practitioner=lead_practitioner.pk, actor=manager)
+
+    assert len(_statements(captured)) == LEAD_STATEMENTS, "\n".join(_statements(captured))
+    assert _savepoints(captured) == []
+    assert Case.objects.get(pk=case.pk).lead_practitioner == lead_practitioner
