@@ -6,7 +6,6 @@ from typing import Any
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.db.models import Count
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import redirect
@@ -19,6 +18,15 @@ from agencies.models import Agency
 from agencies.roles import CAN_DESIGNATE_LEAD, Role
 from cases.process import engine
 from core.errors import DomainError
+from core.pagination import (
+    COUNT_LIMIT,
+    MAX_PAGE_SIZE,
+    BoundedPage,
+    bounded_count,
+    bounded_page,
+    positive_int,
+    rows_of_page,
+)
 from pathways.definitions import definition_from_version
 from pathways.graph import layout
 
@@ -51,8 +59,18 @@ from .selectors import (
 from .services import designate_lead_practitioner
 
 
-def _page(request: HttpRequest, queryset: Any) -> Any:
-    return Paginator(queryset, PAGE_SIZE).get_page(request.GET.get("page"))
+def _bounded_page(request: HttpRequest, queryset: Any) -> BoundedPage:
+    """A page of a case list without counting every case (`core.pagination`): `?page=` and
+    `?page_size=` (25 by default, at most 100)."""
+    return bounded_page(
+        queryset,
+        number=positive_int(request.GET.get("page"), default=1),
+        size=positive_int(request.GET.get("page_size"), default=PAGE_SIZE, maximum=MAX_PAGE_SIZE),
+    )
+
+
+def _count_shown(count: int, exact: bool) -> str:
+    return f"{count:,}" if exact else f"more than {count:,}"
 
 
 def _require_caseworker(request: HttpRequest) -> None:
@@ -109,10 +127,12 @@ def landing(request: HttpRequest) -> HttpResponse:
             context["agencies"] = Agency.objects.order_by("name")
         elif holds_cases(user):
             tasks = stage_tasks_for(user)
-            context["tasks"] = list(tasks[:10])
-            context["task_count"] = tasks.count()
-            context["case_count"] = my_cases(user).count()
-            context["overdue_count"] = tasks.filter(stage_due_on__lt=timezone.localdate()).count()
+            context["tasks"] = rows_of_page(tasks, 0, 10)
+            # Bounded: a front door's area may hold thousands (core.pagination).
+            overdue = tasks.filter(stage_due_on__lt=timezone.localdate())
+            context["task_count"] = _count_shown(*bounded_count(tasks, COUNT_LIMIT))
+            context["case_count"] = _count_shown(*bounded_count(my_cases(user), COUNT_LIMIT))
+            context["overdue_count"] = _count_shown(*bounded_count(overdue, COUNT_LIMIT))
             record_list_read(
                 actor=user,
                 action=CASE_READ,
@@ -126,16 +146,25 @@ def landing(request: HttpRequest) -> HttpResponse:
 def _audited_case_list(request: HttpRequest, queryset: Any, **context: Any) -> HttpResponse:
     _require_caseworker(request)
     with audited_read():
-        page = _page(request, queryset)
+        page = _bounded_page(request, queryset)
         record_list_read(
             actor=request.user,
             action=CASE_READ,
             model=Case,
-            ids=[case.pk for case in page.object_list],
+            ids=[case.pk for case in page.rows],
             list=context.get("list", ""),
         )
         return rendered(
-            TemplateResponse(request, "cases/case_list.html", {"page": page, **context})
+            TemplateResponse(
+                request,
+                "cases/case_list.html",
+                {
+                    "page": page,
+                    "count": _count_shown(page.count, page.count_exact),
+                    "default_size": PAGE_SIZE,
+                    **context,
+                },
+            )
         )
 
 

@@ -23,6 +23,7 @@ from cases.selectors import (
 from cases.services import designate_lead_practitioner
 
 from .filters import CaseFilter
+from .pagination import BoundedCountPagination
 from .permissions import HoldsCases
 from .reads import AuditedListMixin
 from .serializers import (
@@ -64,6 +65,7 @@ class CaseListApi(AuditedListMixin, generics.ListAPIView):
     serializer_class = CaseListSerializer
     permission_classes = [HoldsCases]
     filterset_class = CaseFilter
+    pagination_class = BoundedCountPagination
 
     def audit_changes(self) -> dict[str, Any]:
         return {"list": "cases"}
@@ -79,6 +81,7 @@ class TaskInboxApi(AuditedListMixin, generics.ListAPIView):
 
     serializer_class = CaseListSerializer
     permission_classes = [HoldsCases]
+    pagination_class = BoundedCountPagination
 
     def audit_changes(self) -> dict[str, Any]:
         return {"list": "tasks"}
