@@ -47,8 +47,60 @@ def _with_route(cases: QuerySet[Case]) -> QuerySet[Case]:
     )
 
 
+# What CaseDetailSerializer shows, and nothing more. Reading every column of the case, its
+# child, stage, lead, pathway version and pathway, and of viewflow's process row (none of which
+# it shows: not joined now), was about 120 columns for the ORM to compile and turn into objects
+# and for PostgreSQL to parse; the route's moves the same. cases/tests/api/
+# test_case_detail_queries.py pins the queries: a column left out that the serializer comes to
+# read costs a query per deferred field and fails it.
+DETAIL_COLUMNS = (
+    "child__reference",
+    "child__first_name",
+    "child__last_name",
+    "involvement",
+    "current_stage__key",
+    "current_stage__name",
+    "stage_entered_at",
+    "stage_due_on",
+    "stage_overdue_since",
+    "lead_practitioner__username",
+    "lead_practitioner__first_name",
+    "lead_practitioner__last_name",
+    "confirmed_continuum_level",
+    "closed_at",
+    "lock_version",
+    "significant_harm_suspected",
+    "referral_received_at",
+    "closure_reason",
+    "pathway_version__number",
+    "pathway_version__pathway__key",
+)
+ROUTE_COLUMNS = (
+    "case",
+    "kind",
+    "transition__key",
+    "from_stage__key",
+    "to_stage__key",
+    "actor__username",
+    "actor__first_name",
+    "actor__last_name",
+    "reason",
+    "data",
+    "moved_at",
+    "due_on",
+)
+
+
 def _detail(request: Request, pk: int) -> Case:
-    return get_object_or_404(_with_route(cases_visible_to(request.user)), pk=pk)
+    case = get_object_or_404(cases_visible_to(request.user).only(*DETAIL_COLUMNS), pk=pk)
+    # One case: its moves read directly, without prefetch_related's machinery for many.
+    case.route_moves = list(
+        StageMove.objects.filter(case_id=case.pk)
+        .select_related("transition", "from_stage", "to_stage", "actor")
+        .only(*ROUTE_COLUMNS)
+        .order_by("moved_at", "pk")
+    )
+    return case
 
 
 def _answer_to_write(case: Case) -> dict[str, Any]:
