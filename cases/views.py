@@ -19,7 +19,6 @@ from agencies.roles import CAN_DESIGNATE_LEAD, Role
 from cases.process import engine
 from core.errors import DomainError
 from core.pagination import (
-    COUNT_LIMIT,
     MAX_PAGE_SIZE,
     BoundedPage,
     bounded_count,
@@ -130,9 +129,9 @@ def landing(request: HttpRequest) -> HttpResponse:
             context["tasks"] = rows_of_page(tasks, 0, 10)
             # Bounded: a front door's area may hold thousands (core.pagination).
             overdue = tasks.filter(stage_due_on__lt=timezone.localdate())
-            context["task_count"] = _count_shown(*bounded_count(tasks, COUNT_LIMIT))
-            context["case_count"] = _count_shown(*bounded_count(my_cases(user), COUNT_LIMIT))
-            context["overdue_count"] = _count_shown(*bounded_count(overdue, COUNT_LIMIT))
+            context["task_count"] = _count_shown(*bounded_count(tasks))
+            context["case_count"] = _count_shown(*bounded_count(my_cases(user)))
+            context["overdue_count"] = _count_shown(*bounded_count(overdue))
             record_list_read(
                 actor=user,
                 action=CASE_READ,

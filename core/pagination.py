@@ -66,17 +66,20 @@ def rows_of_page(queryset: QuerySet[Any, Any], start: int, stop: int) -> list[Mo
     return list(page.order_by(*queryset.query.order_by))
 
 
-def bounded_count(queryset: QuerySet[Any, Any], limit: int) -> tuple[int, bool]:
-    """(rows, exact): the rows of the queryset up to `limit`; not exact when there are more."""
+def bounded_count(queryset: QuerySet[Any, Any], limit: int | None = None) -> tuple[int, bool]:
+    """(rows, exact): the rows of the queryset up to `limit` (COUNT_LIMIT); not exact when
+    there are more."""
+    limit = COUNT_LIMIT if limit is None else limit
     counted = queryset.order_by().values("pk")[: limit + 1].count()
     return (counted, True) if counted <= limit else (limit, False)
 
 
 def bounded_page(
-    queryset: QuerySet[Any, Any], *, number: int, size: int, count_limit: int = COUNT_LIMIT
+    queryset: QuerySet[Any, Any], *, number: int, size: int, count_limit: int | None = None
 ) -> BoundedPage:
     """Page `number` (from 1) of `size` rows of an ordered queryset (a stable order: end it
     with the primary key). A number past the end gives an empty page."""
+    count_limit = COUNT_LIMIT if count_limit is None else count_limit
     start = (number - 1) * size
     rows = rows_of_page(queryset, start, start + size + 1)
     has_next = len(rows) > size
