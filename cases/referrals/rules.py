@@ -184,6 +184,7 @@ def _check_children(
     *,
     actor: Actor,
     existing: dict[int, Child] | None,
+    area_id: int | None,
 ) -> list[ChildEntry]:
     if not children:
         errors.add("children", "Name at least one child displaying HSB.")
@@ -194,7 +195,7 @@ def _check_children(
     # Only children the actor may name: another area's child gets the very message a
     # nonexistent id gets, so ids cannot be walked to find who exists elsewhere.
     if existing is None:
-        existing = children_nameable_by(actor).in_bulk(
+        existing = children_nameable_by(actor, area_id=area_id).in_bulk(
             [pk for pk in (linked_child_id(entry) for entry in children) if pk is not None]
         )
     entries: list[ChildEntry] = []
@@ -283,7 +284,9 @@ def _check_repeated_children(entries: list[ChildEntry], errors: _Errors) -> None
             seen.setdefault(mark, entry.index)
 
 
-def _check_duplicates(entries: list[ChildEntry], errors: _Errors, *, actor: Actor) -> None:
+def _check_duplicates(
+    entries: list[ChildEntry], errors: _Errors, *, actor: Actor, area_id: int | None
+) -> None:
     """Never create a likely duplicate silently: propose the existing records instead."""
     # Rows with errors, found once: "children[1].date_of_birth" is row "children[1]".
     rows_with_errors = {key.split(".", 1)[0] for key in errors.fields}
@@ -295,6 +298,7 @@ def _check_duplicates(entries: list[ChildEntry], errors: _Errors, *, actor: Acto
     # One query for every new child named.
     found = likely_duplicates_of(
         actor=actor,
+        area_id=area_id,
         children=[
             ChildDetails(
                 first_name=entry.details["first_name"],
@@ -378,6 +382,7 @@ def validated_referral(
     agency_unknown: bool,
     given: ReferralRequest,
     existing: dict[int, Child] | None = None,
+    actor_area_id: int | None = None,
 ) -> ReferralInput:
     """Every rule of a referral, all messages at once: at least one child displaying HSB and
     one behaviour; dates of birth not in the future, no child over 25 when the referral was
@@ -390,6 +395,7 @@ def validated_referral(
     service looked it up, and refers for the actor's own agency meanwhile). `existing`: the
     records of the children linked by id that the actor may name (`children_nameable_by`),
     if the caller has read them already (the service, locking them); else they are read here.
+    `actor_area_id`: the actor's area, if the caller has read it (cheaper queries).
     """
     errors = _Errors()
     texts = {name: text(getattr(given, name)) for name in (*TEXT_LIMITS, "crime_reference")}
@@ -415,7 +421,14 @@ def validated_referral(
         errors.add("description", "Describe the concern.")
     _check_behaviours(behaviours, errors)
     received_on = timezone.localtime(received_at).date() if received_at else None
-    entries = _check_children(given.children, received_on, errors, actor=actor, existing=existing)
+    entries = _check_children(
+        given.children,
+        received_on,
+        errors,
+        actor=actor,
+        existing=existing,
+        area_id=actor_area_id,
+    )
     _check_schools(entries, referring_agency.area_id, errors)
     if parents_informed is None:
         errors.add("parents_informed", "Say whether the parents or carers were informed.")
@@ -439,7 +452,7 @@ def validated_referral(
         if problem := length_problem(texts[name], limit):
             errors.add(name, problem)
     # Proposed alongside any other messages, so the referrer answers everything in one go.
-    _check_duplicates(entries, errors, actor=actor)
+    _check_duplicates(entries, errors, actor=actor, area_id=actor_area_id)
     if errors:
         only_duplicates = set(errors.fields) == set(errors.candidates)
         kind = PossibleDuplicateChild if only_duplicates else InvalidReferral

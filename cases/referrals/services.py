@@ -222,7 +222,9 @@ def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
     # Lock the existing children named, so two referrals about the same child cannot both
     # open a new case for them; the rules read the same rows.
     linked = [pk for pk in (linked_child_id(entry) for entry in given.children) if pk is not None]
-    existing = children_nameable_by(actor).select_for_update().in_bulk(linked) if linked else {}
+    area_id = own_agency.area_id
+    nameable = children_nameable_by(actor, area_id=area_id)
+    existing = nameable.select_for_update().in_bulk(linked) if linked else {}
 
     # Validation: every message at once, refused before anything is written.
     valid = validated_referral(
@@ -231,6 +233,7 @@ def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
         agency_unknown=agency_unknown,
         given=given,
         existing=existing,
+        actor_area_id=area_id,
     )
     if version_id is None:
         raise NoPublishedPathway(
