@@ -159,6 +159,33 @@ def view_grants(user: User, *, at: Any = None) -> QuerySet[CaseUserObjectPermiss
     )
 
 
+# What a list of cases shows (the API's CaseListSerializer, the pages' case table) and no
+# more: three joins instead of five, and these columns of them instead of all 120.
+LIST_RELATED = ("child", "current_stage", "lead_practitioner")
+LIST_COLUMNS = (
+    "involvement",
+    "stage_entered_at",
+    "stage_due_on",
+    "stage_overdue_since",
+    "confirmed_continuum_level",
+    "closed_at",
+    "lock_version",
+    "child__reference",
+    "child__first_name",
+    "child__last_name",
+    "current_stage__key",
+    "current_stage__name",
+    "lead_practitioner__username",
+    "lead_practitioner__first_name",
+    "lead_practitioner__last_name",
+)
+
+
+def as_case_list(cases: QuerySet[Case]) -> QuerySet[Case]:
+    """The cases as a list shows them (LIST_COLUMNS); the same rows."""
+    return cases.select_related(None).select_related(*LIST_RELATED).only(*LIST_COLUMNS)
+
+
 def cases_by_role(user: Actor) -> QuerySet[Case]:
     """The cases the user's role gives them, without grants: the cases they may work on."""
     scope = role_scope(user)

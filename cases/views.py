@@ -44,6 +44,7 @@ from .read_audit import (
 from .referrals.selectors import referrals_visible_to
 from .selectors import (
     active_grants,
+    as_case_list,
     audit_events_visible_to,
     break_glass_reviews_for,
     case_route,
@@ -126,7 +127,7 @@ def landing(request: HttpRequest) -> HttpResponse:
             context["agencies"] = Agency.objects.order_by("name")
         elif holds_cases(user):
             tasks = stage_tasks_for(user)
-            context["tasks"] = rows_of_page(tasks, 0, 10)
+            context["tasks"] = rows_of_page(as_case_list(tasks), 0, 10)
             # Bounded: a front door's area may hold thousands (core.pagination).
             overdue = tasks.filter(stage_due_on__lt=timezone.localdate())
             context["task_count"] = _count_shown(*bounded_count(tasks))
@@ -145,7 +146,7 @@ def landing(request: HttpRequest) -> HttpResponse:
 def _audited_case_list(request: HttpRequest, queryset: Any, **context: Any) -> HttpResponse:
     _require_caseworker(request)
     with audited_read():
-        page = _bounded_page(request, queryset)
+        page = _bounded_page(request, as_case_list(queryset))
         record_list_read(
             actor=request.user,
             action=CASE_READ,

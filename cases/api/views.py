@@ -16,6 +16,7 @@ from cases.process import engine
 from cases.read_audit import CASE_READ, audited_read, record_read
 from cases.selectors import (
     CASE_RELATED,
+    as_case_list,
     cases_visible_to,
     is_in_role_scope,
     stage_tasks_for,
@@ -122,6 +123,10 @@ class CaseListApi(AuditedListMixin, generics.ListAPIView):
     def audit_changes(self) -> dict[str, Any]:
         return {"list": "cases"}
 
+    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+        # Only what a list shows, after the filters (scope=mine replaces the queryset).
+        return as_case_list(super().filter_queryset(queryset))
+
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Case.objects.none()
@@ -137,6 +142,10 @@ class TaskInboxApi(AuditedListMixin, generics.ListAPIView):
 
     def audit_changes(self) -> dict[str, Any]:
         return {"list": "tasks"}
+
+    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+        # Only what a list shows, after the filters (scope=mine replaces the queryset).
+        return as_case_list(super().filter_queryset(queryset))
 
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
