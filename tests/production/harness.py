@@ -282,7 +282,8 @@ class ProductionStack:
         while time.monotonic() < deadline:
             if self._gunicorn.poll() is not None:
                 raise StackError(f"gunicorn exited:\n{self.read_gunicorn_log()}")
-            with contextlib.suppress(requests.ConnectionError):
+            # A first answer slower than 5 s (a busy machine) is waited for like a refusal.
+            with contextlib.suppress(requests.ConnectionError, requests.Timeout):
                 # Any answer means a worker is serving; the status is the tests' business.
                 requests.get(self.url + "/accounts/login/", headers=PROXY_HEADERS, timeout=5)
                 return
