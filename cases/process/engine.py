@@ -1,14 +1,16 @@
 """The engine: opening a case on a published pathway version and moving it along transitions.
 
 `take_transition` is the only way a case changes stage. In one transaction it locks the
-case through viewflow's `select_for_update_lock`, checks the actor's role, the transition's
-guards and the current stage's required artefacts, completes the stage task, opens the
-next one with its deadline timer, and records the move and its audit event.
+case (the flow's row lock, `SELECT … FOR UPDATE NOWAIT`) as it reads it within the actor's
+role rule, checks the actor's role, the transition's guards and the current stage's required
+artefacts, completes the stage task, opens the next one with its deadline timer, and
+records the move and its audit event.
 
 Completing a task through viewflow's activation costs about 20 queries (4 of them
-permission checks viewflow does not need here); the task rows are written directly
-(`task_rows.py`, the one module that writes them) in 9, which keeps a transition well under
-10 ms on PostgreSQL.
+permission checks viewflow does not need here). Here a move is three statements: the locked
+read, every row of the move in one statement (`task_rows.py`, the one module that writes
+viewflow's rows), and the audit event; opening a case is three as well, with no savepoint
+(benchmarks/transitions.py measures both against viewflow's own task completion).
 """
 
 from __future__ import annotations
@@ -18,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from django.db import transaction
-from django.db.models import F
 from django.utils import timezone
 from viewflow.workflow.status import PROCESS
 
@@ -26,7 +27,7 @@ from agencies.actors import Actor
 from agencies.models import User
 from audit.services import record_event
 from cases.models import Case, StageMove
-from cases.selectors import role_scope
+from cases.selectors import holds_cases, role_scope
 from pathways.artefacts import ARTEFACTS, missing_artefacts
 from pathways.compiled import CompiledVersion, compiled_version
 from pathways.continuum import ClosureReason, ContinuumLevel
@@ -44,7 +45,7 @@ from pathways.guards import GUARDS, failed_guards
 from pathways.models import Transition, TransitionKind
 
 from . import task_rows
-from .flow import PathwayFlow
+from .flow import PathwayFlow, initialise_case
 
 NOT_YOURS = "You may not move this case: it is not one you work on."
 
@@ -135,40 +136,85 @@ def open_case(
     actor: User | None,
     facts: dict[str, Any] | None = None,
 ) -> Case:
-    """Start a case at the version's first stage through viewflow's own start path."""
+    """Start a case at the version's first stage, its rows as viewflow's start path writes
+    them (`task_rows.open_case_rows`): three statements and no savepoint, inside a caller's
+    transaction (intake's) or in one of its own."""
     compiled = compiled_version(version_id)
     facts = clean_transition_data(facts)
-    with transaction.atomic():
-        case: Case = PathwayFlow.start.run(
-            child=child,
-            involvement=involvement,
-            compiled=compiled,
-            referral=referral,
-            referral_received_at=referral_received_at,
-            facts=facts,
+    case = Case(flow_class=PathwayFlow)
+    initialise_case(
+        case,
+        child=child,
+        involvement=involvement,
+        compiled=compiled,
+        referral=referral,
+        referral_received_at=referral_received_at,
+        facts=facts,
+    )
+    stage = compiled.initial_stage
+    due_on = case.stage_due_on
+    # No savepoint: a failure rolls the caller's whole transaction back, which is what intake
+    # wants (a referral is recorded with all its cases or not at all).
+    with transaction.atomic(savepoint=False):
+        task_rows.open_case_rows(
+            case=case,
+            stage_key=stage.key,
+            breach_at=breach_moment(due_on) if due_on is not None else None,
         )
-        task = task_rows.current_stage_task(case.pk)
-        Case.objects.filter(pk=case.pk).update(current_task=task)
-        case.current_task = task
         StageMove.objects.create(
             case=case,
             kind="start",
-            to_stage=case.current_stage,
+            to_stage=stage,
             actor=actor,
             moved_at=case.stage_entered_at,
-            due_on=case.stage_due_on,
+            due_on=due_on,
             data=facts,
         )
         record_event(
             actor=actor,
             action="case.opened",
             target=case,
-            changes={"stage": [None, case.current_stage.key], "involvement": involvement},
+            changes={"stage": [None, stage.key], "involvement": involvement},
         )
     return case
 
 
 # --- moving a case ---------------------------------------------------------------------------
+
+# The locked read's SQL per actor: building and compiling the role's rule (a union of its
+# access paths) costs several times what PostgreSQL takes to run it. `role_scope(user)` is a
+# function of the user's id, role, agency and active flag alone (no clock, no other row:
+# its subqueries are read when the statement runs), so the compiled statement is too, and
+# only the case's id changes between calls. `test_engine.py` holds role_scope to that.
+_SCOPED_READS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], int]] = {}
+_SCOPED_READS_MAX = 4096
+_CASE_PK_MARK = -7_000_000_000_000_000_001  # no row has it; found once among the params
+
+
+def _scoped_read_key(actor: User) -> tuple[Any, ...]:
+    return (actor.pk, actor.role, actor.agency_id, actor.is_active)
+
+
+def _lock_case_in_scope(actor: User, case_pk: int) -> list[Case]:
+    """The case, locked (`FOR UPDATE OF` the case row, NOWAIT) and read in one statement,
+    if the actor's role rule (`cases.selectors.role_scope`) gives it to them; else nothing."""
+    key = _scoped_read_key(actor)
+    compiled = _SCOPED_READS.get(key)
+    if compiled is None:
+        scope = role_scope(actor)
+        assert scope is not None  # checked by the caller
+        rows = (
+            Case.objects.filter(scope, pk=_CASE_PK_MARK)
+            .order_by()
+            .select_for_update(nowait=True, of=("self",))
+        )
+        sql, params = rows.query.get_compiler(using=rows.db).as_sql()
+        assert params.count(_CASE_PK_MARK) == 1  # the mark is the case id's place alone
+        if len(_SCOPED_READS) >= _SCOPED_READS_MAX:
+            _SCOPED_READS.clear()
+        compiled = _SCOPED_READS[key] = (sql, tuple(params), params.index(_CASE_PK_MARK))
+    sql, params, at = compiled
+    return list(Case.objects.raw(sql, (*params[:at], case_pk, *params[at + 1 :])))
 
 
 def take_transition(
@@ -205,16 +251,13 @@ def take_transition(
             f"'{chosen.name}' needs a reason.", fields={"reason": ["A reason is required."]}
         )
 
-    with PathwayFlow.lock(case.pk):
-        # Checked here, not only by the pages and endpoints, so every caller is held to it;
-        # before anything about the case's state is said, and under the lock, so a handover
-        # that takes the case away from the actor cannot race the move. Read with the case
-        # itself: the rule costs no query of its own.
-        scope = role_scope(actor)
-        if scope is None or not isinstance(actor, User):  # a scope means a signed-in user
-            raise NotAllowedOnCase(NOT_YOURS)
-        # The locked row exists, so no row back means the rule does not give it to them.
-        found = list(Case.objects.filter(scope, pk=case.pk)[:1])
+    # Checked here, not only by the pages and endpoints, so every caller is held to it;
+    # before anything about the case's state is said, and under the lock, so a handover that
+    # takes the case away from the actor cannot race the move.
+    if not holds_cases(actor):  # the role rule gives them no case at all
+        raise NotAllowedOnCase(NOT_YOURS)
+    with PathwayFlow.lock_impl.holding(lambda: _lock_case_in_scope(actor, case.pk)) as found:
+        # No row back: the case is not one the rule gives them (or there is no such case).
         if not found:
             raise NotAllowedOnCase(NOT_YOURS)
         locked: Case = found[0]
@@ -252,6 +295,20 @@ def take_transition(
     return locked
 
 
+# The case's columns a move sets (its current task and lock version are the statement's own).
+_MOVED_COLUMNS = (
+    "current_stage",
+    "stage_entered_at",
+    "stage_due_on",
+    "stage_overdue_since",
+    "confirmed_continuum_level",
+    "significant_harm_suspected",
+    "closed_at",
+    "closure_reason",
+    "outcome_summary",
+)
+
+
 def _move(
     case: Case,
     chosen: Transition,
@@ -269,24 +326,13 @@ def _move(
         referral_received_at=case.referral_received_at,
         region=compiled.region,
     )
-
-    task_rows.leave_stage(case_id=case.pk, work_task_id=case.current_task_id, now=now)
-    new_task = None
-    if not target.is_terminal:
-        new_task = task_rows.enter_stage(
-            case_id=case.pk,
-            stage_key=target.key,
-            breach_at=breach_moment(due_on) if due_on is not None else None,
-            follows_task_id=case.current_task_id,  # None: a reopened case has none to follow
-        )
-
     before = {
         "stage": compiled.stages[case.current_stage_id].key,
         "confirmed_continuum_level": case.confirmed_continuum_level,
         "significant_harm_suspected": case.significant_harm_suspected,
     }
+    leaving_task_id = case.current_task_id
     case.current_stage = target
-    case.current_task = new_task
     case.stage_entered_at = now
     case.stage_due_on = due_on
     case.stage_overdue_since = None
@@ -294,37 +340,23 @@ def _move(
         case.confirmed_continuum_level = facts["continuum_level"]
     if "significant_harm_suspected" in facts:
         case.significant_harm_suspected = facts["significant_harm_suspected"]
+    # The viewflow process row finishes (or revives) with the case.
+    process_status: str | None = None
     if target.is_terminal:
         case.closed_at = now
         case.closure_reason = facts.get("closure_reason", "")
         case.outcome_summary = facts.get("outcome", "")
-        case.status, case.finished = PROCESS.DONE, now
+        process_status = case.status = PROCESS.DONE
+        case.finished = now
     elif source.is_terminal:  # reopening
         case.closed_at = None
         case.closure_reason = ""
         case.outcome_summary = ""
-        case.status, case.finished = PROCESS.NEW, None
+        process_status = case.status = PROCESS.NEW
+        case.finished = None
     case.lock_version += 1
-    Case.objects.filter(pk=case.pk).update(
-        current_stage=target,
-        current_task=new_task,
-        stage_entered_at=now,
-        stage_due_on=due_on,
-        stage_overdue_since=None,
-        confirmed_continuum_level=case.confirmed_continuum_level,
-        significant_harm_suspected=case.significant_harm_suspected,
-        closed_at=case.closed_at,
-        closure_reason=case.closure_reason,
-        outcome_summary=case.outcome_summary,
-        lock_version=F("lock_version") + 1,
-    )
-    # The viewflow process row finishes (or revives) with the case.
-    if target.is_terminal:
-        task_rows.finish_process(case_id=case.pk, now=now)
-    elif source.is_terminal:
-        task_rows.revive_process(case_id=case.pk)
 
-    StageMove.objects.create(
+    move = StageMove(
         case=case,
         transition=chosen,
         kind=chosen.kind,
@@ -336,6 +368,18 @@ def _move(
         moved_at=now,
         due_on=due_on,
     )
+    # One statement for every row of the move but its audit event (task_rows.py).
+    case.current_task_id = task_rows.move_case_rows(
+        case=case,
+        columns=_MOVED_COLUMNS,
+        leaving_task_id=leaving_task_id,
+        opening_stage_key=None if target.is_terminal else target.key,
+        breach_at=breach_moment(due_on) if due_on is not None else None,
+        process_status=process_status,
+        move=move,
+        now=now,
+    )
+
     after = {
         "stage": target.key,
         "confirmed_continuum_level": case.confirmed_continuum_level,

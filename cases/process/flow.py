@@ -7,18 +7,19 @@ flow is the loop that interprets them, so it reads as a diagram:
                       ^   |
                       +---+ take a transition (`engine.take_transition`)
 
-Every node runs: viewflow's start path opens a case, the engine writes each next stage's
-work task (`task_rows.py`) as a `work_stage` following the last, and the timer worker fires
-the deadline through viewflow's activation. A closing transition finishes the process row
-with the case and opens no task, so the flow has no node for it.
+Every node runs: the engine opens a case with the rows viewflow's start path writes (its
+DONE `start` task; `task_rows.py`, tested against that path, which `open_case` below still
+runs) and writes each next stage's work task as a `work_stage` following the last, and the
+timer worker fires the deadline through viewflow's activation. A closing transition finishes
+the process row with the case and opens no task, so the flow has no node for it.
 """
 
 import random
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import OperationalError, transaction
 from django.shortcuts import redirect
@@ -39,6 +40,8 @@ from pathways.exceptions import CaseBusy
 CASE_LOCK_WAIT = 0.8
 CASE_BUSY_MESSAGE = "Someone else is changing this case; reload and try again."
 
+T = TypeVar("T")
+
 
 class CaseRowLock(lock.SelectForUpdateLock):
     """viewflow's row lock (`SELECT … FOR UPDATE NOWAIT` on the case), retried briefly.
@@ -57,18 +60,27 @@ class CaseRowLock(lock.SelectForUpdateLock):
     @contextmanager
     def __call__(self, flow_class: Any, process_pk: Any) -> Iterator[None]:
         rows = flow_class.process_class._default_manager.filter(pk=process_pk)
+        with self.holding(lambda: rows.select_for_update(nowait=True).exists()):
+            yield
+
+    @contextmanager
+    def holding(self, take: Callable[[], T]) -> Iterator[T]:
+        """Run `take`, a statement that takes the case's row lock with NOWAIT, in a new
+        transaction (or a savepoint, inside one) and yield what it returned, retrying while
+        another writer holds the row. The engine's take reads the case as it locks it: one
+        round trip for both."""
         deadline = time.monotonic() + self.wait
         pause = 0.02
         while True:
             try:
                 with transaction.atomic():
                     try:
-                        rows.select_for_update(nowait=True).exists()
+                        taken = take()
                     except OperationalError as error:
                         if _lock_not_available(error):
                             raise _Busy from error  # rolls this attempt back, then retry
                         raise
-                    yield
+                    yield taken
                 return
             except _Busy as busy:
                 # Jitter, so two waiters do not collide again; never past the deadline.

@@ -1,29 +1,42 @@
-"""Every row of viewflow's that the case process writes by hand: tasks, their links, the process.
+"""Every row the case process writes by hand: viewflow's tasks, links and process, and the case.
 
 viewflow's activation path costs about 20 queries per task (4 of them permission checks the
-services already made); moving a case writes the same rows directly in far fewer, which keeps
-a transition under 10 ms on PostgreSQL (`benchmarks/transitions.py`). The price is that these
-rows must look exactly as viewflow's own would, for the timer worker, which fires deadlines
-through viewflow's activation, and for viewflow's task queries. So they are written here and
-nowhere else, and `cases/tests/process/test_task_rows.py`, pinned to the installed viewflow
-version, fails when viewflow changes the shape of its rows: re-check this module then.
+services already made), and the ORM one statement per row. Opening a case or moving it
+writes its rows here in one statement of data-modifying CTEs (`open_case_rows`,
+`move_case_rows`), which keeps a transition to three statements (the locked read, this,
+the audit event) on PostgreSQL (`benchmarks/transitions.py`). Columns and values come from
+model instances through each field's own `get_db_prep_save`, as Django's INSERT takes them,
+so a new column with a default needs no change here.
+
+The price is that viewflow's rows must look exactly as its own would, for the timer worker,
+which fires deadlines through viewflow's activation, and for viewflow's task queries. So
+they are written here and nowhere else, and `cases/tests/process/test_task_rows.py`, pinned
+to the installed viewflow version, fails when viewflow changes the shape of its rows:
+re-check this module then.
 
 The rows, per stage entry: a NEW `work_stage` task with the stage key in its data; while the
 stage has a deadline, a SCHEDULED `work_stage__timeout` timer at the breach moment, linked to
 the work task (timer -> work task); and a link from the new work task back to the one it
-follows. Leaving a stage makes its work task DONE and cancels its armed timer. Both carry the
-"start" token, as viewflow's own start path gives them.
+follows (for a new case, viewflow's DONE `start` task). Leaving a stage makes its work task
+DONE and cancels its armed timer. All carry the "start" token, as viewflow's own start path
+gives them.
 """
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import datetime
+from functools import cache
+from typing import Any
 
-from django.db.models import Case as SqlCase
-from django.db.models import Q, Value, When
+from django.db import DEFAULT_DB_ALIAS, connection, connections
+from django.db.models import NOT_PROVIDED, Field, Model
+from django.utils import timezone
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
+
+from cases.models import Case, StageMove
 
 from .flow import PathwayFlow
 
@@ -31,53 +44,257 @@ from .flow import PathwayFlow
 BRANCH = "start"
 
 
-def current_stage_task(case_id: int) -> Task:
-    """The open work task viewflow's start node has just written for a new case."""
-    return Task.objects.get(
-        process_id=case_id, flow_task=PathwayFlow.work_stage, finished__isnull=True
+# --- one statement, many rows -----------------------------------------------------------------
+
+
+def _quote(name: str) -> str:
+    return connection.ops.quote_name(name)
+
+
+def _column(field: Field[Any, Any]) -> str:
+    assert field.column is not None  # a concrete field has one
+    return field.column
+
+
+@cache
+def _table(model: type[Model]) -> str:
+    table = model._meta.db_table
+    assert table is not None
+    return _quote(table)
+
+
+@cache
+def _insert_fields(model: type[Model]) -> tuple[tuple[str, Field[Any, Any], bool], ...]:
+    """(quoted column, field, whether a NULL may be left out) for an INSERT into the model's
+    own table: every column but a serial key. A nullable column with no database default is
+    NULL when left out. Worked out once per model."""
+    meta = model._meta
+    return tuple(
+        (_quote(_column(field)), field, field.null and field.db_default is NOT_PROVIDED)
+        for field in meta.local_concrete_fields
+        if field is not meta.auto_field
     )
 
 
-def leave_stage(*, case_id: int, work_task_id: int | None, now: datetime) -> None:
-    """Finish the stage's work task and cancel its armed deadline timer, in one statement."""
-    timeout_node = PathwayFlow.work_stage__timeout
-    Task.objects.filter(
-        Q(pk=work_task_id) | Q(process_id=case_id, flow_task=timeout_node, status=STATUS.SCHEDULED)
-    ).update(
-        status=SqlCase(
-            When(pk=work_task_id, then=Value(STATUS.DONE)),
-            default=Value(STATUS.CANCELED),
-        ),
-        finished=now,
-    )
+@cache
+def _field(model: type[Model], name: str) -> Field[Any, Any]:
+    field = model._meta.get_field(name)
+    assert isinstance(field, Field)
+    return field
 
 
-def enter_stage(
-    *, case_id: int, stage_key: str, breach_at: datetime | None, follows_task_id: int | None
-) -> Task:
-    """Open the stage's work task, arm its deadline timer (`breach_at`, if any) and link both.
+@cache
+def _quoted_column(model: type[Model], name: str) -> str:
+    return _quote(_column(_field(model, name)))
 
-    `follows_task_id`: the work task of the stage just left (None for a reopened case, which
-    has none to follow on from). Two INSERTs of tasks and one of links.
+
+@cache
+def _returning(model: type[Model]) -> str:
+    key = model._meta.pk
+    return f" RETURNING {_quote(_column(key))}" if key is not None else ""
+
+
+class _Statement:
+    """Data-modifying CTEs, run as one statement: `WITH a AS (…), b AS (…) <final>`.
+
+    PostgreSQL runs every data-modifying CTE once and to completion, whether or not the final
+    query reads it; each sees the snapshot from before the statement, not its siblings' rows
+    (so a row-level-security check cannot see a case inserted by a sibling: a new case's
+    first move is inserted after this statement).
     """
-    work_task = Task(
-        process_id=case_id,
+
+    def __init__(self) -> None:
+        self.db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its proxy
+        self.ctes: list[str] = []
+        self.params: list[Any] = []
+
+    def add(self, name: str, sql: str, params: Sequence[Any] = ()) -> None:
+        self.ctes.append(f"{name} AS ({sql})")
+        self.params.extend(params)
+
+    def value(self, field: Field[Any, Any], row: Model) -> Any:
+        """The row's value for the field as Django's own INSERT or UPDATE would send it."""
+        return field.get_db_prep_save(getattr(row, field.attname), self.db)
+
+    def insert(
+        self, name: str, row: Model, *, model: type[Model] | None = None, **sql: str
+    ) -> None:
+        """INSERT `row` into `model`'s table (its own class's by default), RETURNING its key;
+        `sql` gives a column an SQL expression instead of the row's value (an id from an
+        earlier CTE, or a literal integer)."""
+        model = model or type(row)
+        columns, values, params = [], [], []
+        for column, field, omit_null in _insert_fields(model):
+            expression = sql.get(field.column or "")
+            if expression is None:
+                value = self.value(field, row)
+                if value is None and omit_null:
+                    continue  # the column's NULL: a shorter statement to parse and plan
+                expression = "%s"
+                params.append(value)
+            columns.append(column)
+            values.append(expression)
+        self.add(
+            name,
+            # Names from the models' _meta, every value a parameter.
+            f"INSERT INTO {_table(model)} ({', '.join(columns)})"  # noqa: S608
+            f" VALUES ({', '.join(values)}){_returning(model)}",
+            params,
+        )
+
+    def link(self, name: str, pairs: Sequence[tuple[str, str]]) -> None:
+        """Rows of `Task.previous`, (a task, the task it follows), as SQL expressions."""
+        selects = " UNION ALL ".join(f"SELECT {task}, {follows}" for task, follows in pairs)
+        table = _table(Task.previous.through)
+        self.add(name, f"INSERT INTO {table} (from_task_id, to_task_id) {selects}")
+
+    def run(self, final: str) -> tuple[Any, ...]:
+        with self.db.cursor() as cursor:
+            cursor.execute(f"WITH {', '.join(self.ctes)} {final}", self.params)
+            row = cursor.fetchone()
+        return tuple(row) if row else ()
+
+
+# --- the rows ----------------------------------------------------------------------------------
+
+WORK = "(SELECT id FROM work)"
+TIMER = "(SELECT id FROM timer)"
+
+
+def _work_task(stage_key: str) -> Task:
+    return Task(
         flow_task=PathwayFlow.work_stage,
         flow_task_type=PathwayFlow.work_stage.task_type,
         status=STATUS.NEW,
         token=Token(BRANCH),
         data={"stage": stage_key},
     )
-    tasks = [work_task]
-    if breach_at is not None:
-        tasks.append(_deadline_timer(case_id, breach_at))
-    Task.objects.bulk_create(tasks)
-    links = Task.previous.through
-    rows = [links(from_task_id=timer.pk, to_task_id=work_task.pk) for timer in tasks[1:]]
-    if follows_task_id is not None:
-        rows.append(links(from_task_id=work_task.pk, to_task_id=follows_task_id))
-    links.objects.bulk_create(rows)
-    return work_task
+
+
+def _deadline_timer(breach_at: datetime) -> Task:
+    timeout_node = PathwayFlow.work_stage__timeout
+    return Task(
+        flow_task=timeout_node,
+        flow_task_type=timeout_node.task_type,
+        status=STATUS.SCHEDULED,
+        token=Token(BRANCH),
+        scheduled=breach_at,
+    )
+
+
+def _open_stage(
+    statement: _Statement, *, process_id: str, stage_key: str, breach_at: datetime | None
+) -> list[tuple[str, str]]:
+    """CTEs `work` (the stage's NEW work task) and, with a deadline, `timer`; returns the
+    link of the timer to the work task it guards."""
+    statement.insert("work", _work_task(stage_key), process_id=process_id)
+    if breach_at is None:
+        return []
+    statement.insert("timer", _deadline_timer(breach_at), process_id=process_id)
+    return [(TIMER, WORK)]
+
+
+def open_case_rows(*, case: Case, stage_key: str, breach_at: datetime | None) -> None:
+    """Write a new case as viewflow's start path would, in one statement: the process and case
+    rows, the DONE `start` task, the first stage's work task and its deadline timer, linked.
+
+    `case` is unsaved and filled (`flow.initialise_case`); it gets its id and current task.
+    """
+    now = timezone.now()
+    statement = _Statement()
+    statement.insert("process", case, model=Process)
+    process_id = "(SELECT id FROM process)"
+    start = Task(
+        flow_task=PathwayFlow.start,
+        flow_task_type=PathwayFlow.start.task_type,
+        status=STATUS.DONE,
+        token=Token(BRANCH),
+        started=now,
+        finished=now,
+    )
+    statement.insert("start_task", start, process_id=process_id)
+    links = _open_stage(statement, process_id=process_id, stage_key=stage_key, breach_at=breach_at)
+    statement.link("links", [(WORK, "(SELECT id FROM start_task)"), *links])
+    statement.insert("new_case", case, model=Case, process_ptr_id=process_id, current_task_id=WORK)
+    case_id, task_id = statement.run(f"SELECT {process_id}, {WORK}")
+    case.pk = case_id
+    case.current_task_id = task_id
+    case._state.adding = False
+    case._state.db = connection.alias
+
+
+def move_case_rows(
+    *,
+    case: Case,
+    columns: Sequence[str],
+    leaving_task_id: int | None,
+    opening_stage_key: str | None,
+    breach_at: datetime | None,
+    process_status: str | None,
+    move: StageMove,
+    now: datetime,
+) -> int | None:
+    """Write a move in one statement: finish the stage's work task and cancel its armed
+    timer; open the next stage's task and timer (`opening_stage_key`; None into a closed
+    stage), the task following the one left; update the case's `columns` from `case`, its
+    current task the new one and its lock version one up; set the process row's status
+    (`process_status`, when closing or reopening); and insert the `move`. Returns the new
+    work task's id.
+    """
+    statement = _Statement()
+    statement.add(
+        "left_stage",
+        f"UPDATE {_table(Task)}"  # noqa: S608 - names from _meta, values as parameters
+        " SET status = CASE WHEN id = %s THEN %s ELSE %s END, finished = %s"
+        " WHERE id = %s OR (process_id = %s AND flow_task = %s AND status = %s)",
+        [
+            leaving_task_id,
+            STATUS.DONE,
+            STATUS.CANCELED,
+            now,
+            leaving_task_id,
+            case.pk,
+            statement.value(_field(Task, "flow_task"), _deadline_timer(now)),
+            STATUS.SCHEDULED,
+        ],
+    )
+    current_task = "NULL"
+    if opening_stage_key is not None:
+        links = _open_stage(
+            statement,
+            process_id=str(int(case.pk)),
+            stage_key=opening_stage_key,
+            breach_at=breach_at,
+        )
+        if leaving_task_id is not None:  # a reopened case has no task to follow on from
+            links.append((WORK, str(int(leaving_task_id))))
+        if links:
+            statement.link("links", links)
+        current_task = WORK
+    assignments, params = [], []
+    for name in columns:
+        field = _field(Case, name)
+        assignments.append(f"{_quoted_column(Case, name)} = %s")
+        params.append(statement.value(field, case))
+    statement.add(
+        "moved_case",
+        f"UPDATE {_table(Case)} SET {', '.join(assignments)},"  # noqa: S608 - as above
+        f" current_task_id = {current_task}, lock_version = lock_version + 1"
+        " WHERE process_ptr_id = %s",
+        [*params, case.pk],
+    )
+    if process_status is not None:
+        statement.add(
+            "process_row",
+            f"UPDATE {_table(Process)} SET status = %s, finished = %s WHERE id = %s",  # noqa: S608
+            [process_status, now if process_status == PROCESS.DONE else None, case.pk],
+        )
+    statement.insert("stage_move", move)
+    (task_id,) = statement.run(f"SELECT {current_task}")
+    return task_id  # type: ignore[no-any-return]
+
+
+# --- a migrated case ---------------------------------------------------------------------------
 
 
 def rearm_deadline(
@@ -103,28 +320,7 @@ def rearm_deadline(
     work_task.save(update_fields=["data"])
     if breach_at is None:
         return
-    timer = _deadline_timer(case_id, breach_at)
+    timer = _deadline_timer(breach_at)
+    timer.process_id = case_id
     timer.save(force_insert=True)
     timer.previous.add(work_task)
-
-
-def finish_process(*, case_id: int, now: datetime) -> None:
-    """The viewflow process row finishes with the case (a closing move)."""
-    Process.objects.filter(pk=case_id).update(status=PROCESS.DONE, finished=now)
-
-
-def revive_process(*, case_id: int) -> None:
-    """The viewflow process row is open again with the case (a reopening move)."""
-    Process.objects.filter(pk=case_id).update(status=PROCESS.NEW, finished=None)
-
-
-def _deadline_timer(case_id: int, breach_at: datetime) -> Task:
-    timeout_node = PathwayFlow.work_stage__timeout
-    return Task(
-        process_id=case_id,
-        flow_task=timeout_node,
-        flow_task_type=timeout_node.task_type,
-        status=STATUS.SCHEDULED,
-        token=Token(BRANCH),
-        scheduled=breach_at,
-    )

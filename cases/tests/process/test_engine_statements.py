@@ -1,0 +1,146 @@
+"""What opening and moving a case cost in round trips (issue 15), and why the cost is safe.
+
+A move is three statements: the case locked and read within the actor's role rule, every row
+of the move in one statement, and the audit event. Opening a case is three too, with no
+savepoint inside the caller's transaction (intake's). The locked read's SQL is compiled once
+per user, so the rule must be a function of the user alone: the tests hold it to that, and
+show that what the rule reads is read afresh each time.
+"""
+
+from unittest import mock
+
+import pytest
+from django.db import connection, transaction
+from django.test.utils import CaptureQueriesContext
+from django.utils import timezone
+
+from agencies.roles import CASEWORK
+from cases.models import Case
+from cases.process import engine
+from cases.process.engine import take_transition
+from cases.selectors import role_scope
+from cases.tests.factories import ChildFactory
+from cases.tests.factories import open_case as open_test_case
+from pathways.compiled import compiled_version
+from pathways.exceptions import NotAllowedOnCase
+
+ROUTE = {"transition": "route_to_early_help", "data": {"continuum_level": "problematic"}}
+
+
+def _statements(captured):
+    """The statements sent, leaving out the transaction's own BEGIN and COMMIT."""
+    return [
+        query["sql"]
+        for query in captured.captured_queries
+        if query["sql"] not in ("BEGIN", "COMMIT")
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
+def test_a_move_is_three_statements_in_its_own_transaction(default_version, front_door):
+    case = open_test_case(version=default_version, actor=front_door)
+
+    with CaptureQueriesContext(connection) as captured:
+        take_transition(case=case, actor=front_door, **ROUTE)
+
+    locked_read, move, event = _statements(captured)  # no savepoint, no other statement
+    assert locked_read.startswith("SELECT ")
+    assert locked_read.endswith('FOR UPDATE OF "cases_case" NOWAIT')
+    assert move.startswith("WITH left_stage AS (UPDATE")
+    assert event.startswith('INSERT INTO "audit_auditevent"')
+
+
+@pytest.mark.django_db(transaction=True)
+def test_closing_and_reopening_are_three_statements_too(
+    default_version, front_door, lead_practitioner
+):
+    case = open_test_case(version=default_version, actor=front_door)
+    case = take_transition(case=case, actor=front_door, **ROUTE)
+    Case.objects.filter(pk=case.pk).update(lead_practitioner=lead_practitioner)
+    case.refresh_from_db()
+
+    with CaptureQueriesContext(connection) as closing:
+        case = take_transition(
+            case=case,
+            transition="close_early_help",
+            actor=lead_practitioner,
+            data={"closure_reason": "RC7"},
+        )
+    with CaptureQueriesContext(connection) as reopening:
+        take_transition(case=case, transition="reopen", actor=front_door, reason="New concern")
+
+    assert len(_statements(closing)) == len(_statements(reopening)) == 3
+
+
+@pytest.mark.django_db
+def test_opening_a_case_in_intakes_transaction_is_three_statements_and_no_savepoint(
+    default_version, front_door
+):
+    child = ChildFactory(area=default_version.pathway.area)
+    compiled_version(default_version.pk)  # published versions are compiled once per process
+    with transaction.atomic(), CaptureQueriesContext(connection) as captured:
+        case = engine.open_case(
+            child=child,
+            involvement="displaying_hsb",
+            version_id=default_version.pk,
+            referral=None,
+            referral_received_at=timezone.now(),
+            actor=front_door,
+            facts={"continuum_level": "problematic"},
+        )
+
+    rows, first_move, event = _statements(captured)
+    assert rows.startswith("WITH process AS (INSERT")
+    assert first_move.startswith('INSERT INTO "cases_stagemove"')
+    assert event.startswith('INSERT INTO "audit_auditevent"')
+    assert not any("SAVEPOINT" in sql for sql in _statements(captured))
+    saved = Case.objects.get(pk=case.pk)
+    assert (saved.current_task_id, saved.confirmed_continuum_level) == (
+        case.current_task_id,
+        "problematic",
+    )
+
+
+@pytest.mark.django_db
+def test_the_role_rule_is_compiled_once_but_read_afresh_each_move(
+    default_version, front_door, lead_practitioner, make_user
+):
+    def led_in_early_help():
+        case = take_transition(
+            case=open_test_case(version=default_version, actor=front_door),
+            actor=front_door,
+            **ROUTE,
+        )
+        Case.objects.filter(pk=case.pk).update(lead_practitioner=lead_practitioner)
+        case.refresh_from_db()
+        return case
+
+    step_up = {"transition": "step_up_to_hsb_panel", "reason": "Escalate"}
+    first, second = led_in_early_help(), led_in_early_help()
+    take_transition(case=first, actor=lead_practitioner, **step_up)
+    assert engine._scoped_read_key(lead_practitioner) in engine._SCOPED_READS
+
+    # Handed over: the same compiled rule no longer gives them the second case.
+    Case.objects.filter(pk=second.pk).update(lead_practitioner=make_user())
+    with pytest.raises(NotAllowedOnCase):
+        take_transition(case=second, actor=lead_practitioner, **step_up)
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("role", sorted(CASEWORK))
+def test_the_role_rule_is_a_function_of_the_user_alone(role, make_user):
+    """The engine caches the locked read's SQL per (user, role, agency, active): a rule that
+    read the clock (or anything else at build time) would be frozen into it. Build it at two
+    times a year apart: the same SQL and parameters."""
+    user = make_user(role)
+
+    def compiled():
+        rows = Case.objects.filter(role_scope(user))
+        return rows.query.get_compiler(using=rows.db).as_sql()
+
+    now = timezone.now()
+    with mock.patch("django.utils.timezone.now", return_value=now):
+        first = compiled()
+    with mock.patch("django.utils.timezone.now", return_value=now.replace(year=now.year + 1)):
+        second = compiled()
+    assert first == second
