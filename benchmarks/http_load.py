@@ -33,6 +33,7 @@ import statistics
 import subprocess
 import sys
 import tempfile
+import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from types import ModuleType
@@ -264,6 +265,24 @@ def server_cpu_seconds(stack: Any) -> float:
     return sum(_cpu_seconds(pid) for pid in pids)
 
 
+def drain(stack: Any, *, quiet_share: float = 0.05, limit: float = 90.0) -> float:
+    """Waits until the server is idle again; returns the seconds waited.
+
+    When wrk stops, requests it sent are still queued at the sync workers, which serve them
+    although nobody waits for the answer; left alone they would run into the next endpoint's
+    figures. Idle: less than `quiet_share` of a core busy over half a second.
+    """
+    started = time.monotonic()
+    before = server_cpu_seconds(stack)
+    while time.monotonic() - started < limit:
+        time.sleep(0.5)
+        now = server_cpu_seconds(stack)
+        if 0 <= now - before < 0.5 * quiet_share:
+            break
+        before = now
+    return time.monotonic() - started
+
+
 def worker_memory(arbiter: int) -> list[tuple[int, int, int]]:
     """(pid, RSS kB, PSS kB) of each of the arbiter's children (gunicorn's workers)."""
     children = Path(f"/proc/{arbiter}/task/{arbiter}/children").read_text().split()
@@ -348,6 +367,8 @@ def main(argv: list[str] | None = None) -> int:
                         seconds=args.warmup,
                         args=args,
                     )
+                    drain(stack)
+                workers = _children(stack.gunicorn_pid)
                 cpu_before = server_cpu_seconds(stack)
                 raw = run_wrk(
                     stack.url,
@@ -356,13 +377,17 @@ def main(argv: list[str] | None = None) -> int:
                     seconds=args.duration,
                     args=args,
                 )
-                figures = Figures.from_wrk(raw, server_cpu_seconds(stack) - cpu_before)
+                cpu = server_cpu_seconds(stack) - cpu_before
+                waited = drain(stack)
+                figures = Figures.from_wrk(raw, cpu)
                 results[endpoint.key].rounds.append(figures)
+                restarted = _children(stack.gunicorn_pid) != workers
                 print(
                     f"  round {round_number + 1} {endpoint.key}: "
                     f"{figures.requests_per_second:.0f} req/s, p95 {figures.p95_ms:.1f} ms, "
                     f"server CPU {figures.cpu_ms:.2f} ms/request "
-                    f"(load average {os.getloadavg()[0]:.2f})",
+                    f"(load average {os.getloadavg()[0]:.2f}; drained in {waited:.1f} s"
+                    f"{'; a worker was restarted: its CPU is not counted' if restarted else ''})",
                     flush=True,
                 )
         load_after = os.getloadavg()
