@@ -20,8 +20,15 @@ from agencies.actors import Actor
 from cases.models import Case
 from cases.selectors import cases_visible_to
 
-from .disclosure import WITHHELD, Shown, is_small, pseudonym, show_count, withheld_parts
-from .figures import FIGURES, Scope, analytic_reads, dashboard_figures, figure_cases
+from .disclosure import WITHHELD, Part, Shown, is_small, pseudonym, show_count, withheld_parts
+from .figures import (
+    FIGURES,
+    DashboardQuery,
+    Scope,
+    analytic_reads,
+    cached_dashboard,
+    figure_cases,
+)
 from .permissions import sees_suppressed_figures
 
 PAGE_SIZE = 25
@@ -67,26 +74,55 @@ def drilldown(
 ) -> DrillDown:
     """One page of the cases behind a figure's part: the count, the page, and for exact-figure
     roles which of them the user may open."""
+    suppress = sees_suppressed_figures(user)
+    # Before the reads' transaction, so the cached dashboard can answer (figures.cache).
+    on_dashboard = _withheld_on_dashboard(scope) if suppress else frozenset()
     with analytic_reads():
-        return _drilldown(scope=scope, key=key, part=part, cell=cell, user=user, page=page)
+        return _drilldown(
+            scope=scope,
+            key=key,
+            part=part,
+            cell=cell,
+            user=user,
+            page=page,
+            suppress=suppress,
+            on_dashboard=on_dashboard,
+        )
 
 
-def _withheld_on_dashboard(scope: Scope, key: str, part: str, cell: str) -> bool:
-    """Whether the analysts' dashboard for this scope withholds the part (a "[c]" by secondary
-    suppression): the list's length would give it away, so it lists none."""
-    return (key, part, cell if part == "cell" else "") in withheld_parts(dashboard_figures(scope))
+def _withheld_on_dashboard(scope: Scope) -> frozenset[Part]:
+    """The parts the analysts' dashboard for this scope withholds (a "[c]" by secondary
+    suppression): a list of one would give the count away, so it lists none. From the
+    dashboard's cache when the analyst has just seen it."""
+    query = DashboardQuery(
+        area_id=scope.area_id,
+        date_from=scope.date_from,
+        date_to=scope.date_to,
+        filters=scope.filters,
+        today=scope.today,
+    )
+    return cached_dashboard(query, view="withheld", build=withheld_parts, scope=scope)
 
 
 def _drilldown(
-    *, scope: Scope, key: str, part: str, cell: str, user: Actor, page: Any
+    *,
+    scope: Scope,
+    key: str,
+    part: str,
+    cell: str,
+    user: Actor,
+    page: Any,
+    suppress: bool,
+    on_dashboard: frozenset[Part],
 ) -> DrillDown:
-    suppress = sees_suppressed_figures(user)
     cases = figure_cases(scope, key, part, cell)
     spec = FIGURES[key]
     related = ["current_stage"] if suppress else ["current_stage", "child"]
     paginator = Paginator(cases.select_related(*related).order_by("pk"), PAGE_SIZE)
     count = paginator.count
-    withheld = suppress and (is_small(count) or _withheld_on_dashboard(scope, key, part, cell))
+    withheld = suppress and (
+        is_small(count) or (key, part, cell if part == "cell" else "") in on_dashboard
+    )
     shown = Shown(None, WITHHELD, withheld=True) if withheld and not is_small(count) else None
     shown = shown or show_count(count, suppress=suppress)
     rows: list[DrillRow] = []

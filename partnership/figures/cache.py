@@ -39,7 +39,7 @@ from audit.models import AuditEvent
 from .dashboard import dashboard_figures
 from .filters import DashboardFilters
 from .registry import Figure
-from .scope import check_period, dashboard_scope
+from .scope import Scope, check_period, dashboard_scope
 
 SEQUENCE = "partnership_figures_generation"
 # Backstop for writes that append no audit event (see the module docstring).
@@ -170,15 +170,26 @@ def cache_key(query: DashboardQuery, generation: int, areas: str, view: str = ""
     return f"{KEY_PREFIX}:{hashlib.sha256(text.encode()).hexdigest()}"
 
 
-def cached_dashboard(query: DashboardQuery, *, view: str, build: Callable[[list[Figure]], T]) -> T:
+def cached_dashboard(
+    query: DashboardQuery,
+    *,
+    view: str,
+    build: Callable[[list[Figure]], T],
+    scope: Scope | None = None,
+) -> T:
     """`build(figures)` for the query, from the cache while no write has committed since.
 
     Two entries per key: the figures themselves, shared by every view, and what `view` (a
     page or the API, with or without suppression) builds from them, so a hit neither
-    computes, suppresses nor serialises again.
+    computes, suppresses nor serialises again. A caller holding the query's scope passes
+    it, so a miss does not look it up again.
     """
+
+    def compute() -> list[Figure]:
+        return dashboard_figures(scope) if scope is not None else query.figures()
+
     if connection.vendor != "postgresql" or connection.in_atomic_block:
-        return build(query.figures())
+        return build(compute())
     generation, areas = _generation()  # before computing: see the module docstring
     view_key = cache_key(query, generation, areas, view)
     shown = cache.get(view_key)
@@ -187,7 +198,7 @@ def cached_dashboard(query: DashboardQuery, *, view: str, build: Callable[[list[
     figures_key = cache_key(query, generation, areas)
     figures = cache.get(figures_key)
     if figures is None:
-        figures = query.figures()
+        figures = compute()
         cache.set(figures_key, figures, TTL_SECONDS)
     shown = build(figures)
     cache.set(view_key, shown, TTL_SECONDS)
