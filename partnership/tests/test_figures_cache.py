@@ -19,6 +19,7 @@ from agencies.models import User
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
 from audit.services import record_event
+from cases.process.flow import mark_stage_overdue
 from cases.read_audit import CASE_READ, record_read
 from cases.tests.factories import open_case
 from partnership.figures import DashboardFilters, cached_dashboard, dashboard_query
@@ -109,8 +110,8 @@ def test_one_transaction_advances_once_and_only_when_it_commits(version, front_d
     before = _generation_now()
 
     with transaction.atomic():
-        # As the worker flags a stage overdue (cases.process.flow.mark_stage_overdue).
-        record_event(actor=None, action="case.stage_overdue", target=case)
+        # The timer worker's write: the stage flagged overdue, with its event.
+        assert mark_stage_overdue(case_id=case.pk, host_task_id=case.current_task_id)
         record_event(actor=None, action="case.stage_overdue", target=case)
         assert _generation_now() == before  # not before the commit
     assert _generation_now() == before + 1
