@@ -246,13 +246,22 @@ def _children(pid: int) -> list[int]:
         return []
 
 
-def _cpu_seconds(pid: int) -> float:
-    """User and system CPU time of a process so far (0 once it has exited)."""
+def _cpu_fields(pid: int) -> list[int]:
+    """utime, stime, cutime, cstime of a process in clock ticks (zeros once it has exited)."""
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except OSError:
-        return 0.0
-    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return [0, 0, 0, 0]
+    return [int(value) for value in fields[11:15]]
+
+
+def _family_cpu_ticks(parent: int) -> int:
+    """CPU time of a parent's children: those alive now, and those it has already reaped (its
+    cutime and cstime), so a PostgreSQL backend that ends (CONN_MAX_AGE) or a gunicorn worker
+    that is replaced between two readings still counts. The parent's own time is not
+    request work: left out."""
+    reaped = sum(_cpu_fields(parent)[2:])
+    return reaped + sum(sum(_cpu_fields(child)[:2]) for child in _children(parent))
 
 
 def server_cpu_seconds(stack: Any) -> float:
@@ -261,8 +270,8 @@ def server_cpu_seconds(stack: Any) -> float:
     requests served in between, it is what a request costs the machine, which a busy machine
     (other processes taking turns on the cores) stretches far less than latencies."""
     postmaster = int((stack.cluster.datadir / "postmaster.pid").read_text().split()[0])
-    pids = _children(stack.gunicorn_pid) + _children(postmaster)
-    return sum(_cpu_seconds(pid) for pid in pids)
+    ticks = _family_cpu_ticks(stack.gunicorn_pid) + _family_cpu_ticks(postmaster)
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def drain(stack: Any, *, quiet_share: float = 0.05, limit: float = 90.0) -> float:
