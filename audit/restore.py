@@ -138,7 +138,8 @@ class Server:
             credentials += ":" + quote(self.password, safe="")
         # A Unix socket directory is written percent-encoded in the host part.
         location = quote(self.host, safe="") + (f":{self.port}" if self.port else "")
-        query = f"?{urlencode(self.options)}" if self.options else ""
+        # %20, not "+", for a space: libpq reads a URI given to pg_dump and does not decode "+".
+        query = f"?{urlencode(self.options, quote_via=quote)}" if self.options else ""
         at = "@" if credentials else ""
         return f"postgres://{credentials}{at}{location}/{quote(self.name, safe='')}{query}"
 
