@@ -274,13 +274,15 @@ class Sequential:
 
     def __init__(self) -> None:
         self.timings: dict[str, list[float]] = {name: [] for name in (*STEPS, "workflow")}
+        # This process's CPU time (Python's share of the cost; the server's is not in it).
+        self.cpu: dict[str, float] = dict.fromkeys((*STEPS, "workflow"), 0.0)
         self.log = StatementLog()
         self.total = 0
 
     def run(self, actors: Actors, count: int, seed: str) -> None:
         from django.db import connection
 
-        timings, log = self.timings, self.log
+        timings, cpu, log = self.timings, self.cpu, self.log
 
         class _Step:
             def __init__(self, name: str) -> None:
@@ -288,17 +290,23 @@ class Sequential:
 
             def __enter__(self) -> None:
                 log.current = self.name
+                self.cpu = time.process_time()
                 self.started = time.perf_counter()
 
             def __exit__(self, *exc: Any) -> None:
                 timings[self.name].append(time.perf_counter() - self.started)
+                cpu[self.name] += time.process_time() - self.cpu
 
         with connection.execute_wrapper(log):
             for number in range(count):
-                started = time.perf_counter()
+                started, used = time.perf_counter(), time.process_time()
                 run_workflow(actors, seed, number, _Step)
                 timings["workflow"].append(time.perf_counter() - started)
+                cpu["workflow"] += time.process_time() - used
         self.total += count
+
+    def cpu_ms(self, name: str) -> float:
+        return self.cpu[name] / self.total * 1000
 
     def statements(self, name: str) -> float:
         names = STEPS if name == "workflow" else (name,)
@@ -385,8 +393,36 @@ def _client_process(
         thread.start()
     barrier.wait()
     ready.put(os.getpid())
+    # The process's CPU time (all its threads) over the measured window.
+    go.wait()
+    cpu = time.process_time()
+    time.sleep(max(0.0, deadline.value - time.monotonic()))
+    results.put({"cpu": time.process_time() - cpu})
     for thread in threads:
         thread.join()
+
+
+def _backend_cpu_seconds() -> float | None:
+    """CPU seconds used so far by the benchmark database's server processes (this one's
+    excepted), read from /proc; None when the server is not on this machine or not readable."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        pids = [row[0] for row in cursor.fetchall()]
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0
+    try:
+        for pid in pids:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+            total += int(fields[11]) + int(fields[12])  # utime, stime
+    except (OSError, IndexError, ValueError):
+        return None
+    return total / ticks
 
 
 def _monitor(stop: threading.Event, waiting: list[int], area_id: int) -> None:
@@ -474,15 +510,19 @@ def run_scenario(
     if sealer:
         helpers.append(threading.Thread(target=_sealer, args=(stop, helper_errors)))
     load_before = os.getloadavg()[0]
+    backend_cpu = _backend_cpu_seconds()
     deadline.value = time.monotonic() + seconds
     began = time.monotonic()
     for helper in helpers:
         helper.start()
     go.set()
     time.sleep(max(0.0, deadline.value - time.monotonic()))
-    stop.set()
     elapsed = time.monotonic() - began
-    outcomes = [results.get(timeout=300) for _ in range(scenario.clients)]
+    backend_after = _backend_cpu_seconds()
+    stop.set()
+    messages = [results.get(timeout=300) for _ in range(scenario.clients + scenario.processes)]
+    outcomes = [message for message in messages if "done" in message]
+    python_cpu = sum(message["cpu"] for message in messages if "cpu" in message)
     for process in processes:
         process.join(timeout=60)
     for helper in helpers:
@@ -492,7 +532,14 @@ def run_scenario(
     errors = [error for outcome in outcomes for error in outcome["errors"]]
     latencies = sorted(value for outcome in outcomes for value in outcome["latencies"])
     done = sum(outcome["done"] for outcome in outcomes)
+    server_cpu = (
+        backend_after - backend_cpu
+        if backend_cpu is not None and backend_after is not None
+        else None
+    )
     return {
+        "python_cpu_ms": python_cpu / done * 1000 if done else 0.0,
+        "server_cpu_ms": server_cpu / done * 1000 if done and server_cpu is not None else None,
         "scenario": scenario,
         "per_second": done / elapsed,
         "done": done,
@@ -619,7 +666,8 @@ def main(argv: list[str] | None = None) -> int:
         figures = summary(timings[name])
         print(
             f"{name:<9} median {figures['median']:6.2f} ms   p95 {figures['p95']:6.2f} ms   "
-            f"mean {figures['mean']:6.2f} ms   statements {sequential.statements(name):5.2f}   "
+            f"mean {figures['mean']:6.2f} ms   Python CPU {sequential.cpu_ms(name):6.2f} ms   "
+            f"statements {sequential.statements(name):5.2f}   "
             f"savepoints {sequential.savepoints(name):4.2f}"
         )
     whole = summary(timings["workflow"])["median"]
@@ -662,6 +710,11 @@ def main(argv: list[str] | None = None) -> int:
             f"lock waiters mean {result['waiting']:.2f} (max {result['waiting_max']})   "
             f"p50 {result['p50']:.0f} ms  p95 {result['p95']:.0f} ms   "
             f"load {result['load'][0]:.2f}->{result['load'][1]:.2f}"
+        )
+        server_cpu = result["server_cpu_ms"]
+        print(
+            f"{'':<26} CPU per workflow: Python {result['python_cpu_ms']:.1f} ms, "
+            + (f"PostgreSQL {server_cpu:.1f} ms" if server_cpu is not None else "PostgreSQL n/a")
         )
         for error in result["errors"][:3]:
             print(f"    error: {error[:200]}")

@@ -9,6 +9,7 @@ from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
 from agencies.roles import AREA_WIDE, CAN_DESIGNATE_LEAD, CAN_LEAD, SHARING_RECIPIENTS
 from audit.services import record_event
+from cases.process.engine import _lock_case_in_scope as lock_case_in_scope
 from cases.process.flow import PathwayFlow
 from core import validation
 from core.limits import LINE_MAX_LENGTH, SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
@@ -41,14 +42,15 @@ from .selectors import (
     agency_of_area,
     as_pk,
     case_area_id,
+    holds_cases,
     is_in_role_scope,
     person_of_area,
-    role_scope,
 )
 
 # One answer for a person who does not exist and one of another area (see the exceptions).
 NO_SUCH_PRACTITIONER = "No such practitioner in this case's area."
 NO_SUCH_AGENCY = "No such agency in this case's area."
+NOT_YOURS_TO_DESIGNATE = "You may not designate a lead practitioner for this case."
 
 
 def practitioner_problem(practitioner: User, agency: Agency) -> str | None:
@@ -74,13 +76,14 @@ def designate_lead_practitioner(
     """
     if not isinstance(actor, User) or actor.role not in CAN_DESIGNATE_LEAD:
         raise NotAllowedToDesignate("Your role may not designate a lead practitioner.")
-    scope = role_scope(actor)
-    with PathwayFlow.lock(case.pk):
-        # Under the lock, the case read with the actor's role rule, in one query: read
-        # access from a grant (a consultant, break glass) never reaches as far as this.
-        found: list[Case] = list(Case.objects.filter(scope, pk=case.pk)[:1]) if scope else []
+    if not holds_cases(actor):  # the role rule gives them no case at all
+        raise NotAllowedToDesignate(NOT_YOURS_TO_DESIGNATE)
+    # The case locked and read with the actor's role rule in one statement, as the engine
+    # moves it: read access from a grant (a consultant, break glass) never reaches this far.
+    lock_and_read = PathwayFlow.lock_impl.holding(lambda: lock_case_in_scope(actor, case.pk))
+    with lock_and_read as found:
         if not found:
-            raise NotAllowedToDesignate("You may not designate a lead practitioner for this case.")
+            raise NotAllowedToDesignate(NOT_YOURS_TO_DESIGNATE)
         locked = found[0]
         named = person_of_area(case_area_id(locked), practitioner)
         if named is None:

@@ -223,8 +223,11 @@ def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
     # open a new case for them; the rules read the same rows.
     linked = [pk for pk in (linked_child_id(entry) for entry in given.children) if pk is not None]
     area_id = own_agency.area_id
-    nameable = children_nameable_by(actor, area_id=area_id)
-    existing = nameable.select_for_update().in_bulk(linked) if linked else {}
+    existing = (
+        children_nameable_by(actor, area_id=area_id).select_for_update().in_bulk(linked)
+        if linked
+        else {}
+    )
 
     # Validation: every message at once, refused before anything is written.
     valid = validated_referral(

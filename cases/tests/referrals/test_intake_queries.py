@@ -28,9 +28,9 @@ pytestmark = pytest.mark.django_db(transaction=True)
 # pathway version, the likely duplicates, the referral, its behaviours, the child, the case
 # (`cases.process.engine.open_case`), the child's link to it and the referral's audit event.
 INTAKE_MAX_STATEMENTS = 12
-# Designating a lead: the case locked, read with the actor's role rule, the practitioner,
-# the designation, the case's lead, the audit event.
-LEAD_STATEMENTS = 6
+# Designating a lead: the case locked and read with the actor's role rule (one statement),
+# the practitioner, the designation, the case's lead, the audit event.
+LEAD_STATEMENTS = 5
 
 TRANSACTION_CONTROL = {"BEGIN", "COMMIT"}
 
@@ -80,6 +80,36 @@ def dsl(make_user):
     return make_user(Role.DSL)
 
 
+def test_intake_of_one_new_child_is_twelve_statements_at_most_and_no_savepoint(
+    default_version, dsl
+):
+    _refer(dsl, [_child(0)])  # the compiled pathway, as a live server has it
+    with CaptureQueriesContext(connection) as captured:
+        _refer(dsl, [_child(1)])
+
+    statements = _statements(captured)
+    assert len(statements) <= INTAKE_MAX_STATEMENTS, "\n".join(statements)
+    assert _savepoints(captured) == []
+
+
+def test_intake_of_two_children_and_a_joined_case_takes_no_savepoint(default_version, dsl):
+    known = ChildFactory(school=dsl.agency, first_name="Noor", last_name="Tamsin")
+    _refer(dsl, [{"involvement": "displaying_hsb", "child_id": known.pk}])
+    with CaptureQueriesContext(connection) as captured:
+        referral = _refer(
+            dsl,
+            [
+                {"involvement": "displaying_hsb", "child_id": known.pk},
+                _child(2, involvement="harmed"),
+            ],
+        )
+
+    assert _savepoints(captured) == []
+    joined, opened = [link.case for link in referral.children.order_by("pk")]
+    assert joined.repeat_concern
+    assert list(opened.linked_cases.all()) == [joined]
+
+
 def test_a_generated_reference_that_is_taken_is_retried_once(default_version, dsl):
     taken = ChildFactory(reference="HSB-TAKEN001")
     fresh = iter(["HSB-TAKEN001", "HSB-FRESH001"])
@@ -103,7 +133,7 @@ def test_a_reference_taken_twice_is_a_conflict_and_writes_nothing(default_versio
     assert (Referral.objects.count(), Child.objects.count(), Case.objects.count()) == before
 
 
-def test_designating_the_lead_of_a_routed_case_is_six_statements(
+def test_designating_the_lead_of_a_routed_case_is_five_statements(
     default_version, dsl, front_door, manager, lead_practitioner
 ):
     referral = _refer(dsl, [_child(5)])
