@@ -197,6 +197,9 @@ class Case(Process):
             models.Index(fields=["current_stage", "stage_due_on"], name="case_stage_due_idx"),
             models.Index(fields=["lead_practitioner"], name="case_lead_idx"),
             models.Index(fields=["closed_at"], name="case_closed_idx"),
+            # An area's cases from the index alone: the row-level security wall of the tables
+            # that hang off a case finds the area's case ids here (issue 15).
+            models.Index(fields=["area", "process_ptr"], name="case_area_idx"),
         ]
 
     def __str__(self) -> str:
@@ -302,7 +305,21 @@ class TeamMember(models.Model):
     left_reason = models.TextField(blank=True)
 
     class Meta:
-        indexes = [models.Index(fields=["practitioner", "left_at"], name="team_member_idx")]
+        indexes = [
+            models.Index(fields=["practitioner", "left_at"], name="team_member_idx"),
+            # The active places of a practitioner and of an agency (a manager's team), with
+            # their cases: the case lists' team parts read them from the index (issue 15).
+            models.Index(
+                fields=["practitioner", "case"],
+                condition=models.Q(left_at__isnull=True),
+                name="team_member_active_idx",
+            ),
+            models.Index(
+                fields=["agency", "case"],
+                condition=models.Q(left_at__isnull=True),
+                name="team_agency_active_idx",
+            ),
+        ]
 
     def __str__(self) -> str:
         return f"{self.role_on_case} on case {self.case_id}"

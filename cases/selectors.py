@@ -31,7 +31,18 @@ user is a user who does not exist.
 from collections.abc import Callable
 from typing import Any, TypeGuard
 
-from django.db.models import CharField, Exists, F, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import (
+    BooleanField,
+    CharField,
+    Exists,
+    F,
+    Func,
+    OuterRef,
+    Q,
+    QuerySet,
+    Subquery,
+)
 from django.db.models.functions import Cast
 from django.utils import timezone
 
@@ -39,7 +50,7 @@ from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
 from agencies.roles import CAN_LEAD, CASEWORK, SHARING_RECIPIENTS, Role
 from audit.models import AuditEvent
-from pathways.models import ServiceTier
+from pathways.models import ServiceTier, Stage
 
 from .models import (
     AccessGrant,
@@ -70,48 +81,92 @@ def holds_cases(user: Actor) -> TypeGuard[User]:
     return active_user(user) and user.role in CASEWORK
 
 
+# One access path of a rule: a condition on the case's own columns, or the ids of cases that
+# another table (the team, the grants) gives.
+Part = Q | QuerySet[Any, Any]
+
+
+class _Array(Subquery):
+    template = "ARRAY(%(subquery)s)"
+
+
+class _AnyOf(Func):
+    """`column = ANY (ARRAY(subquery))`: the subquery runs once per statement (an InitPlan)
+    and the column is looked up in its index, where `column IN (subquery)` under an OR is a
+    hash of the subquery checked against every row."""
+
+    arg_joiner = " = ANY("
+    template = "%(expressions)s)"
+    output_field = BooleanField()
+
+
+def _among(column: str, ids: QuerySet[Any, Any]) -> Q:
+    if connection.vendor != "postgresql":
+        return Q(**{f"{column}__in": ids})
+    return Q(_AnyOf(F(column), _Array(ids.order_by())))
+
+
 def _union(parts: list[QuerySet[Any, Any]]) -> QuerySet[Any, Any]:
     # UNION ALL, not UNION: a case twice in the set is still one case to `pk IN`, and
-    # PostgreSQL plans the branches of a UNION ALL one by one (each with its own index,
-    # and, checking one case, each probed by its id) where UNION would hash them first.
-    # No order in the branches: a case's default one (viewflow's Process: newest first)
-    # would join and sort every branch for nothing.
+    # PostgreSQL plans the branches of a UNION ALL one by one (checking one case, each
+    # probed by its id) where UNION would hash them first. No order in the branches: a
+    # case's default one (viewflow's Process: newest first) would join and sort for nothing.
     first, *rest = [part.order_by() for part in parts]
     return first.union(*rest, all=True) if rest else first
 
 
-def _role_parts(user: User) -> list[QuerySet[Any, Any]]:
-    """The role's rule as sets of case ids, one per access path, each read through an index:
-    the cases led, the active team places, and for the area-wide roles their area's share."""
-    led = Case.objects.filter(lead_practitioner=user).values("pk")
-    on_team = TeamMember.objects.filter(practitioner=user, left_at=None).values("case_id")
-    parts = [led, on_team]
+def _role_parts(user: User) -> list[Part]:
+    """The role's rule (module docstring), one part per access path, each read through an
+    index: the cases led, the active team places, and for the area-wide roles their area's
+    share."""
+    parts: list[Part] = [
+        Q(lead_practitioner=user),
+        TeamMember.objects.filter(practitioner=user, left_at=None).values("case_id"),
+    ]
     if user.agency_id is None:
         return parts
-    # The case's own area column (its pathway's area, set when it opens): no join.
-    in_area = Case.objects.filter(area_id__in=_area_of(user.agency_id))
+    # The case's own area column (its pathway's area, set when it opens): no join, and one
+    # value (an InitPlan) that its index finds.
+    in_area = Q(area_id=Subquery(_area_of(user.agency_id)))
     if user.role == Role.FRONT_DOOR:
-        parts.append(in_area.values("pk"))
+        parts.append(in_area)
     elif user.role == Role.TEAM_MANAGER:
         parts += [
-            Case.objects.filter(lead_practitioner__agency_id=user.agency_id).values("pk"),
+            _among(
+                "lead_practitioner_id", User.objects.filter(agency_id=user.agency_id).values("pk")
+            ),
             TeamMember.objects.filter(agency_id=user.agency_id, left_at=None).values("case_id"),
             # Escalated (an overdue stage) or awaiting allocation (no lead yet), still open.
-            in_area.filter(
-                Q(stage_overdue_since__isnull=False) | Q(lead_practitioner__isnull=True),
-                closed_at__isnull=True,
-            ).values("pk"),
+            in_area
+            & Q(closed_at__isnull=True)
+            & (Q(stage_overdue_since__isnull=False) | Q(lead_practitioner__isnull=True)),
         ]
     elif user.role == Role.HSB_COORDINATOR:
+        specialist = Stage.objects.filter(tier=ServiceTier.SPECIALIST).values("pk")
         been_specialist = StageMove.objects.filter(
-            case=OuterRef("pk"), to_stage__tier=ServiceTier.SPECIALIST
+            _among("to_stage_id", specialist), case=OuterRef("pk")
         )
         parts.append(
-            in_area.filter(
-                Q(current_stage__tier=ServiceTier.SPECIALIST) | Q(Exists(been_specialist))
-            ).values("pk")
+            in_area & (_among("current_stage_id", specialist) | Q(Exists(been_specialist)))
         )
     return parts
+
+
+def _as_ids(part: Part) -> QuerySet[Any, Any]:
+    return Case.objects.filter(part).values("pk") if isinstance(part, Q) else part
+
+
+def _as_condition(part: Part) -> Q:
+    return part if isinstance(part, Q) else _among("pk", part)
+
+
+def _listed(parts: list[Part]) -> Q:
+    """The parts as one condition for a list: an OR of indexed conditions on the case
+    (BitmapOr), so the cases are read once, with the columns a list orders and filters by."""
+    condition = Q()
+    for part in parts:
+        condition |= _as_condition(part)
+    return condition
 
 
 def role_case_ids(user: Actor) -> QuerySet[Any, Any] | None:
@@ -119,15 +174,15 @@ def role_case_ids(user: Actor) -> QuerySet[Any, Any] | None:
     role gives nothing."""
     if not holds_cases(user):
         return None
-    return _union(_role_parts(user))
+    return _union([_as_ids(part) for part in _role_parts(user)])
 
 
 def role_scope(user: Actor) -> Q | None:
     """The condition on `Case` that the user's role gives them; None when it gives nothing.
 
-    `pk IN` the union of the role's id sets rather than one OR of conditions: an OR across
-    columns and correlated subqueries leaves PostgreSQL no index but to read every case
-    (it guessed 75,000 of 100,000 for a user with 5,000), where each set has its own."""
+    `pk IN` the union of the role's parts: checking one case (a transition, a case page),
+    PostgreSQL probes each part by the case's id. Lists use `_listed` instead, which reads
+    the user's cases once rather than each part's ids and then each case."""
     ids = role_case_ids(user)
     return None if ids is None else Q(pk__in=ids)
 
@@ -193,13 +248,33 @@ def cases_by_role(user: Actor) -> QuerySet[Case]:
     return base.none() if scope is None else base.filter(scope)
 
 
+def _visible_parts(user: User) -> list[Part]:
+    # The role's parts and the grants' guardian rows in force.
+    return [*_role_parts(user), view_grants(user).values("content_object_id")]
+
+
 def cases_visible_to(user: Actor) -> QuerySet[Case]:
     """Every case file the user may read: their role's cases and their active grants."""
     base: QuerySet[Case] = Case.objects.select_related(*CASE_RELATED)
     if not holds_cases(user):
         return base.none()
-    granted = view_grants(user).values("content_object_id")
-    return base.filter(pk__in=_union([*_role_parts(user), granted]))
+    return base.filter(pk__in=_union([_as_ids(part) for part in _visible_parts(user)]))
+
+
+def case_list_visible_to(user: Actor) -> QuerySet[Case]:
+    """The cases of `cases_visible_to`, shaped for a list of many of them (`_listed`)."""
+    base: QuerySet[Case] = Case.objects.select_related(*CASE_RELATED)
+    if not holds_cases(user):
+        return base.none()
+    return base.filter(_listed(_visible_parts(user)))
+
+
+def _case_list_by_role(user: Actor) -> QuerySet[Case]:
+    """The cases of `cases_by_role`, shaped for a list (`_listed`)."""
+    base: QuerySet[Case] = Case.objects.select_related(*CASE_RELATED)
+    if not holds_cases(user):
+        return base.none()
+    return base.filter(_listed(_role_parts(user)))
 
 
 def is_in_role_scope(user: Actor, case_id: int) -> bool:
@@ -263,7 +338,8 @@ def my_cases(user: Actor) -> QuerySet[Case]:
     gives them, soonest due first. Emergency access is not the user's work: not listed."""
     # A lead practitioner's or team member's role gives them only the cases they lead or
     # are on (`role_scope`), so their role's cases are their own.
-    return cases_by_role(user).filter(closed_at__isnull=True).order_by("stage_due_on", "pk")
+    cases = _case_list_by_role(user).filter(closed_at__isnull=True)
+    return cases.order_by("stage_due_on", "pk")
 
 
 def stage_tasks_for(user: Actor) -> QuerySet[Case]:
@@ -273,7 +349,7 @@ def stage_tasks_for(user: Actor) -> QuerySet[Case]:
     query per guardian permission row. Team managers also receive every overdue stage:
     that is where a breached timescale escalates.
     """
-    cases = cases_by_role(user).filter(closed_at__isnull=True)
+    cases = _case_list_by_role(user).filter(closed_at__isnull=True)
     if not holds_cases(user):
         return cases
     mine = Q(current_stage__responsible_role=user.role)

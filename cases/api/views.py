@@ -17,6 +17,7 @@ from cases.read_audit import CASE_READ, audited_read, record_read
 from cases.selectors import (
     CASE_RELATED,
     as_case_list,
+    case_list_visible_to,
     cases_visible_to,
     is_in_role_scope,
     stage_tasks_for,
@@ -130,7 +131,7 @@ class CaseListApi(AuditedListMixin, generics.ListAPIView):
     def get_queryset(self) -> QuerySet[Case]:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Case.objects.none()
-        return cases_visible_to(self.request.user).order_by("-pk")
+        return case_list_visible_to(self.request.user).order_by("-pk")
 
 
 class TaskInboxApi(AuditedListMixin, generics.ListAPIView):
