@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from django.db import transaction
+from django.db import DEFAULT_DB_ALIAS, connections, transaction
 from django.utils import timezone
 from viewflow.workflow.status import PROCESS
 
@@ -182,7 +182,8 @@ def open_case(
 # --- moving a case ---------------------------------------------------------------------------
 
 # The locked read's SQL per actor: building and compiling the role's rule (a union of its
-# access paths) costs several times what PostgreSQL takes to run it. `role_scope(user)` is a
+# access paths) costs several times what PostgreSQL takes to run it (whose own parsing and
+# planning, most of its time, preparing saves: task_rows.prepared_on). `role_scope(user)` is a
 # function of the user's id, role, agency and active flag alone (no clock, no other row:
 # its subqueries are read when the statement runs), so the compiled statement is too, and
 # only the case's id changes between calls. `test_engine.py` holds role_scope to that.
@@ -214,7 +215,8 @@ def _lock_case_in_scope(actor: User, case_pk: int) -> list[Case]:
             _SCOPED_READS.clear()
         compiled = _SCOPED_READS[key] = (sql, tuple(params), params.index(_CASE_PK_MARK))
     sql, params, at = compiled
-    return list(Case.objects.raw(sql, (*params[:at], case_pk, *params[at + 1 :])))
+    with task_rows.prepared_on(connections[DEFAULT_DB_ALIAS], sql) as send:
+        return list(Case.objects.raw(send, (*params[:at], case_pk, *params[at + 1 :])))
 
 
 def take_transition(

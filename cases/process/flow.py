@@ -21,7 +21,7 @@ from contextlib import contextmanager
 from datetime import date, datetime
 from typing import Any, TypeVar
 
-from django.db import OperationalError, transaction
+from django.db import DatabaseError, OperationalError, transaction
 from django.shortcuts import redirect
 from django.utils import timezone
 from django.views import View
@@ -71,17 +71,22 @@ class CaseRowLock(lock.SelectForUpdateLock):
         round trip for both."""
         deadline = time.monotonic() + self.wait
         pause = 0.02
+        lost_once = False
         while True:
             try:
                 with transaction.atomic():
                     try:
                         taken = take()
-                    except OperationalError as error:
-                        if _lock_not_available(error):
+                    except DatabaseError as error:
+                        if isinstance(error, OperationalError) and _lock_not_available(error):
                             raise _Busy from error  # rolls this attempt back, then retry
+                        if statement_lost(error) and not lost_once:
+                            raise _Lost from error  # prepared again on the next attempt
                         raise
                     yield taken
                 return
+            except _Lost:
+                lost_once = True
             except _Busy as busy:
                 # Jitter, so two waiters do not collide again; never past the deadline.
                 sleep = pause * (1 + random.random())
@@ -93,6 +98,20 @@ class CaseRowLock(lock.SelectForUpdateLock):
 
 class _Busy(Exception):
     """The row is locked by another writer (never raised by the work under the lock)."""
+
+
+class _Lost(Exception):
+    """The session lost a statement the engine prepared on it (never raised under the lock)."""
+
+
+# A prepared statement the connection's map (cases/process/task_rows.py) names is not on the
+# server (26000), or one it does not name is (42P05): a DEALLOCATE or DISCARD from elsewhere.
+STATEMENT_LOST = frozenset({"26000", "42P05"})
+
+
+def statement_lost(error: DatabaseError) -> bool:
+    cause = error.__cause__
+    return (getattr(cause, "sqlstate", None) or getattr(cause, "pgcode", None)) in STATEMENT_LOST
 
 
 def _lock_not_available(error: OperationalError) -> bool:

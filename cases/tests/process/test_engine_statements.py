@@ -28,12 +28,21 @@ ROUTE = {"transition": "route_to_early_help", "data": {"continuum_level": "probl
 
 
 def _statements(captured):
-    """The statements sent, leaving out the transaction's own BEGIN and COMMIT."""
-    return [
-        query["sql"]
-        for query in captured.captured_queries
-        if query["sql"] not in ("BEGIN", "COMMIT")
-    ]
+    """The statements sent, leaving out the transaction's own BEGIN and COMMIT, each as the
+    text it runs: the engine's are prepared (PREPARE with the first EXECUTE, then EXECUTE)."""
+    prepared = getattr(connection, "_case_process_prepared", None)
+    texts = {name: sql for sql, name in (prepared.names.items() if prepared else [])}
+    statements = []
+    for query in captured.captured_queries:
+        sql = query["sql"]
+        if sql in ("BEGIN", "COMMIT"):
+            continue
+        if sql.startswith(("PREPARE case_process_", "EXECUTE case_process_")):
+            name = sql.split()[1]
+            assert sql.count("EXECUTE ") == 1, "one round trip: PREPARE, if any, with EXECUTE"
+            sql = texts[name]
+        statements.append(sql)
+    return statements
 
 
 @pytest.mark.django_db(transaction=True)
@@ -47,6 +56,7 @@ def test_a_move_is_three_statements_in_its_own_transaction(default_version, fron
     assert locked_read.startswith("SELECT ")
     assert locked_read.endswith('FOR UPDATE OF "cases_case" NOWAIT')
     assert move.startswith("WITH left_stage AS (UPDATE")
+    assert not any(query["sql"].startswith("WITH") for query in captured.captured_queries)
     assert event.startswith('INSERT INTO "audit_auditevent"')
 
 
@@ -144,3 +154,18 @@ def test_the_role_rule_is_a_function_of_the_user_alone(role, make_user):
     with mock.patch("django.utils.timezone.now", return_value=now.replace(year=now.year + 1)):
         second = compiled()
     assert first == second
+
+
+@pytest.mark.django_db(transaction=True)
+def test_statements_deallocated_behind_the_engines_back_are_prepared_again(
+    default_version, front_door, lead_practitioner
+):
+    first, second = (open_test_case(version=default_version, actor=front_door) for _ in "ab")
+    take_transition(case=first, actor=front_door, **ROUTE)  # prepares the read and the move
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")
+
+    moved = take_transition(case=second, actor=front_door, **ROUTE)
+
+    assert moved.current_stage.key == "early_help"
+    assert Case.objects.get(pk=second.pk).lock_version == second.lock_version + 1
