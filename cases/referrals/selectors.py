@@ -9,10 +9,12 @@ from __future__ import annotations
 
 import datetime
 import difflib
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeGuard
+from typing import Any, TypeGuard, TypeVar
 
-from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
+from django.db import connection
+from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
 
 from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
@@ -23,6 +25,67 @@ from ..models import Case, Child, Referral, ReferralChild
 from ..selectors import cases_by_role
 
 DEFAULT_PATHWAY_KEY = "default"
+
+M = TypeVar("M", bound=Model)
+
+
+# --- reads compiled once per shape ------------------------------------------------------------
+# Intake's two reads (the agencies, the likely duplicates) are built from subqueries (the
+# area's walls), which the ORM takes several times longer to build and compile than
+# PostgreSQL takes to run. Their SQL depends on their shape alone, never on the values: so
+# each shape is compiled once, with stand-ins where the values go, and run with the values.
+# Built by the same function either way, so the rules cannot drift apart; on another
+# database (the demo's SQLite, whose parameters are adapted when compiled) it is built each
+# time.
+
+_COMPILED: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], tuple[tuple[int, ...], ...]]] = {}
+_COMPILED_MAX = 1024
+
+
+def _stand_ins(values: list[Any]) -> list[Any]:
+    """A value no row holds in place of each value: distinct from every other parameter."""
+    marks: list[Any] = []
+    for number, value in enumerate(values):
+        if isinstance(value, datetime.date):
+            marks.append(datetime.date(1, 1, 1) + datetime.timedelta(days=number))
+        elif isinstance(value, str):
+            marks.append(f"\x00stand-in {number}\x00")
+        else:
+            marks.append(-2_000_000_000 - number)  # no row has a negative id
+    return marks
+
+
+def _compiled_rows(
+    model: type[M],
+    key: tuple[Any, ...],
+    build: Callable[[list[Any]], QuerySet[M]],
+    values: list[Any],
+) -> list[M]:
+    """`build(values)`'s rows, its SQL compiled once per `key` (the query's shape)."""
+    if connection.vendor != "postgresql":
+        return list(build(values))
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        marks = _stand_ins(values)
+        query = build(marks)
+        sql, params = query.query.get_compiler(using=query.db).as_sql()
+        places = tuple(
+            tuple(
+                at for at, param in enumerate(params) if type(param) is type(mark) and param == mark
+            )
+            for mark in marks
+        )
+        if not all(places):
+            raise AssertionError(f"a value of {key} is not a parameter of its SQL")
+        if len(_COMPILED) >= _COMPILED_MAX:
+            _COMPILED.clear()
+        compiled = _COMPILED[key] = (sql, tuple(params), places)
+    sql, params, places = compiled
+    filled = list(params)
+    for value, at in zip(values, places, strict=True):
+        for place in at:
+            filled[place] = value
+    return list(model._default_manager.raw(sql, filled))
 
 
 def default_pathway_versions(area_id: Any) -> QuerySet[PathwayVersion]:
@@ -51,22 +114,26 @@ def referring_agencies(actor: User, asked: int | None) -> tuple[dict[int, Agency
     own_id = actor.agency_id
     if own_id is None:
         return {}, None
-    wanted = {own_id} if asked is None else {own_id, asked}
-    rows = (
-        Agency.objects.filter(pk__in=wanted, area_id__in=_area_id_of(own_id))
-        .annotate(
-            default_version_id=Subquery(
-                default_pathway_versions(OuterRef("area_id")).values("pk")[:1]
+
+    def build(values: list[Any]) -> QuerySet[Agency]:
+        return (
+            Agency.objects.filter(pk__in=values, area_id__in=_area_id_of(values[0]))
+            .annotate(
+                default_version_id=Subquery(
+                    default_pathway_versions(OuterRef("area_id")).values("pk")[:1]
+                )
             )
+            .order_by()
         )
-        .order_by()
-    )
+
+    values = [own_id] if asked is None or asked == own_id else [own_id, asked]
+    rows = _compiled_rows(Agency, ("referring_agencies", len(values)), build, values)
     agencies: dict[int, Agency] = {}
     version_id: int | None = None
     for agency in rows:
         agencies[agency.pk] = agency
         if agency.pk == own_id:
-            version_id = agency.default_version_id
+            version_id = getattr(agency, "default_version_id", None)  # the annotation
     return agencies, version_id
 
 
@@ -97,9 +164,18 @@ def children_nameable_by(actor: Actor, *, area_id: int | None = None) -> QuerySe
     (intake has): a query several times cheaper to build and to plan than with the area
     looked up inside it.
     """
-    if not (active_user(actor) and actor.role in CAN_LOG_REFERRAL and actor.agency_id is not None):
+    if not _names_children(actor) or actor.agency_id is None:
         return Child.objects.none()
-    area: Any = [area_id] if area_id is not None else _area_id_of(actor.agency_id)
+    return _children_of_area([area_id] if area_id is not None else _area_id_of(actor.agency_id))
+
+
+def _names_children(actor: Actor) -> TypeGuard[User]:
+    """Whether the actor's role names children at all (and they have an agency to be of)."""
+    return active_user(actor) and actor.role in CAN_LOG_REFERRAL and actor.agency_id is not None
+
+
+def _children_of_area(area: Any) -> QuerySet[Child]:
+    """`children_nameable_by`'s children of an area (`area`: its id in a list, or a query)."""
     in_area_case = Case.objects.filter(child=OuterRef("pk"), area_id__in=area)
     referred_in_area = ReferralChild.objects.filter(
         child=OuterRef("pk"), referral__area_id__in=area
@@ -149,31 +225,43 @@ def likely_duplicates_of(
 ) -> list[list[Child]]:
     """`likely_duplicates` of each child, in the same order, from one query for them all
     (`area_id`: the actor's area, if known, as for `children_nameable_by`)."""
-    conditions = [_match_condition(wanted) for wanted in children]
-    condition = Q()
-    for one in conditions:
-        condition |= one
-    if not condition:
-        return [[] for _ in children]
-    found = list(
-        children_nameable_by(actor, area_id=area_id)
-        .filter(condition)
-        .order_by("pk")[: 500 * len(children)]
-    )
-    return [
-        _best_matches(found, wanted, limit) if one else []
-        for wanted, one in zip(children, conditions, strict=True)
+    # What each child is matched on: the shape of the query, and its values.
+    wanted_values = [
+        [
+            value
+            for value in (wanted.date_of_birth, (wanted.reference or "").strip())
+            if value not in (None, "")
+        ]
+        for wanted in children
     ]
+    if not any(wanted_values) or not _names_children(actor):
+        return [[] for _ in children]
+    shape = tuple(
+        (wanted.date_of_birth is not None, bool((wanted.reference or "").strip()))
+        for wanted in children
+    )
+    # The actor's area, or their agency to find it by inside the query.
+    values: list[Any] = [area_id if area_id is not None else actor.agency_id]
+    for matched in wanted_values:
+        values += matched
 
+    def build(values: list[Any]) -> QuerySet[Child]:
+        area: Any = [values[0]] if area_id is not None else _area_id_of(values[0])
+        given = iter(values[1:])
+        condition = Q()
+        for has_birth, has_reference in shape:
+            if has_birth:
+                condition |= Q(date_of_birth=next(given))
+            if has_reference:
+                condition |= Q(reference__iexact=next(given))
+        return _children_of_area(area).filter(condition).order_by("pk")[: 500 * len(shape)]
 
-def _match_condition(wanted: ChildDetails) -> Q:
-    reference = (wanted.reference or "").strip()
-    condition = Q()
-    if wanted.date_of_birth is not None:
-        condition |= Q(date_of_birth=wanted.date_of_birth)
-    if reference:
-        condition |= Q(reference__iexact=reference)
-    return condition
+    key = ("likely_duplicates", area_id is not None, shape)
+    found = _compiled_rows(Child, key, build, values)
+    return [
+        _best_matches(found, wanted, limit) if matched else []
+        for wanted, matched in zip(children, wanted_values, strict=True)
+    ]
 
 
 def _best_matches(found: list[Child], wanted: ChildDetails, limit: int) -> list[Child]:

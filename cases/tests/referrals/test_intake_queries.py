@@ -14,10 +14,11 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.roles import Role
+from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
 from cases.exceptions import ReferralConflict
 from cases.models import Case, Child, Referral
 from cases.process.engine import take_transition
-from cases.referrals import services
+from cases.referrals import selectors, services
 from cases.referrals.services import record_referral
 from cases.services import designate_lead_practitioner
 from cases.tests.factories import ChildFactory
@@ -149,3 +150,26 @@ def test_designating_the_lead_of_a_routed_case_is_five_statements(
     assert len(_statements(captured)) == LEAD_STATEMENTS, "\n".join(_statements(captured))
     assert _savepoints(captured) == []
     assert Case.objects.get(pk=case.pk).lead_practitioner == lead_practitioner
+
+
+def test_intakes_reads_are_compiled_once_per_shape_and_answer_for_their_values(
+    default_version, dsl
+):
+    born = datetime.date.today() - datetime.timedelta(days=4321)
+    ours = ChildFactory(
+        first_name="Wren", last_name="Ashby", date_of_birth=born, area=dsl.agency.area
+    )
+    elsewhere = LocalAreaFactory(name="Elsewhere (invented)")
+    their_dsl = UserFactory(role=Role.DSL, agency=AgencyFactory(area=elsewhere))
+    theirs = ChildFactory(first_name="Wren", last_name="Ashby", date_of_birth=born, area=elsewhere)
+    selectors._COMPILED.clear()
+
+    def duplicates(actor):
+        wanted = selectors.ChildDetails("Wren", "Ashby", born)
+        return selectors.likely_duplicates_of(
+            actor=actor, children=[wanted], area_id=actor.agency.area_id
+        )[0]
+
+    assert duplicates(dsl) == [ours]
+    assert duplicates(their_dsl) == [theirs]  # the same SQL, the other area's value
+    assert len(selectors._COMPILED) == 1
