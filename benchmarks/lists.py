@@ -163,6 +163,32 @@ def explain(user: Any, slowest: tuple[float, str, Any]) -> list[str]:
         return [row[0] for row in cursor.fetchall()]
 
 
+def commit_baseline(runs: int) -> float:
+    """The median of a bare one-row INSERT and COMMIT (ms): what the read's audit event costs
+    at least, since every list commits one (durable settings: the WAL is flushed)."""
+    from django.db import connection
+
+    connection.ensure_connection()
+    raw = connection.connection
+    with raw.cursor() as cursor:
+        # A logged table (a temporary one writes no WAL, so its commit would flush nothing).
+        cursor.execute("CREATE TABLE bench_commit (id serial, at timestamptz)")
+    raw.autocommit = False
+    timings = []
+    try:
+        with raw.cursor() as cursor:
+            for _ in range(runs):
+                started = time.perf_counter()
+                cursor.execute("INSERT INTO bench_commit (at) VALUES (now())")
+                raw.commit()
+                timings.append(time.perf_counter() - started)
+    finally:
+        raw.autocommit = True
+        with raw.cursor() as cursor:
+            cursor.execute("DROP TABLE bench_commit")
+    return statistics.median(timings) * 1000
+
+
 def visible_counts(paths: dict[str, Any]) -> dict[str, int]:
     from agencies.db_context import area_context
     from cases.selectors import cases_visible_to
@@ -196,6 +222,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         paths = {key: world["paths"][key] for key in wanted}
         clients = {key: _client(user) for key, user in paths.items()}
+        commit_ms = commit_baseline(args.runs * 5)
         with serving_role() as rls:
             with connection.cursor() as cursor:
                 cursor.execute("SHOW jit")
@@ -214,6 +241,9 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 f"floor (GET {FLOOR}, same client): {floor['ms']:.1f} ms, "
                 f"{floor['queries']} statements"
+            )
+            print(
+                f"bare INSERT + COMMIT (the least a read's audit event costs): {commit_ms:.1f} ms"
             )
             print()
             header = ("path", "list", "size", "rows", "ms", "x floor", "stmts")

@@ -60,8 +60,9 @@ def rows_of_page(queryset: QuerySet[Any, Any], start: int, stop: int) -> list[Mo
     """Rows `start` to `stop` of the ordered queryset, joined only for those rows."""
     ids = queryset.values("pk")[start:stop]
     page = queryset.model._default_manager.filter(pk__in=ids)
-    # The list's own shape (related rows, prefetches, order) on the page's rows only.
+    # The list's own shape (related rows, columns, prefetches, order) on the page's rows only.
     page.query.select_related = queryset.query.select_related
+    page.query.deferred_loading = queryset.query.deferred_loading
     page = page.prefetch_related(*getattr(queryset, "_prefetch_related_lookups", ()))
     return list(page.order_by(*queryset.query.order_by))
 

@@ -101,3 +101,16 @@ def test_a_second_page_asks_no_more_than_the_first(default_version, people):
         first = _statements(client, url, {**query, "page_size": 2})
         second = _statements(client, url, {**query, "page_size": 2, "page": 2})
         assert second == first, url
+
+
+def test_a_list_reads_only_the_columns_it_shows(default_version, people):
+    # as_case_list: no viewflow process columns, no pathway version, no notes or outcome.
+    client = Client()
+    client.force_login(people["area"])
+    _add_cases(3, version=default_version, people=people)
+    for url, query in LISTS:
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url, query).status_code == 200
+        read = " ".join(q["sql"] for q in captured if q["sql"].startswith("SELECT"))
+        for column in ("flow_class", "outcome_summary", "pathway_version_id"):
+            assert column not in read, (url, query, column)
