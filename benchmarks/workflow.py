@@ -414,15 +414,16 @@ def _backend_cpu_seconds() -> float | None:
         )
         pids = [row[0] for row in cursor.fetchall()]
     ticks = os.sysconf("SC_CLK_TCK")
-    total = 0
-    try:
-        for pid in pids:
+    total, read = 0, 0
+    for pid in pids:
+        try:
             with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
             total += int(fields[11]) + int(fields[12])  # utime, stime
-    except (OSError, IndexError, ValueError):
-        return None
-    return total / ticks
+            read += 1
+        except (OSError, IndexError, ValueError):
+            continue  # a session that has just ended (or a server elsewhere)
+    return total / ticks if read else None
 
 
 def _monitor(stop: threading.Event, waiting: list[int], area_id: int) -> None:
