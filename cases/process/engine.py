@@ -181,13 +181,25 @@ def open_case(
 
 # --- moving a case ---------------------------------------------------------------------------
 
+
 # The locked read's SQL per actor: building and compiling the role's rule (a union of its
 # access paths) costs several times what PostgreSQL takes to run it (whose own parsing and
 # planning, most of its time, preparing saves: task_rows.prepared_on). `role_scope(user)` is a
 # function of the user's id, role, agency and active flag alone (no clock, no other row:
 # its subqueries are read when the statement runs), so the compiled statement is too, and
-# only the case's id changes between calls. `test_engine.py` holds role_scope to that.
-_SCOPED_READS: dict[tuple[Any, ...], tuple[str, tuple[Any, ...], int]] = {}
+# only the case's id changes between calls. `test_engine_statements.py` holds role_scope to
+# that.
+@dataclass(frozen=True)
+class _ScopedRead:
+    sql: str
+    params: tuple[Any, ...]
+    at: int  # the case id's place among the params
+    order: tuple[int, ...]  # the selected columns' places, in Case's field order
+    converters: tuple[tuple[int, tuple[Any, ...], Any], ...]
+
+
+_CASE_FIELDS = [field.attname for field in Case._meta.concrete_fields]
+_SCOPED_READS: dict[tuple[Any, ...], _ScopedRead] = {}
 _SCOPED_READS_MAX = 4096
 _CASE_PK_MARK = -7_000_000_000_000_000_001  # no row has it; found once among the params
 
@@ -196,27 +208,53 @@ def _scoped_read_key(actor: User) -> tuple[Any, ...]:
     return (actor.pk, actor.role, actor.agency_id, actor.is_active)
 
 
+def _compile_scoped_read(actor: User) -> _ScopedRead:
+    scope = role_scope(actor)
+    assert scope is not None  # checked by the caller
+    rows = (
+        Case.objects.filter(scope, pk=_CASE_PK_MARK)
+        .order_by()
+        .select_for_update(nowait=True, of=("self",))
+    )
+    compiler = rows.query.get_compiler(using=rows.db)
+    sql, params = compiler.as_sql()
+    assert params.count(_CASE_PK_MARK) == 1  # the mark is the case id's place alone
+    columns = [column for column, _, _ in compiler.select]
+    selected = [column.target.attname for column in columns]
+    return _ScopedRead(
+        sql=sql,
+        params=tuple(params),
+        at=params.index(_CASE_PK_MARK),
+        # Case.from_db takes every column in the model's own order.
+        order=tuple(selected.index(field.attname) for field in Case._meta.concrete_fields),
+        converters=tuple(
+            (index, tuple(converters), expression)
+            for index, (converters, expression) in compiler.get_converters(columns).items()
+        ),
+    )
+
+
 def _lock_case_in_scope(actor: User, case_pk: int) -> list[Case]:
     """The case, locked (`FOR UPDATE OF` the case row, NOWAIT) and read in one statement,
     if the actor's role rule (`cases.selectors.role_scope`) gives it to them; else nothing."""
     key = _scoped_read_key(actor)
-    compiled = _SCOPED_READS.get(key)
-    if compiled is None:
-        scope = role_scope(actor)
-        assert scope is not None  # checked by the caller
-        rows = (
-            Case.objects.filter(scope, pk=_CASE_PK_MARK)
-            .order_by()
-            .select_for_update(nowait=True, of=("self",))
-        )
-        sql, params = rows.query.get_compiler(using=rows.db).as_sql()
-        assert params.count(_CASE_PK_MARK) == 1  # the mark is the case id's place alone
+    read = _SCOPED_READS.get(key)
+    if read is None:
         if len(_SCOPED_READS) >= _SCOPED_READS_MAX:
             _SCOPED_READS.clear()
-        compiled = _SCOPED_READS[key] = (sql, tuple(params), params.index(_CASE_PK_MARK))
-    sql, params, at = compiled
-    with task_rows.prepared_on(connections[DEFAULT_DB_ALIAS], sql) as send:
-        return list(Case.objects.raw(send, (*params[:at], case_pk, *params[at + 1 :])))
+        read = _SCOPED_READS[key] = _compile_scoped_read(actor)
+    db = connections[DEFAULT_DB_ALIAS]
+    params = (*read.params[: read.at], case_pk, *read.params[read.at + 1 :])
+    with db.cursor() as cursor, task_rows.prepared_on(db, read.sql) as send:
+        cursor.execute(send, params)
+        row = cursor.fetchone()
+    if row is None:
+        return []
+    values = list(row)
+    for index, converters, expression in read.converters:  # as the ORM's own iterator does
+        for convert in converters:
+            values[index] = convert(values[index], expression, db)
+    return [Case.from_db(db.alias, _CASE_FIELDS, [values[index] for index in read.order])]
 
 
 def take_transition(

@@ -94,6 +94,12 @@ def _quoted_column(model: type[Model], name: str) -> str:
 
 
 @cache
+def _timeout_node_reference() -> Any:
+    """The deadline timer's `flow_task`, as viewflow stores it."""
+    return _field(Task, "flow_task").get_prep_value(PathwayFlow.work_stage__timeout)
+
+
+@cache
 def _returning(model: type[Model]) -> str:
     key = model._meta.pk
     return f" RETURNING {_quote(_column(key))}" if key is not None else ""
@@ -340,7 +346,7 @@ def move_case_rows(
             now,
             leaving_task_id,
             case.pk,
-            statement.value(_field(Task, "flow_task"), _deadline_timer(now)),
+            _timeout_node_reference(),
             STATUS.SCHEDULED,
         ],
     )
