@@ -21,7 +21,7 @@ from core.errors import DomainError
 from core.pagination import (
     MAX_PAGE_SIZE,
     BoundedPage,
-    bounded_count,
+    bounded_counts,
     bounded_page,
     positive_int,
     rows_of_page,
@@ -130,9 +130,10 @@ def landing(request: HttpRequest) -> HttpResponse:
             context["tasks"] = rows_of_page(as_case_list(tasks), 0, 10)
             # Bounded: a front door's area may hold thousands (core.pagination).
             overdue = tasks.filter(stage_due_on__lt=timezone.localdate())
-            context["task_count"] = _count_shown(*bounded_count(tasks))
-            context["case_count"] = _count_shown(*bounded_count(my_cases(user)))
-            context["overdue_count"] = _count_shown(*bounded_count(overdue))
+            task_count, case_count, overdue_count = bounded_counts(tasks, my_cases(user), overdue)
+            context["task_count"] = _count_shown(*task_count)
+            context["case_count"] = _count_shown(*case_count)
+            context["overdue_count"] = _count_shown(*overdue_count)
             record_list_read(
                 actor=user,
                 action=CASE_READ,

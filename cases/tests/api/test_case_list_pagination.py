@@ -2,10 +2,13 @@
 a page size of at most 100, and a count that stops at a bound instead of counting every case."""
 
 import pytest
+from django.db import connection
 from django.test import Client
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from cases.models import Case
 from cases.tests.factories import open_case
 from core import pagination
 
@@ -67,3 +70,22 @@ def test_the_my_cases_page_pages_without_counting_past_the_bound(cases, front_do
     html = client.get(reverse("cases:cases"), {"page_size": 2, "page": 2}).content.decode()
     assert "3\u20134 of more than 4" in html
     assert "page=1&amp;page_size=2" in html and "page=3&amp;page_size=2" in html
+
+
+def test_several_lists_are_counted_in_one_statement(cases, front_door):
+    everything = Case.objects.all()
+    one = Case.objects.filter(pk=cases[0].pk)
+    with CaptureQueriesContext(connection) as captured:
+        counted = pagination.bounded_counts(everything, one, limit=3)
+
+    assert counted == [(3, False), (1, True)]
+    assert counted == [pagination.bounded_count(q, 3) for q in (everything, one)]
+    assert len(captured) == 1
+
+
+def test_the_landing_page_shows_the_bounded_counts(cases, front_door, monkeypatch):
+    client = Client()
+    client.force_login(front_door)
+    assert 'hsb-figure">5<' in client.get(reverse("cases:index")).content.decode()
+    monkeypatch.setattr(pagination, "COUNT_LIMIT", 3)
+    assert 'hsb-figure">more than 3<' in client.get(reverse("cases:index")).content.decode()
