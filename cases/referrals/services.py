@@ -92,8 +92,8 @@ def _consider_children(
         child = entry.child or new_children[entry.index]
         theirs = cases_of.get(child.pk, [])
         open_case = max(
-            (case for case in theirs if case.closed_at is None),
-            key=lambda case: (case.referral_received_at, case.pk),
+            (held for held in theirs if held.closed_at is None),
+            key=lambda held: (held.referral_received_at, held.pk),
             default=None,
         )
         if open_case is not None:
@@ -125,8 +125,8 @@ def _consider_children(
                 facts=facts,
             )
             previous = max(
-                (case for case in theirs if case.closed_at is not None),
-                key=lambda case: (case.closed_at, case.pk),
+                (held for held in theirs if held.closed_at is not None),
+                key=lambda held: (held.closed_at, held.pk),
                 default=None,
             )
             if previous is not None:
