@@ -10,7 +10,7 @@ Completing a task through viewflow's activation costs about 20 queries (4 of the
 permission checks viewflow does not need here). Here a move is three statements: the locked
 read, every row of the move in one statement (`task_rows.py`, the one module that writes
 viewflow's rows), and the audit event; opening a case is three as well, with no savepoint
-(benchmarks/transitions.py measures both against viewflow's own task completion).
+(benchmarks/transitions.py measures a move against viewflow's own task completion).
 """
 
 from __future__ import annotations
