@@ -18,7 +18,7 @@ import secrets
 from dataclasses import replace
 from typing import Any
 
-from django.db import IntegrityError, transaction
+from django.db import DatabaseError, IntegrityError, transaction
 from django.db.models import F, QuerySet
 
 from agencies.actors import Actor
@@ -26,6 +26,7 @@ from agencies.models import Agency, User
 from agencies.roles import CAN_LOG_REFERRAL, Role
 from audit.services import record_event
 from cases.process import engine
+from cases.process.flow import statement_lost
 from pathways.models import PathwayVersion
 
 from ..exceptions import (
@@ -181,7 +182,13 @@ def record_referral(*, actor: Actor, **given: Any) -> Referral:
     for attempt in range(2):
         try:
             return _record_referral(actor=actor, given=request)
-        except IntegrityError as error:
+        except DatabaseError as error:
+            if not isinstance(error, IntegrityError):
+                if statement_lost(error) and not attempt:
+                    # A prepared read the session no longer holds (`prepared_on` forgets
+                    # them and prepares again): nothing was written; once more.
+                    continue
+                raise
             # A reference taken meanwhile (a generated one that clashed, or two intakes
             # racing to create the same child): the transaction has rolled back and nothing
             # was written. Once more, from the start, sees the other's rows and meets the

@@ -173,3 +173,13 @@ def test_intakes_reads_are_compiled_once_per_shape_and_answer_for_their_values(
     assert duplicates(dsl) == [ours]
     assert duplicates(their_dsl) == [theirs]  # the same SQL, the other area's value
     assert len(selectors._COMPILED) == 1
+
+
+def test_intake_prepares_its_reads_again_when_the_session_lost_them(default_version, dsl):
+    _refer(dsl, [_child(6)])  # its reads prepared on this connection
+    with connection.cursor() as cursor:
+        cursor.execute("DEALLOCATE ALL")  # as a pooler or a DISCARD ALL would
+
+    referral = _refer(dsl, [_child(7)])
+
+    assert referral.children.get().case.current_stage.key == "initial_decision"
