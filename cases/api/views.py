@@ -23,6 +23,7 @@ from cases.selectors import (
     stage_tasks_for,
 )
 from cases.services import designate_lead_practitioner
+from pathways.compiled import compiled_version
 
 from .filters import CaseFilter
 from .pagination import BoundedCountPagination
@@ -52,7 +53,9 @@ def _with_route(cases: QuerySet[Case]) -> QuerySet[Case]:
 # What CaseDetailSerializer shows, and nothing more. Reading every column of the case, its
 # child, stage, lead, pathway version and pathway, and of viewflow's process row (none of which
 # it shows: not joined now), was about 120 columns for the ORM to compile and turn into objects
-# and for PostgreSQL to parse; the route's moves the same. cases/tests/api/
+# and for PostgreSQL to parse; the route's moves the same. The stages and transitions come from
+# the case's published version, immutable and cached in each process
+# (pathways.compiled), rather than from four more joins. cases/tests/api/
 # test_case_detail_queries.py pins the queries: a column left out that the serializer comes to
 # read costs a query per deferred field and fails it.
 DETAIL_COLUMNS = (
@@ -60,8 +63,7 @@ DETAIL_COLUMNS = (
     "child__first_name",
     "child__last_name",
     "involvement",
-    "current_stage__key",
-    "current_stage__name",
+    "current_stage",
     "stage_entered_at",
     "stage_due_on",
     "stage_overdue_since",
@@ -80,9 +82,9 @@ DETAIL_COLUMNS = (
 ROUTE_COLUMNS = (
     "case",
     "kind",
-    "transition__key",
-    "from_stage__key",
-    "to_stage__key",
+    "transition",
+    "from_stage",
+    "to_stage",
     "actor__username",
     "actor__first_name",
     "actor__last_name",
@@ -91,17 +93,47 @@ ROUTE_COLUMNS = (
     "moved_at",
     "due_on",
 )
+ROUTE_NAMES = ("transition__key", "from_stage__key", "to_stage__key")
 
 
 def _detail(request: Request, pk: int) -> Case:
-    case = get_object_or_404(cases_visible_to(request.user).only(*DETAIL_COLUMNS), pk=pk)
-    # One case: its moves read directly, without prefetch_related's machinery for many.
-    case.route_moves = list(
-        StageMove.objects.filter(case_id=case.pk)
-        .select_related("transition", "from_stage", "to_stage", "actor")
-        .only(*ROUTE_COLUMNS)
-        .order_by("moved_at", "pk")
+    visible = cases_visible_to(request.user).select_related(None)
+    case = get_object_or_404(
+        visible.select_related("child", "lead_practitioner", "pathway_version__pathway").only(
+            *DETAIL_COLUMNS
+        ),
+        pk=pk,
     )
+    version = compiled_version(case.pathway_version_id)
+    case.current_stage = version.stages[case.current_stage_id]
+    # One case: its moves read directly, without prefetch_related's machinery for many.
+    moves = (
+        StageMove.objects.filter(case_id=case.pk).select_related("actor").order_by("moved_at", "pk")
+    )
+    route = list(moves.only(*ROUTE_COLUMNS))
+    transitions = {transition.pk: transition for transition in version.transitions.values()}
+    named = all(
+        move.to_stage_id in version.stages
+        and (move.from_stage_id is None or move.from_stage_id in version.stages)
+        and (move.transition_id is None or move.transition_id in transitions)
+        for move in route
+    )
+    if not named:
+        # Moves made on an earlier version, before the case was moved to this one: their
+        # stages and transitions are read with them.
+        route = list(
+            moves.select_related("transition", "from_stage", "to_stage").only(
+                *ROUTE_COLUMNS, *ROUTE_NAMES
+            )
+        )
+    else:
+        for move in route:
+            move.to_stage = version.stages[move.to_stage_id]
+            if move.from_stage_id is not None:
+                move.from_stage = version.stages[move.from_stage_id]
+            if move.transition_id is not None:
+                move.transition = transitions[move.transition_id]
+    case.route_moves = route
     return case
 
 

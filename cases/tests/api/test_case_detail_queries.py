@@ -2,7 +2,9 @@
 
 The case detail is the HTTP benchmark's (benchmarks/http_load.py) busiest single-record read:
 a signed-in user's session and user, the case (its columns only), its route, and the read's
-audit event; the same number however long the route.
+audit event; the same number however long the route. Stages and transitions come from the
+case's published version (pathways.compiled); a move made on another version is read with its
+stages, one query more.
 """
 
 import pytest
@@ -11,10 +13,13 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
+from agencies.tests.factories import LocalAreaFactory
 from cases.api.views import _answer_to_write
+from cases.models import StageMove
 from cases.process import engine
 from cases.services import designate_lead_practitioner
 from cases.tests.factories import open_case
+from pathways.tests.factories import published_default_version
 
 pytestmark = pytest.mark.django_db
 
@@ -84,6 +89,9 @@ def test_the_reads_name_only_the_columns_shown(led_case, lead_practitioner):
         assert '"password"' not in sql
         assert '"email"' not in sql
         assert '"viewflow_process"' not in sql
+        # Stages and transitions from the published version's cache, not joined.
+        assert '"pathways_stage"' not in sql
+        assert '"pathways_transition"' not in sql
 
 
 def test_the_answer_is_the_full_records_serialised(led_case, lead_practitioner, front_door):
@@ -94,3 +102,19 @@ def test_the_answer_is_the_full_records_serialised(led_case, lead_practitioner, 
     assert body["lead_practitioner"] == str(lead_practitioner)
     assert [move["to_stage"] for move in body["route"]] == ["initial_decision", "early_help"]
     assert body["route"][-1]["actor"] == str(front_door)
+
+
+def test_a_move_on_another_version_is_read_with_its_stages(
+    led_case, lead_practitioner, read_audit_queries
+):
+    # As after the case was moved to a newer version: a move names a stage it does not hold.
+    elsewhere = published_default_version(area=LocalAreaFactory())
+    other_stage = elsewhere.stages.get(key="early_help")
+    move = StageMove.objects.filter(case=led_case).order_by("-moved_at", "-pk").first()
+    StageMove.objects.filter(pk=move.pk).update(to_stage=other_stage)
+
+    body, queries = _detail(_session_client(lead_practitioner), led_case)
+
+    assert len(queries) == DETAIL_QUERIES + 1 + read_audit_queries
+    assert body == _answer_to_write(led_case)
+    assert body["route"][-1]["to_stage"] == "early_help"
