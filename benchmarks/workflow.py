@@ -319,14 +319,21 @@ class Sequential:
 
 def intake_statements(actors: Actors, seed: str) -> list[str]:
     """The statements of one intake, in order."""
-    from django.db import connection
+    from django.db import DEFAULT_DB_ALIAS, connection, connections
 
     log = StatementLog(current="intake", keep=[])
     with connection.execute_wrapper(log):
         from cases.referrals.services import record_referral
 
         record_referral(actor=actors.dsl, **referral_payload(seed, 0))
-    return log.keep or []
+    # A statement prepared on the server is sent as EXECUTE: name what it runs.
+    prepared = getattr(connections[DEFAULT_DB_ALIAS], "_case_process_prepared", None)
+    names = {name: sql for sql, name in getattr(prepared, "names", {}).items()}
+    listed = []
+    for sql in log.keep or []:
+        name = sql.split()[1] if sql.startswith("EXECUTE ") else None
+        listed.append(f"{sql.split(' (')[0]}: {names[name]}" if name in names else sql)
+    return listed
 
 
 # --- concurrent: client threads in server processes ---------------------------------------------
@@ -658,7 +665,7 @@ def main(argv: list[str] | None = None) -> int:
     print(f"One intake's statements ({len(listed)}):")
     for number, sql in enumerate(listed, 1):
         text = " ".join(sql.split())
-        print(f"  {number:2d}. {text[:110]}{' ...' if len(text) > 110 else ''}")
+        print(f"  {number:2d}. {text[:130]}{' ...' if len(text) > 130 else ''}")
     savepoints = [sql for sql in listed if is_savepoint(sql)]
     print(f"  SAVEPOINT/RELEASE statements: {len(savepoints)}")
 
