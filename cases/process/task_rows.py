@@ -177,10 +177,12 @@ class _Statement:
         self.db = connections[DEFAULT_DB_ALIAS]  # the connection itself, not its proxy
         self.ctes: list[str] = []
         self.params: list[Any] = []
+        self.parts: list[tuple[str, str, list[Any]]] = []
 
     def add(self, name: str, sql: str, params: Sequence[Any] = ()) -> None:
         self.ctes.append(f"{name} AS ({sql})")
         self.params.extend(params)
+        self.parts.append((name, sql, list(params)))
 
     def value(self, field: Field[Any, Any], row: Model) -> Any:
         """The row's value for the field as Django's own INSERT or UPDATE would send it."""
@@ -225,9 +227,33 @@ class _Statement:
         self.add(name, f"INSERT INTO {table} (from_task_id, to_task_id) {selects}", params)
 
     def run(self, final: str) -> tuple[Any, ...]:
+        if self.db.vendor != "postgresql":
+            return self._run_in_turn(final)
         sql = f"WITH {', '.join(self.ctes)} {final}"
         with self.db.cursor() as cursor, prepared_on(self.db, sql) as send:
             cursor.execute(send, self.params)
+            row = cursor.fetchone()
+        return tuple(row) if row else ()
+
+    def _run_in_turn(self, final: str) -> tuple[Any, ...]:
+        """The same statements one at a time, in order, each earlier INSERT's returned id
+        written into the later ones: for the embedded demo's SQLite, which has no
+        data-modifying CTEs. Same rows; only PostgreSQL gets the single round trip."""
+        ids: dict[str, str] = {}
+
+        def resolved(sql: str) -> str:
+            for name, value in ids.items():
+                sql = sql.replace(f"(SELECT id FROM {name})", value)  # noqa: S608 - a CTE name, an int
+            return sql
+
+        with self.db.cursor() as cursor:
+            for name, sql, params in self.parts:
+                cursor.execute(resolved(sql), params)
+                if " RETURNING " in sql:
+                    row = cursor.fetchone()
+                    # An id the database just returned: an integer, safe to write as SQL.
+                    ids[name] = "NULL" if row is None or row[0] is None else str(int(row[0]))
+            cursor.execute(resolved(final))
             row = cursor.fetchone()
         return tuple(row) if row else ()
 

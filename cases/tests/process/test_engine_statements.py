@@ -26,6 +26,11 @@ from pathways.exceptions import NotAllowedOnCase
 
 ROUTE = {"transition": "route_to_early_help", "data": {"continuum_level": "problematic"}}
 
+pytestmark = pytest.mark.skipif(
+    connection.vendor != "postgresql",
+    reason="statement counts and prepared statements are PostgreSQL's",
+)
+
 
 def _statements(captured):
     """The statements sent, leaving out the transaction's own BEGIN and COMMIT, each as the

@@ -17,6 +17,7 @@ from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
 from viewflow.workflow.token import Token
 
+from cases.process import task_rows
 from cases.process.engine import take_transition
 from cases.process.flow import PathwayFlow
 from cases.process.task_rows import BRANCH
@@ -147,8 +148,17 @@ def _links(case):
     )
 
 
+@pytest.fixture(params=["one statement", "in turn"])
+def writing(request, monkeypatch):
+    """Both ways task_rows writes: PostgreSQL's one statement of CTEs, and the statements one
+    at a time that SQLite (the embedded demo) gets, run here on the suite's database."""
+    if request.param == "in turn":
+        monkeypatch.setattr(task_rows._Statement, "run", task_rows._Statement._run_in_turn)
+    return request.param
+
+
 @pytest.mark.django_db
-def test_a_new_case_has_the_rows_viewflows_start_path_writes(default_version, front_door):
+def test_a_new_case_has_the_rows_viewflows_start_path_writes(default_version, front_door, writing):
     viewflows = _started_by_viewflow(default_version)
     ours = open_case(version=default_version, actor=front_door)
 
@@ -177,7 +187,7 @@ def test_a_new_case_has_the_rows_viewflows_start_path_writes(default_version, fr
 
 @pytest.mark.django_db
 def test_a_stage_task_and_its_timer_written_by_task_rows_match_those_viewflows_start_writes(
-    default_version, front_door
+    default_version, front_door, writing
 ):
     """The first stage's rows are viewflow's own (its start path); the next stage's ours."""
     case = _started_by_viewflow(default_version)

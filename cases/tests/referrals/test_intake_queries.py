@@ -23,7 +23,13 @@ from cases.referrals.services import record_referral
 from cases.services import designate_lead_practitioner
 from cases.tests.factories import ChildFactory
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.skipif(
+        connection.vendor != "postgresql",
+        reason="statement counts and prepared statements are PostgreSQL's",
+    ),
+]
 
 # Intake of a referral about one new child, inside its transaction: the agency with the
 # pathway version, the likely duplicates, the referral, its behaviours, the child, the case
