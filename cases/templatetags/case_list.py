@@ -8,6 +8,8 @@ from typing import Any
 from django import template
 from django.urls import get_script_prefix, get_urlconf, reverse
 from django.utils.dates import MONTHS_3
+from django.utils.html import conditional_escape
+from django.utils.safestring import mark_safe
 
 register = template.Library()
 
@@ -34,3 +36,41 @@ def case_page_url(case: Any) -> str:
         prefix = reverse("cases:case_detail", args=[0]).removesuffix("0/")
         _CASE_PAGE_PREFIXES[key] = prefix
     return f"{prefix}{int(case.pk)}/"
+
+
+_ROW = (
+    '\n    <tr>\n      <td><a href="{url}">{name}</a> <span class="hsb-muted">{reference}</span>'
+    "{harmed}</td>\n      <td>{stage}</td>\n      <td>{due}{overdue}</td>\n"
+    "      <td>{lead}</td>\n    </tr>\n  "
+)
+_HARMED = ' <span class="hsb-badge hsb-badge--harmed">child harmed</span>'
+_OVERDUE = ' <span class="hsb-badge hsb-badge--overdue">overdue</span>'
+_EMPTY = '<tr><td colspan="4">Nothing here.</td></tr>'
+
+
+@register.simple_tag(takes_context=True)
+def case_rows(context: Any, cases: Any) -> str:
+    """The case table's rows, as its `{% for %}` loop wrote them (same HTML, tested), in one
+    Python pass: the loop's variable lookups, filters and `{% if %}` per row were most of the
+    time of a page of 100 cases."""
+    today = context.get("today")
+    rows = []
+    for case in cases:
+        due_on = case.stage_due_on
+        overdue = case.stage_overdue_since or (
+            due_on and isinstance(today, datetime.date) and due_on < today
+        )
+        lead = case.lead_practitioner
+        rows.append(
+            _ROW.format(
+                url=case_page_url(case),
+                name=conditional_escape(case.child.full_name),
+                reference=conditional_escape(case.child.reference),
+                harmed=_HARMED if case.involvement == "harmed" else "",
+                stage=conditional_escape(case.current_stage.name),
+                due=conditional_escape(short_date(due_on) or "—"),
+                overdue=_OVERDUE if overdue else "",
+                lead="—" if lead is None else conditional_escape(lead),
+            )
+        )
+    return mark_safe("".join(rows) if rows else _EMPTY)  # noqa: S308 - every value escaped
