@@ -1,7 +1,8 @@
 import ipaddress
 from typing import Any, Protocol
 
-from django.db import models
+from django.db import DEFAULT_DB_ALIAS, models
+from django.db.models.signals import post_save
 from django.utils import timezone
 
 from .chain import sign_event
@@ -42,6 +43,23 @@ def record_event(
     One INSERT and no lock: the event is signed here (audit/chain.py) and linked into the
     trail later by the sealer (audit/sealing.py).
     """
+    event = new_event(actor=actor, action=action, target=target, changes=changes, reason=reason)
+    event.save(force_insert=True)
+    return event
+
+
+def new_event(
+    *,
+    actor: ActorLike | None,
+    action: str,
+    target: models.Model,
+    changes: dict[str, Any] | None = None,
+    reason: str = "",
+) -> AuditEvent:
+    """The event `record_event` appends, signed but not yet written: for a caller that writes
+    it in a statement of its own, in the transaction of the change (a case's move writes
+    every row in one statement: cases/process/task_rows.py), and then calls
+    `announce_written`. The `xid` column is left to its database default."""
     context = current_request_context()
     event = AuditEvent(
         occurred_at=timezone.now(),
@@ -59,5 +77,17 @@ def record_event(
         client_address=_normalised_address(context.client_address),
     )
     sign_event(event)
-    event.save(force_insert=True)
     return event
+
+
+def announce_written(event: AuditEvent) -> None:
+    """Tell post_save's listeners (the dashboard's data generation) about an event from
+    `new_event` that the caller inserted itself, as `save()` would have told them."""
+    post_save.send(
+        sender=AuditEvent,
+        instance=event,
+        created=True,
+        update_fields=None,
+        raw=False,
+        using=event._state.db or DEFAULT_DB_ALIAS,
+    )

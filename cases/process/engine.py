@@ -25,7 +25,7 @@ from viewflow.workflow.status import PROCESS
 
 from agencies.actors import Actor
 from agencies.models import User
-from audit.services import record_event
+from audit.services import announce_written, new_event, record_event
 from cases.models import Case, StageMove
 from cases.selectors import holds_cases, role_scope
 from pathways.artefacts import ARTEFACTS, missing_artefacts
@@ -408,24 +408,12 @@ def _move(
         moved_at=now,
         due_on=due_on,
     )
-    # One statement for every row of the move but its audit event (task_rows.py).
-    case.current_task_id = task_rows.move_case_rows(
-        case=case,
-        columns=_MOVED_COLUMNS,
-        leaving_task_id=leaving_task_id,
-        opening_stage_key=None if target.is_terminal else target.key,
-        breach_at=breach_moment(due_on) if due_on is not None else None,
-        process_status=process_status,
-        move=move,
-        now=now,
-    )
-
     after = {
         "stage": target.key,
         "confirmed_continuum_level": case.confirmed_continuum_level,
         "significant_harm_suspected": case.significant_harm_suspected,
     }
-    record_event(
+    event = new_event(
         actor=actor,
         action=f"case.{chosen.kind}",
         target=case,
@@ -435,3 +423,16 @@ def _move(
         | {"transition": chosen.key},
         reason=reason,
     )
+    # One statement for every row of the move, its audit event included (task_rows.py).
+    case.current_task_id = task_rows.move_case_rows(
+        case=case,
+        columns=_MOVED_COLUMNS,
+        leaving_task_id=leaving_task_id,
+        opening_stage_key=None if target.is_terminal else target.key,
+        breach_at=breach_moment(due_on) if due_on is not None else None,
+        process_status=process_status,
+        move=move,
+        now=now,
+        event=event,
+    )
+    announce_written(event)

@@ -36,6 +36,7 @@ from typing import Any
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
 from django.db.models import NOT_PROVIDED, Field, Model
+from django.db.models.expressions import DatabaseDefault
 from django.utils import timezone
 from viewflow.workflow.models import Process, Task
 from viewflow.workflow.status import PROCESS, STATUS
@@ -204,6 +205,8 @@ class _Statement:
         for column, field, omit_null in _insert_fields(model):
             expression = (sql or {}).get(field.column or "")
             if expression is None:
+                if isinstance(getattr(row, field.attname), DatabaseDefault):
+                    continue  # left to the column's database default (an event's xid)
                 value = self.value(field, row)
                 if value is None and omit_null:
                     continue  # the column's NULL: a shorter statement to parse and plan
@@ -351,13 +354,14 @@ def move_case_rows(
     process_status: str | None,
     move: StageMove,
     now: datetime,
+    event: Model | None = None,
 ) -> int | None:
     """Write a move in one statement: finish the stage's work task and cancel its armed
     timer; open the next stage's task and timer (`opening_stage_key`; None into a closed
     stage), the task following the one left; update the case's `columns` from `case`, its
     current task the new one and its lock version one up; set the process row's status
-    (`process_status`, when closing or reopening); and insert the `move`. Returns the new
-    work task's id.
+    (`process_status`, when closing or reopening); insert the `move` and its audit `event`
+    (signed, from audit.services.new_event). Returns the new work task's id.
     """
     statement = _Statement()
     statement.add(
@@ -407,6 +411,8 @@ def move_case_rows(
             [process_status, now if process_status == PROCESS.DONE else None, case.pk],
         )
     statement.insert("stage_move", move)
+    if event is not None:
+        statement.insert("audit_event", event)
     (task_id,) = statement.run(f"SELECT {current_task}")
     return task_id  # type: ignore[no-any-return]
 
