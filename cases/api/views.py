@@ -1,9 +1,11 @@
 """Case endpoints: thin views over the selectors and services."""
 
-from typing import Any
+from typing import Any, cast
 
 from django.core.exceptions import PermissionDenied
-from django.db.models import Prefetch, QuerySet
+from django.db import DatabaseError, connection
+from django.db.models import Model, Prefetch, QuerySet
+from django.http import Http404
 from django.shortcuts import get_object_or_404
 from drf_spectacular.utils import extend_schema
 from rest_framework import generics, status
@@ -13,6 +15,7 @@ from rest_framework.views import APIView
 
 from cases.models import Case, StageMove
 from cases.process import engine
+from cases.process.flow import statement_lost
 from cases.read_audit import CASE_READ, audited_read, record_read
 from cases.selectors import (
     CASE_RELATED,
@@ -23,8 +26,8 @@ from cases.selectors import (
     stage_tasks_for,
 )
 from cases.services import designate_lead_practitioner
-from pathways.compiled import compiled_version
 
+from .detail_read import CaseRef, case_detail
 from .filters import CaseFilter
 from .pagination import BoundedCountPagination
 from .permissions import HoldsCases
@@ -48,93 +51,6 @@ def _with_route(cases: QuerySet[Case]) -> QuerySet[Case]:
     return cases.prefetch_related(
         Prefetch("moves", queryset=moves.order_by("moved_at", "pk"), to_attr="route_moves")
     )
-
-
-# What CaseDetailSerializer shows, and nothing more. Reading every column of the case, its
-# child, stage, lead, pathway version and pathway, and of viewflow's process row (none of which
-# it shows: not joined now), was about 120 columns for the ORM to compile and turn into objects
-# and for PostgreSQL to parse; the route's moves the same. The stages and transitions come from
-# the case's published version, immutable and cached in each process
-# (pathways.compiled), rather than from four more joins. cases/tests/api/
-# test_case_detail_queries.py pins the queries: a column left out that the serializer comes to
-# read costs a query per deferred field and fails it.
-DETAIL_COLUMNS = (
-    "child__reference",
-    "child__first_name",
-    "child__last_name",
-    "involvement",
-    "current_stage",
-    "stage_entered_at",
-    "stage_due_on",
-    "stage_overdue_since",
-    "lead_practitioner__username",
-    "lead_practitioner__first_name",
-    "lead_practitioner__last_name",
-    "confirmed_continuum_level",
-    "closed_at",
-    "lock_version",
-    "significant_harm_suspected",
-    "referral_received_at",
-    "closure_reason",
-    "pathway_version__number",
-    "pathway_version__pathway__key",
-)
-ROUTE_COLUMNS = (
-    "case",
-    "kind",
-    "transition",
-    "from_stage",
-    "to_stage",
-    "actor__username",
-    "actor__first_name",
-    "actor__last_name",
-    "reason",
-    "data",
-    "moved_at",
-    "due_on",
-)
-ROUTE_NAMES = ("transition__key", "from_stage__key", "to_stage__key")
-
-
-def _detail(request: Request, pk: int) -> Case:
-    visible = cases_visible_to(request.user).select_related(None)
-    case = get_object_or_404(
-        visible.select_related("child", "lead_practitioner", "pathway_version__pathway").only(
-            *DETAIL_COLUMNS
-        ),
-        pk=pk,
-    )
-    version = compiled_version(case.pathway_version_id)
-    case.current_stage = version.stages[case.current_stage_id]
-    # One case: its moves read directly, without prefetch_related's machinery for many.
-    moves = (
-        StageMove.objects.filter(case_id=case.pk).select_related("actor").order_by("moved_at", "pk")
-    )
-    route = list(moves.only(*ROUTE_COLUMNS))
-    transitions = {transition.pk: transition for transition in version.transitions.values()}
-    named = all(
-        move.to_stage_id in version.stages
-        and (move.from_stage_id is None or move.from_stage_id in version.stages)
-        and (move.transition_id is None or move.transition_id in transitions)
-        for move in route
-    )
-    if not named:
-        # Moves made on an earlier version, before the case was moved to this one: their
-        # stages and transitions are read with them.
-        route = list(
-            moves.select_related("transition", "from_stage", "to_stage").only(
-                *ROUTE_COLUMNS, *ROUTE_NAMES
-            )
-        )
-    else:
-        for move in route:
-            move.to_stage = version.stages[move.to_stage_id]
-            if move.from_stage_id is not None:
-                move.from_stage = version.stages[move.from_stage_id]
-            if move.transition_id is not None:
-                move.transition = transitions[move.transition_id]
-    case.route_moves = route
-    return case
 
 
 def _answer_to_write(case: Case) -> dict[str, Any]:
@@ -198,11 +114,24 @@ def _workable_case(request: Request, pk: int) -> Case:
 class CaseDetailApi(APIView):
     @extend_schema(responses=CaseDetailSerializer)
     def get(self, request: Request, pk: int) -> Response:
-        with audited_read():
-            case = _detail(request, pk)
-            data = CaseDetailSerializer(case).data
-            record_read(actor=request.user, action=CASE_READ, target=case)
-        return Response(data)
+        # The serializer's JSON built from two compiled reads (cases.api.detail_read); a
+        # case the user may not read, or that does not exist, is a 404 either way.
+        for attempt in (1, 2):
+            try:
+                with audited_read():
+                    data = case_detail(request.user, pk)
+                    if data is None:
+                        raise Http404
+                    record_read(
+                        actor=request.user, action=CASE_READ, target=cast(Model, CaseRef(pk))
+                    )
+                return Response(data)
+            except DatabaseError as error:
+                # The session lost a statement prepared on it (a DEALLOCATE or DISCARD from
+                # elsewhere): prepared again on the second attempt, in a new transaction.
+                if attempt == 2 or connection.in_atomic_block or not statement_lost(error):
+                    raise
+        raise AssertionError("unreachable")
 
 
 class CaseTransitionsApi(APIView):
