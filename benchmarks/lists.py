@@ -60,6 +60,14 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
         help="Access paths to time (comma-separated).",
     )
     parser.add_argument(
+        "--profile",
+        action="append",
+        default=[],
+        metavar="PATH:URL",
+        help="Profile one request (cProfile, 20 runs) instead of the table, e.g. "
+        "coordinator:/work/cases/?page_size=100; repeatable.",
+    )
+    parser.add_argument(
         "--database-name",
         default="hsb_bench_lists",
         help="Throwaway database (created, then dropped).",
@@ -124,16 +132,22 @@ def time_list(client: Any, url: str, params: dict[str, Any], runs: int) -> dict[
         response = client.get(url, params)
         assert response.status_code == 200, (url, params, response.status_code)
     timings = []
+    cpu = []
     statements = Statements()
     for _ in range(runs):
         statements = Statements()
         with connection.execute_wrapper(statements):
             started = time.perf_counter()
+            cpu_started = time.process_time()
             response = client.get(url, params)
+            cpu.append(time.process_time() - cpu_started)
             timings.append(time.perf_counter() - started)
         assert response.status_code == 200, (url, params, response.status_code)
     return {
         "ms": statistics.median(timings) * 1000,
+        # This process's CPU (the Django side, not PostgreSQL's): steadier than the wall
+        # clock on a shared machine.
+        "cpu": statistics.median(cpu) * 1000,
         "queries": statements.count,
         "rows": _rows(response),
         "slowest": statements.slowest,
@@ -189,6 +203,42 @@ def commit_baseline(runs: int) -> float:
     return statistics.median(timings) * 1000
 
 
+def profile(client: Any, url: str, runs: int = 20) -> None:
+    """Where one request's time goes: cProfile over `runs` requests, by own and by total time."""
+    import cProfile
+    import pstats
+
+    path, _, query = url.partition("?")
+    params = dict(part.split("=", 1) for part in query.split("&") if "=" in part)
+    time_list(client, path, params, 1)  # warm
+    from django.db import connection
+
+    sent: list[tuple[float, str]] = []
+
+    def log(execute: Callable[..., Any], sql: str, *rest: Any) -> Any:
+        started = time.perf_counter()
+        try:
+            return execute(sql, *rest)
+        finally:
+            sent.append(((time.perf_counter() - started) * 1000, sql))
+
+    with connection.execute_wrapper(log):
+        client.get(path, params)
+    for took, sql in sent:
+        print(f"  {took:6.2f} ms  {sql[:400]}")
+    profiler = cProfile.Profile()
+    profiler.enable()
+    for _ in range(runs):
+        client.get(path, params)
+    profiler.disable()
+    stats = pstats.Stats(profiler)
+    stats.sort_stats("tottime").print_stats(25)
+    stats.sort_stats("cumulative").print_stats(40)
+    stats.print_callees(
+        r"reads.py:\d+\(list\)|views.py:\d+\(_audited_case_list\)|views.py:\d+\(landing\)|pagination.py:\d+\(\w+\)|selectors.py"
+    )
+
+
 def visible_counts(paths: dict[str, Any]) -> dict[str, int]:
     from agencies.db_context import area_context
     from cases.selectors import cases_visible_to
@@ -237,17 +287,23 @@ def main(argv: list[str] | None = None) -> int:
             print(
                 "Cases each path's user may see: " + ", ".join(f"{k} {n}" for k, n in seen.items())
             )
+            if args.profile:
+                for target in args.profile:
+                    key, _, url = target.partition(":")
+                    print(f"--- profile: {key} {url}", flush=True)
+                    profile(clients[key], url)
+                return 0
             floor = time_list(clients[wanted[0]], FLOOR, {}, args.runs * 3)
             print(
-                f"floor (GET {FLOOR}, same client): {floor['ms']:.1f} ms, "
-                f"{floor['queries']} statements"
+                f"floor (GET {FLOOR}, same client): {floor['ms']:.1f} ms "
+                f"({floor['cpu']:.1f} ms CPU), {floor['queries']} statements"
             )
             print(
                 f"bare INSERT + COMMIT (the least a read's audit event costs): {commit_ms:.1f} ms"
             )
             print()
-            header = ("path", "list", "size", "rows", "ms", "x floor", "stmts")
-            print("{:<12} {:<16} {:>4} {:>4} {:>7} {:>7} {:>5}  verdict".format(*header))
+            header = ("path", "list", "size", "rows", "ms", "x floor", "cpu ms", "stmts")
+            print("{:<12} {:<16} {:>4} {:>4} {:>7} {:>7} {:>6} {:>5}  verdict".format(*header))
             for key in wanted:
                 for label, url, params in (*LISTS, LANDING):
                     sizes = (None,) if url == LANDING[1] else PAGE_SIZES
@@ -261,7 +317,8 @@ def main(argv: list[str] | None = None) -> int:
                         print(
                             f"{key:<12} {label:<16} {size or '-':>4} {figure['rows']:>4} "
                             f"{figure['ms']:>7.1f} {figure['ms'] / floor['ms']:>7.1f} "
-                            f"{figure['queries']:>5}  {'PASS' if ok else 'FAIL'}",
+                            f"{figure['cpu']:>6.1f} {figure['queries']:>5}  "
+                            f"{'PASS' if ok else 'FAIL'}",
                             flush=True,
                         )
                         if args.explain and size in (PAGE_SIZES[0], None):

@@ -50,6 +50,7 @@ from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
 from agencies.roles import CAN_LEAD, CASEWORK, SHARING_RECIPIENTS, Role
 from audit.models import AuditEvent
+from core.pagination import Shape
 from pathways.models import ServiceTier, Stage
 
 from .models import (
@@ -248,9 +249,9 @@ def cases_by_role(user: Actor) -> QuerySet[Case]:
     return base.none() if scope is None else base.filter(scope)
 
 
-def _visible_parts(user: User) -> list[Part]:
-    # The role's parts and the grants' guardian rows in force.
-    return [*_role_parts(user), view_grants(user).values("content_object_id")]
+def _visible_parts(user: User, *, at: Any = None) -> list[Part]:
+    # The role's parts and the grants' guardian rows in force (at `at`, now by default).
+    return [*_role_parts(user), view_grants(user, at=at).values("content_object_id")]
 
 
 def cases_visible_to(user: Actor) -> QuerySet[Case]:
@@ -261,12 +262,12 @@ def cases_visible_to(user: Actor) -> QuerySet[Case]:
     return base.filter(pk__in=_union([_as_ids(part) for part in _visible_parts(user)]))
 
 
-def case_list_visible_to(user: Actor) -> QuerySet[Case]:
+def case_list_visible_to(user: Actor, *, at: Any = None) -> QuerySet[Case]:
     """The cases of `cases_visible_to`, shaped for a list of many of them (`_listed`)."""
     base: QuerySet[Case] = Case.objects.select_related(*CASE_RELATED)
     if not holds_cases(user):
         return base.none()
-    return base.filter(_listed(_visible_parts(user)))
+    return base.filter(_listed(_visible_parts(user, at=at)))
 
 
 def _case_list_by_role(user: Actor) -> QuerySet[Case]:
@@ -358,6 +359,41 @@ def stage_tasks_for(user: Actor) -> QuerySet[Case]:
     if user.role == Role.TEAM_MANAGER:
         mine |= Q(stage_overdue_since__isnull=False)
     return cases.filter(mine).order_by("stage_due_on", "pk")
+
+
+# The case lists as `core.pagination.Shape`s, compiled once per list and role: what a list's
+# SQL depends on is the role and whether the user has an agency (the key); the user's id,
+# their agency's and the time are parameters (the values), never frozen into the SQL.
+_LISTS: dict[str, Callable[[User, Any], QuerySet[Case]]] = {
+    "visible": lambda user, at: case_list_visible_to(user, at=at).order_by("-pk"),
+    "mine": lambda user, at: my_cases(user),
+    "tasks": lambda user, at: stage_tasks_for(user),
+}
+
+
+def case_list_shape(kind: str, user: User) -> Shape:
+    """The list `kind` ("visible": every case the user may read, newest first; "mine":
+    `my_cases`; "tasks": `stage_tasks_for`) for `user` (who holds cases), as a list shows it
+    (`as_case_list`)."""
+    if not holds_cases(user):
+        raise ValueError("only a user who holds cases has a case list")
+    agency_id = user.agency_id
+    has_agency = agency_id is not None
+    values: list[Any] = [int(user.pk)]
+    if agency_id is not None:
+        values.append(int(agency_id))
+    if kind == "visible":
+        values.append(timezone.now())  # the grants in force: a parameter, read every time
+    role = user.role
+
+    def build(given: list[Any]) -> QuerySet[Case]:
+        # A user standing in for the real one: the same role, their id and agency as given.
+        stand_in = User(pk=given[0], role=role, is_active=True)
+        stand_in.agency_id = given[1] if has_agency else None
+        at = given[-1] if kind == "visible" else None
+        return as_case_list(_LISTS[kind](stand_in, at))
+
+    return Shape(key=("cases", kind, role, has_agency), build=build, values=values)
 
 
 def case_route(case: Case) -> QuerySet[StageMove]:

@@ -44,9 +44,9 @@ from .read_audit import (
 from .referrals.selectors import referrals_visible_to
 from .selectors import (
     active_grants,
-    as_case_list,
     audit_events_visible_to,
     break_glass_reviews_for,
+    case_list_shape,
     case_route,
     cases_visible_to,
     holds_cases,
@@ -127,7 +127,7 @@ def landing(request: HttpRequest) -> HttpResponse:
             context["agencies"] = Agency.objects.order_by("name")
         elif holds_cases(user):
             tasks = stage_tasks_for(user)
-            context["tasks"] = rows_of_page(as_case_list(tasks), 0, 10)
+            context["tasks"] = rows_of_page(case_list_shape("tasks", user), 0, 10)
             # Bounded: a front door's area may hold thousands (core.pagination).
             overdue = tasks.filter(stage_due_on__lt=timezone.localdate())
             task_count, case_count, overdue_count = bounded_counts(tasks, my_cases(user), overdue)
@@ -144,10 +144,10 @@ def landing(request: HttpRequest) -> HttpResponse:
         return rendered(TemplateResponse(request, "cases/landing.html", context))
 
 
-def _audited_case_list(request: HttpRequest, queryset: Any, **context: Any) -> HttpResponse:
+def _audited_case_list(request: HttpRequest, kind: str, **context: Any) -> HttpResponse:
     _require_caseworker(request)
     with audited_read():
-        page = _bounded_page(request, as_case_list(queryset))
+        page = _bounded_page(request, case_list_shape(kind, signed_in(request.user)))
         record_list_read(
             actor=request.user,
             action=CASE_READ,
@@ -171,14 +171,12 @@ def _audited_case_list(request: HttpRequest, queryset: Any, **context: Any) -> H
 
 @login_required
 def task_inbox(request: HttpRequest) -> HttpResponse:
-    return _audited_case_list(
-        request, stage_tasks_for(request.user), heading="My tasks", inbox=True, list="tasks"
-    )
+    return _audited_case_list(request, "tasks", heading="My tasks", inbox=True, list="tasks")
 
 
 @login_required
 def case_list(request: HttpRequest) -> HttpResponse:
-    return _audited_case_list(request, my_cases(request.user), heading="My cases", list="cases")
+    return _audited_case_list(request, "mine", heading="My cases", list="cases")
 
 
 def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:

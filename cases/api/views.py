@@ -20,12 +20,15 @@ from cases.read_audit import CASE_READ, audited_read, record_read
 from cases.selectors import (
     CASE_RELATED,
     as_case_list,
+    case_list_shape,
     case_list_visible_to,
     cases_visible_to,
+    holds_cases,
     is_in_role_scope,
     stage_tasks_for,
 )
 from cases.services import designate_lead_practitioner
+from core.pagination import Shape
 
 from .detail_read import CaseRef, case_detail
 from .filters import CaseFilter
@@ -61,6 +64,16 @@ def _answer_to_write(case: Case) -> dict[str, Any]:
     return dict(CaseDetailSerializer(written).data)
 
 
+def _list_shape(view: Any, kind: str) -> Shape | None:
+    """The list as a shape compiled once (`core.pagination.Shape`) when the request asks for
+    it unfiltered (only a page, and for the case list `scope=mine`); None otherwise, for the
+    filters to narrow the selector's queryset as usual."""
+    user = view.request.user
+    if getattr(view, "swagger_fake_view", False) or not holds_cases(user):
+        return None
+    return case_list_shape(kind, user)
+
+
 class CaseListApi(AuditedListMixin, generics.ListAPIView):
     """Cases the user may see, newest first; `?scope=mine` for the open cases they work."""
 
@@ -72,13 +85,26 @@ class CaseListApi(AuditedListMixin, generics.ListAPIView):
     def audit_changes(self) -> dict[str, Any]:
         return {"list": "cases"}
 
-    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
+    def _unfiltered_kind(self) -> str | None:
+        params = self.request.query_params
+        if set(params) - {"page", "page_size", "scope"}:
+            return None
+        scope = params.getlist("scope")
+        return "visible" if not scope else "mine" if scope == ["mine"] else None
+
+    def filter_queryset(self, queryset: Any) -> Any:
+        if isinstance(queryset, Shape):
+            return queryset
         # Only what a list shows, after the filters (scope=mine replaces the queryset).
         return as_case_list(super().filter_queryset(queryset))
 
-    def get_queryset(self) -> QuerySet[Case]:
+    def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Case.objects.none()
+        kind = self._unfiltered_kind()
+        shape = None if kind is None else _list_shape(self, kind)
+        if shape is not None:
+            return shape
         return case_list_visible_to(self.request.user).order_by("-pk")
 
 
@@ -92,14 +118,16 @@ class TaskInboxApi(AuditedListMixin, generics.ListAPIView):
     def audit_changes(self) -> dict[str, Any]:
         return {"list": "tasks"}
 
-    def filter_queryset(self, queryset: QuerySet[Any, Any]) -> QuerySet[Any, Any]:
-        # Only what a list shows, after the filters (scope=mine replaces the queryset).
+    def filter_queryset(self, queryset: Any) -> Any:
+        if isinstance(queryset, Shape):
+            return queryset
         return as_case_list(super().filter_queryset(queryset))
 
-    def get_queryset(self) -> QuerySet[Case]:
+    def get_queryset(self) -> Any:
         if getattr(self, "swagger_fake_view", False):  # schema generation has no user
             return Case.objects.none()
-        return stage_tasks_for(self.request.user)
+        # No filters here: the inbox is always its compiled shape for a user who holds cases.
+        return _list_shape(self, "tasks") or stage_tasks_for(self.request.user)
 
 
 def _workable_case(request: Request, pk: int) -> Case:

@@ -1,0 +1,104 @@
+"""The case lists compiled once per shape (`cases.selectors.case_list_shape`,
+`core.pagination.Shape`) give the same rows as their selectors, for every role and for two
+users of one role (the values are parameters, not frozen into the first user's SQL), and a
+grant stops showing when it expires (the time is a parameter too) (issue 15)."""
+
+import datetime
+
+import pytest
+from django.utils import timezone
+
+from agencies.roles import Role
+from cases.access.services import grant_case_access
+from cases.models import Case
+from cases.selectors import (
+    as_case_list,
+    case_list_shape,
+    case_list_visible_to,
+    my_cases,
+    stage_tasks_for,
+)
+from cases.tests.factories import open_case
+from core import pagination
+from core.pagination import bounded_count, bounded_page, rows_of_page
+
+pytestmark = pytest.mark.django_db
+
+SELECTORS = {
+    "visible": lambda user: case_list_visible_to(user).order_by("-pk"),
+    "mine": my_cases,
+    "tasks": stage_tasks_for,
+}
+
+
+@pytest.fixture(autouse=True)
+def _compiled_afresh():
+    pagination._COMPILED.clear()
+    yield
+    pagination._COMPILED.clear()
+
+
+def _ids(rows):
+    return [row.pk for row in rows]
+
+
+def test_each_list_compiled_once_gives_its_selectors_rows(
+    default_version, front_door, lead_practitioner, manager, coordinator, make_user
+):
+    other_lead = make_user(Role.LEAD_PRACTITIONER)
+    cases = [open_case(version=default_version, actor=front_door) for _ in range(7)]
+    Case.objects.filter(pk__in=[case.pk for case in cases[:4]]).update(
+        lead_practitioner=lead_practitioner
+    )
+    Case.objects.filter(pk__in=[case.pk for case in cases[4:6]]).update(
+        lead_practitioner=other_lead, stage_due_on=datetime.date(2026, 1, 5)
+    )
+    users = [front_door, lead_practitioner, other_lead, manager, coordinator]
+    for _ in range(2):  # the second time from the compiled SQL, with each user's values
+        for user in users:
+            for kind, selector in SELECTORS.items():
+                expected = as_case_list(selector(user))
+                shape = case_list_shape(kind, user)
+                for start, stop in ((0, 3), (0, 26), (2, 5)):
+                    got = rows_of_page(shape, start, stop)
+                    assert _ids(got) == _ids(rows_of_page(expected, start, stop)), (user, kind)
+                for limit in (1, 5, 1000):
+                    assert bounded_count(shape, limit) == bounded_count(expected, limit)
+    # Rows as a list shows them: the related rows joined, no query per row.
+    page = bounded_page(case_list_shape("visible", front_door), number=1, size=25)
+    assert len(page.rows) == 7
+    assert {row.child.full_name for row in page.rows} == {case.child.full_name for case in cases}
+    assert all(row.current_stage.name for row in page.rows)
+    assert len(pagination._COMPILED) > 0
+
+
+def test_an_expired_grant_leaves_the_compiled_list(
+    default_version, front_door, lead_practitioner, make_user, monkeypatch
+):
+    grantee = make_user(Role.LEAD_PRACTITIONER)
+    case = open_case(version=default_version, actor=front_door)
+    Case.objects.filter(pk=case.pk).update(lead_practitioner=lead_practitioner)
+    grant_case_access(
+        case=case,
+        user=grantee,
+        kind="consultant",
+        reason="Invented consultation.",
+        actor=lead_practitioner,
+        expires_at=timezone.now() + datetime.timedelta(hours=1),
+    )
+    assert _ids(rows_of_page(case_list_shape("visible", grantee), 0, 26)) == [case.pk]
+    later = timezone.now() + datetime.timedelta(hours=2)
+    monkeypatch.setattr(timezone, "now", lambda: later)
+    assert _ids(rows_of_page(case_list_shape("visible", grantee), 0, 26)) == []
+    assert bounded_count(case_list_shape("visible", grantee)) == (0, True)
+
+
+def test_a_value_written_into_the_sql_is_refused(front_door):
+    # A shape whose value does not go in as a parameter would freeze the first user's.
+    shape = pagination.Shape(
+        key=("test", "frozen"),
+        build=lambda given: Case.objects.extra(where=[f"process_ptr_id = {given[0]}"]),  # noqa: S610
+        values=[front_door.pk],
+    )
+    with pytest.raises(AssertionError):
+        rows_of_page(shape, 0, 5)
