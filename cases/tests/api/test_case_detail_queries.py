@@ -237,3 +237,23 @@ def test_a_read_whose_prepared_statement_was_dropped_is_prepared_again(led_case,
     again = client.get(url)
 
     assert again.status_code == 200 and again.content == first.content
+
+
+def test_a_place_on_the_team_given_after_the_read_was_compiled_opens_the_case(
+    led_case, lead_practitioner, make_user
+):
+    # The role's access paths are read when the statement runs, not when it was compiled.
+    member = make_user(Role.TEAM_MEMBER)
+    client = _session_client(member)
+    url = reverse("api:cases:case-detail", args=[led_case.pk])
+    assert client.get(url).status_code == 404
+
+    add_team_member(
+        case=led_case,
+        agency=member.agency,
+        practitioner=member,
+        role_on_case="Invented: youth worker",
+        actor=lead_practitioner,
+    )
+
+    assert client.get(url).status_code == 200
