@@ -25,7 +25,8 @@ from viewflow.workflow.status import PROCESS
 
 from agencies.actors import Actor
 from agencies.models import User
-from audit.services import announce_written, new_event, record_event
+from audit.models import AuditEvent
+from audit.services import announce_written, new_event
 from cases.models import Case, StageMove
 from cases.selectors import holds_cases, role_scope
 from pathways.artefacts import ARTEFACTS, missing_artefacts
@@ -42,7 +43,7 @@ from pathways.exceptions import (
     TransitionNotAvailable,
 )
 from pathways.guards import GUARDS, failed_guards
-from pathways.models import Transition, TransitionKind
+from pathways.models import Stage, Transition, TransitionKind
 
 from . import task_rows
 from .flow import PathwayFlow, initialise_case
@@ -126,7 +127,28 @@ def transitions_for(*, case: Case, actor: Actor) -> list[TransitionOption]:
 # --- opening a case --------------------------------------------------------------------------
 
 
-def open_case(
+@dataclass
+class NewCase:
+    """A case to open, filled but not written (`new_case`): its rows, its first move and its
+    audit event are written by `open_case`, or by a caller's own statements (intake's)."""
+
+    case: Case
+    stage: Stage
+    involvement: str
+    breach_at: datetime | None
+    move: StageMove
+
+    def opened_event(self, actor: User | None) -> AuditEvent:
+        """The case's `case.opened` event, signed (once the case has its id)."""
+        return new_event(
+            actor=actor,
+            action="case.opened",
+            target=self.case,
+            changes={"stage": [None, self.stage.key], "involvement": self.involvement},
+        )
+
+
+def new_case(
     *,
     child: Any,
     involvement: str,
@@ -135,10 +157,9 @@ def open_case(
     referral_received_at: datetime,
     actor: User | None,
     facts: dict[str, Any] | None = None,
-) -> Case:
-    """Start a case at the version's first stage, its rows as viewflow's start path writes
-    them (`task_rows.open_case_rows`): three statements and no savepoint, inside a caller's
-    transaction (intake's) or in one of its own."""
+) -> NewCase:
+    """A case at the version's first stage, filled as viewflow's start node fills it, and its
+    first move; nothing written."""
     compiled = compiled_version(version_id)
     facts = clean_transition_data(facts)
     case = Case(flow_class=PathwayFlow)
@@ -153,29 +174,57 @@ def open_case(
     )
     stage = compiled.initial_stage
     due_on = case.stage_due_on
-    # No savepoint: a failure rolls the caller's whole transaction back, which is what intake
-    # wants (a referral is recorded with all its cases or not at all).
+    move = StageMove(
+        case=case,
+        kind="start",
+        to_stage=stage,
+        actor=actor,
+        moved_at=case.stage_entered_at,
+        due_on=due_on,
+        data=facts,
+    )
+    return NewCase(
+        case=case,
+        stage=stage,
+        involvement=involvement,
+        breach_at=breach_moment(due_on) if due_on is not None else None,
+        move=move,
+    )
+
+
+def open_case(
+    *,
+    child: Any,
+    involvement: str,
+    version_id: int,
+    referral: Any,
+    referral_received_at: datetime,
+    actor: User | None,
+    facts: dict[str, Any] | None = None,
+) -> Case:
+    """Start a case at the version's first stage, its rows as viewflow's start path writes
+    them (`task_rows.open_case_rows`): three statements and no savepoint, inside a caller's
+    transaction or in one of its own. (Intake writes its cases in its own statements, from
+    `new_case`.)"""
+    opening = new_case(
+        child=child,
+        involvement=involvement,
+        version_id=version_id,
+        referral=referral,
+        referral_received_at=referral_received_at,
+        actor=actor,
+        facts=facts,
+    )
+    case = opening.case
+    # No savepoint: a failure rolls the caller's whole transaction back.
     with transaction.atomic(savepoint=False):
         task_rows.open_case_rows(
-            case=case,
-            stage_key=stage.key,
-            breach_at=breach_moment(due_on) if due_on is not None else None,
+            case=case, stage_key=opening.stage.key, breach_at=opening.breach_at
         )
-        StageMove.objects.create(
-            case=case,
-            kind="start",
-            to_stage=stage,
-            actor=actor,
-            moved_at=case.stage_entered_at,
-            due_on=due_on,
-            data=facts,
-        )
-        record_event(
-            actor=actor,
-            action="case.opened",
-            target=case,
-            changes={"stage": [None, stage.key], "involvement": involvement},
-        )
+        opening.move.case = case  # its id, now that it has one
+        opening.move.save(force_insert=True)
+        event = opening.opened_event(actor)
+        event.save(force_insert=True)
     return case
 
 

@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from dataclasses import field as dataclass_field
 from datetime import datetime
 from functools import cache
-from typing import Any
+from typing import Any, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, connection, connections
 from django.db.backends.base.base import BaseDatabaseWrapper
@@ -447,3 +447,108 @@ def rearm_deadline(
     timer.process_id = case_id
     timer.save(force_insert=True)
     timer.previous.add(work_task)
+
+
+# --- the lead practitioner ---------------------------------------------------------------------
+
+
+def designate_lead_rows(*, case: Case, designation: Model, event: Model) -> None:
+    """Write a lead's designation in one statement: the designation row, the case's lead and
+    its lock version one up, and the audit `event` (signed, from audit.services.new_event).
+
+    A handover ends the active designation first, in a statement of its own: the unique
+    index of one active lead per case is checked row by row, and sibling CTEs run in no
+    promised order.
+    """
+    statement = _Statement()
+    statement.insert("designation", designation)
+    statement.add(
+        "lead_case",
+        f"UPDATE {_table(Case)} SET {_quoted_column(Case, 'lead_practitioner')} = %s,"  # noqa: S608
+        " lock_version = lock_version + 1 WHERE process_ptr_id = %s",
+        [case.lead_practitioner_id, case.pk],
+    )
+    statement.insert("audit_event", event)
+    statement.run("SELECT (SELECT id FROM designation)")
+
+
+# --- referral intake ---------------------------------------------------------------------------
+
+_M = TypeVar("_M", bound=Model)
+_RETURNING_ID = ' RETURNING "id"'
+
+
+def stamped(row: _M) -> _M:
+    """`row` with its auto_now / auto_now_add dates set, as `Model.save()` sets them (an
+    INSERT written here does not go through save())."""
+    for field in row._meta.local_concrete_fields:
+        if getattr(field, "auto_now", False) or getattr(field, "auto_now_add", False):
+            field.pre_save(row, True)
+    return row
+
+
+def cte_id(name: str) -> str:
+    """The id an INSERT CTE named `name` returned, as an SQL expression for later CTEs (and
+    for `_run_in_turn`, which writes the id in its place off PostgreSQL)."""
+    return f"(SELECT id FROM {name})"  # noqa: S608 - a CTE name of ours
+
+
+def add_new_case_rows(
+    statement: _Statement,
+    *,
+    name: str,
+    case: Case,
+    stage_key: str,
+    breach_at: datetime | None,
+    sql: dict[str, str] | None = None,
+) -> tuple[str, str]:
+    """`open_case_rows`' rows of one new case as CTEs of `statement`, named after `name`
+    (several cases can share a statement); `sql` gives the case's columns SQL expressions (a
+    child or referral inserted by a sibling CTE). Returns the SQL expressions of the case's
+    id and of its first work task's id.
+
+    The case's first move and audit event are not among them: a row-level-security check of
+    a row naming the case cannot see a case inserted in the same statement.
+    """
+    now = timezone.now()
+    process_id = cte_id(f"{name}_process")
+    statement.insert(f"{name}_process", case, model=Process)
+    start = Task(
+        flow_task=PathwayFlow.start,
+        flow_task_type=PathwayFlow.start.task_type,
+        status=STATUS.DONE,
+        token=Token(BRANCH),
+        started=now,
+        finished=now,
+    )
+    statement.insert(f"{name}_start", start, sql={"process_id": process_id})
+    work_id = cte_id(f"{name}_work")
+    statement.insert(f"{name}_work", _work_task(stage_key), sql={"process_id": process_id})
+    pairs = [(work_id, cte_id(f"{name}_start"))]
+    if breach_at is not None:
+        statement.insert(
+            f"{name}_timer", _deadline_timer(breach_at), sql={"process_id": process_id}
+        )
+        pairs.append((cte_id(f"{name}_timer"), work_id))
+    statement.link(f"{name}_links", pairs)
+    statement.insert(
+        f"{name}_case",
+        case,
+        model=Case,
+        sql={"process_ptr_id": process_id, "current_task_id": work_id, **(sql or {})},
+    )
+    return process_id, work_id
+
+
+def in_order(statement: _Statement) -> str:
+    """A final query reading the id of every INSERT CTE of `statement`, in the order they
+    were added: PostgreSQL runs a data-modifying CTE when the query first reads it (and
+    the unread ones after the query, in no promised order), so the rows are written, and
+    numbered, in that order, as one INSERT after another would write them."""
+    names = [name for name, sql, _ in statement.parts if sql.endswith(_RETURNING_ID)]
+    return "SELECT " + ", ".join(cte_id(name) for name in names)
+
+
+def intake_statement() -> _Statement:
+    """A statement of data-modifying CTEs for referral intake (`add`, `insert`, `run`)."""
+    return _Statement()

@@ -15,17 +15,18 @@ from __future__ import annotations
 
 import base64
 import secrets
-from dataclasses import replace
+from collections.abc import Callable
+from dataclasses import dataclass, replace
 from typing import Any
 
-from django.db import DatabaseError, IntegrityError, transaction
-from django.db.models import F, QuerySet
+from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transaction
+from django.db.models import QuerySet
 
 from agencies.actors import Actor
 from agencies.models import Agency, User
 from agencies.roles import CAN_LOG_REFERRAL, Role
-from audit.services import record_event
-from cases.process import engine
+from audit.services import announce_written, new_event
+from cases.process import engine, task_rows
 from cases.process.flow import statement_lost
 from pathways.models import PathwayVersion
 
@@ -58,6 +59,25 @@ def _area_cases(area_id: int) -> QuerySet[Case]:
     return cases
 
 
+@dataclass
+class _Consideration:
+    """One child's consideration, as intake writes it: their record (new or found), the case
+    they join (`joined`) or the one opened for them (`opening`), and their link."""
+
+    entry: ChildEntry
+    child: Child
+    joined: Case | None
+    opening: engine.NewCase | None
+    link: ReferralChild
+
+    @property
+    def case(self) -> Case:
+        if self.joined is not None:
+            return self.joined
+        assert self.opening is not None
+        return self.opening.case
+
+
 def _consider_children(
     *,
     entries: list[ChildEntry],
@@ -66,57 +86,42 @@ def _consider_children(
     area_id: int,
     level: str,
     actor: User,
-) -> list[ReferralChild]:
+) -> list[_Consideration]:
     """Each child's own safeguarding consideration: join their open case or open a new one.
 
-    New records are written in one INSERT; the cases of the children who already have a
-    record are read (and locked) in one query; a new child has no case to look for.
+    Nothing is written here: new records and cases are filled for intake's two statements.
+    The cases of the children who already have a record are read (and locked) in one query;
+    a new child has no case to look for.
     """
-    new_children = {
-        entry.index: Child(
-            **{k: v for k, v in entry.details.items() if k != "confirm_new"}
-            | {"reference": entry.details["reference"] or _new_reference()},
-            area_id=referral.area_id,
-        )
-        for entry in entries
-        if entry.child is None
-    }
-    Child.objects.bulk_create(new_children.values())
     known = [entry.child.pk for entry in entries if entry.child is not None]
     cases_of: dict[int, list[Case]] = {}
     if known:
         for case in _area_cases(area_id).select_for_update().filter(child_id__in=known):
             cases_of.setdefault(case.child_id, []).append(case)
 
-    links = []
+    considered = []
     for entry in entries:
-        child = entry.child or new_children[entry.index]
-        theirs = cases_of.get(child.pk, [])
+        child = entry.child or task_rows.stamped(
+            Child(
+                **{k: v for k, v in entry.details.items() if k != "confirm_new"}
+                | {"reference": entry.details["reference"] or _new_reference()},
+                area_id=referral.area_id,
+            )
+        )
+        theirs = cases_of.get(child.pk, []) if entry.child is not None else []
         open_case = max(
             (held for held in theirs if held.closed_at is None),
             key=lambda held: (held.referral_received_at, held.pk),
             default=None,
         )
-        if open_case is not None:
-            # A new concern about a child already on a pathway joins that case and flags it;
-            # bumping lock_version makes anyone acting on the case's older state reload first.
-            Case.objects.filter(pk=open_case.pk).update(
-                repeat_concern=True, lock_version=F("lock_version") + 1
-            )
-            record_event(
-                actor=actor,
-                action="case.repeat_referral",
-                target=open_case,
-                changes={"referral": referral.pk, "involvement": entry.involvement},
-            )
-            case = open_case
-        else:
+        opening = None
+        if open_case is None:
             facts = (
                 {"continuum_level": level}
                 if entry.involvement == Involvement.DISPLAYING_HSB
                 else {}
             )
-            case = engine.open_case(
+            opening = engine.new_case(
                 child=child,
                 involvement=entry.involvement,
                 version_id=version_id,
@@ -125,36 +130,133 @@ def _consider_children(
                 actor=actor,
                 facts=facts,
             )
-            previous = max(
+            opening.case.previous_episode = max(
                 (held for held in theirs if held.closed_at is not None),
                 key=lambda held: (held.closed_at, held.pk),
                 default=None,
             )
-            if previous is not None:
-                Case.objects.filter(pk=case.pk).update(previous_episode=previous)
-                case.previous_episode = previous
-        links.append(
-            ReferralChild(
-                referral=referral,
+        considered.append(
+            _Consideration(
+                entry=entry,
                 child=child,
-                involvement=entry.involvement,
-                case=case,
-                joined_open_case=open_case is not None,
+                joined=open_case,
+                opening=opening,
+                link=ReferralChild(
+                    involvement=entry.involvement, joined_open_case=open_case is not None
+                ),
             )
         )
-    ReferralChild.objects.bulk_create(links)
-    return links
+    return considered
 
 
-def _link_cases(cases: list[Case]) -> None:
-    """Link every child's case to every other's, both ways, in one INSERT (a pair linked by
-    an earlier referral stays as it is)."""
-    through = Case.linked_cases.through
-    pairs = sorted({(a.pk, b.pk) for a in cases for b in cases if a.pk != b.pk})
+def _write_intake(
+    *,
+    actor: User,
+    referral: Referral,
+    behaviours: list[ReferralBehaviour],
+    considered: list[_Consideration],
+    received_changes: Callable[[list[_Consideration]], dict[str, Any]],
+) -> None:
+    """Write the referral, its children and cases, its behaviours, links and audit events in
+    two statements of data-modifying CTEs (task_rows).
+
+    The first: the referral, each new child's record and each new case's rows. The second:
+    what names them, which row-level security checks against the case or referral and so
+    cannot share their statement: the behaviours, each child's link, each new case's first
+    move, the links between the referral's cases, a joined case's repeat-concern flag, and
+    the audit events (signed with the new ids, in the order they were recorded before).
+    """
+    first = task_rows.intake_statement()
+    task_rows.stamped(referral)
+    first.insert("referral", referral)
+    referral_id = task_rows.cte_id("referral")
+    returned = [referral_id]
+    for number, item in enumerate(considered):
+        child_sql = None
+        if item.entry.child is None:
+            first.insert(f"child_{number}", item.child)
+            child_sql = task_rows.cte_id(f"child_{number}")
+            returned.append(child_sql)
+        if item.opening is not None:
+            sql = {"referral_id": referral_id} | ({"child_id": child_sql} if child_sql else {})
+            case_id, work_id = task_rows.add_new_case_rows(
+                first,
+                name=f"case_{number}",
+                case=item.opening.case,
+                stage_key=item.opening.stage.key,
+                breach_at=item.opening.breach_at,
+                sql=sql,
+            )
+            returned += [case_id, work_id]
+    # The final query reads every inserted id in turn: a CTE runs when first read, so the
+    # rows are written (and numbered) in the order they were recorded before.
+    ids = iter(first.run(f"SELECT {', '.join(returned)}, {task_rows.in_order(first)[7:]}"))
+    _saved(referral, next(ids))
+    for item in considered:
+        if item.entry.child is None:
+            _saved(item.child, next(ids))
+        if item.opening is not None:
+            case = item.opening.case
+            case.child = item.child  # the child's id, now that it has one
+            _saved(case, next(ids))
+            case.current_task_id = next(ids)
+            case.referral = referral
+
+    second = task_rows.intake_statement()
+    for number, behaviour in enumerate(behaviours):
+        behaviour.referral = referral
+        second.insert(f"behaviour_{number}", behaviour)
+    events = []
+    for number, item in enumerate(considered):
+        item.link.referral, item.link.child, item.link.case = referral, item.child, item.case
+        second.insert(f"link_{number}", item.link)
+        if item.opening is not None:
+            item.opening.move.case = item.case
+            second.insert(f"move_{number}", item.opening.move)
+            events.append(item.opening.opened_event(actor))
+        else:
+            # A new concern about a child already on a pathway joins that case and flags it;
+            # bumping lock_version makes anyone acting on the case's older state reload first.
+            second.add(
+                f"repeat_{number}",
+                f"UPDATE {Case._meta.db_table} SET repeat_concern = %s,"  # noqa: S608 - _meta
+                " lock_version = lock_version + 1 WHERE process_ptr_id = %s",
+                [True, item.case.pk],
+            )
+            events.append(
+                new_event(
+                    actor=actor,
+                    action="case.repeat_referral",
+                    target=item.case,
+                    changes={"referral": referral.pk, "involvement": item.entry.involvement},
+                )
+            )
+    # Every child's case linked to every other's, both ways (a pair linked by an earlier
+    # referral stays as it is).
+    pairs = sorted({(a.case.pk, b.case.pk) for a in considered for b in considered})
+    pairs = [(a, b) for a, b in pairs if a != b]
     if pairs:
-        through.objects.bulk_create(
-            [through(from_case_id=a, to_case_id=b) for a, b in pairs], ignore_conflicts=True
+        through = Case.linked_cases.through._meta.db_table
+        second.add(
+            "case_links",
+            f"INSERT INTO {through} (from_case_id, to_case_id) VALUES "  # noqa: S608 - _meta
+            + ", ".join(["(%s, %s)"] * len(pairs))
+            + " ON CONFLICT DO NOTHING",
+            [pk for pair in pairs for pk in pair],
         )
+    events.append(new_event(**received_changes(considered)))
+    for number, event in enumerate(events):
+        second.insert(f"event_{number}", event)
+    second.run(task_rows.in_order(second))
+    for event in events:
+        announce_written(event)
+
+
+def _saved(row: Any, pk: int) -> None:
+    """A row written by intake's statements, as save() would leave it."""
+    row.pk = pk
+    row._state.adding = False
+    row._state.db = DEFAULT_DB_ALIAS
 
 
 def record_referral(*, actor: Actor, **given: Any) -> Referral:
@@ -250,9 +352,9 @@ def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
             "The partnership has no published default pathway, so no case can be opened."
         )
 
-    # Write.
+    # Write: two statements (`_write_intake`), the audit events among them.
     level = valid.continuum_level
-    referral = Referral.objects.create(
+    referral = Referral(
         area_id=referring_agency.area_id,
         received_at=valid.received_at,
         source=valid.source,
@@ -271,38 +373,42 @@ def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
         crime_reference=valid.crime_reference,
         police_outcome=valid.police_outcome,
     )
-    ReferralBehaviour.objects.bulk_create(
-        ReferralBehaviour(referral=referral, **behaviour) for behaviour in valid.behaviours
-    )
-    entries = valid.children
-    links = _consider_children(
-        entries=entries,
+    considered = _consider_children(
+        entries=valid.children,
         referral=referral,
         version_id=version_id,
         area_id=referring_agency.area_id,
         level=level,
         actor=actor,
     )
-    _link_cases([link.case for link in links])
 
-    # Audit.
-    record_event(
+    def received(considered: list[_Consideration]) -> dict[str, Any]:
+        # The referral's audit event, once every row has its id.
+        return {
+            "actor": actor,
+            "action": "referral.received",
+            "target": referral,
+            "changes": {
+                "source": valid.source,
+                "continuum_level": level,
+                "children": [
+                    {
+                        "child": item.child.pk,
+                        "involvement": item.entry.involvement,
+                        "case": item.case.pk,
+                        "joined_open_case": item.joined is not None,
+                        "new_record": item.entry.child is None,
+                    }
+                    for item in considered
+                ],
+            },
+        }
+
+    _write_intake(
         actor=actor,
-        action="referral.received",
-        target=referral,
-        changes={
-            "source": valid.source,
-            "continuum_level": level,
-            "children": [
-                {
-                    "child": link.child_id,
-                    "involvement": link.involvement,
-                    "case": link.case_id,
-                    "joined_open_case": link.joined_open_case,
-                    "new_record": entry.child is None,
-                }
-                for entry, link in zip(entries, links, strict=True)
-            ],
-        },
+        referral=referral,
+        behaviours=[ReferralBehaviour(**behaviour) for behaviour in valid.behaviours],
+        considered=considered,
+        received_changes=received,
     )
     return referral
