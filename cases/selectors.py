@@ -368,13 +368,15 @@ _LISTS: dict[str, Callable[[User, Any], QuerySet[Case]]] = {
     "visible": lambda user, at: case_list_visible_to(user, at=at).order_by("-pk"),
     "mine": lambda user, at: my_cases(user),
     "tasks": lambda user, at: stage_tasks_for(user),
+    # The tasks past their due date (`at`: today), as the landing counts them.
+    "overdue": lambda user, at: stage_tasks_for(user).filter(stage_due_on__lt=at),
 }
 
 
 def case_list_shape(kind: str, user: User) -> Shape:
     """The list `kind` ("visible": every case the user may read, newest first; "mine":
-    `my_cases`; "tasks": `stage_tasks_for`) for `user` (who holds cases), as a list shows it
-    (`as_case_list`)."""
+    `my_cases`; "tasks": `stage_tasks_for`; "overdue": those tasks due before today) for
+    `user` (who holds cases), as a list shows it (`as_case_list`)."""
     if not holds_cases(user):
         raise ValueError("only a user who holds cases has a case list")
     agency_id = user.agency_id
@@ -384,13 +386,15 @@ def case_list_shape(kind: str, user: User) -> Shape:
         values.append(int(agency_id))
     if kind == "visible":
         values.append(timezone.now())  # the grants in force: a parameter, read every time
+    elif kind == "overdue":
+        values.append(timezone.localdate())
     role = user.role
 
     def build(given: list[Any]) -> QuerySet[Case]:
         # A user standing in for the real one: the same role, their id and agency as given.
         stand_in = User(pk=given[0], role=role, is_active=True)
         stand_in.agency_id = given[1] if has_agency else None
-        at = given[-1] if kind == "visible" else None
+        at = given[-1] if kind in ("visible", "overdue") else None
         return as_case_list(_LISTS[kind](stand_in, at))
 
     return Shape(key=("cases", kind, role, has_agency), build=build, values=values)

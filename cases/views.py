@@ -51,10 +51,8 @@ from .selectors import (
     cases_visible_to,
     holds_cases,
     is_in_role_scope,
-    my_cases,
     open_cases_in_area_of,
     receives_shared_information,
-    stage_tasks_for,
 )
 from .services import designate_lead_practitioner
 
@@ -126,11 +124,12 @@ def landing(request: HttpRequest) -> HttpResponse:
         elif user.role == Role.SYSTEM_ADMINISTRATOR:
             context["agencies"] = Agency.objects.order_by("name")
         elif holds_cases(user):
-            tasks = stage_tasks_for(user)
-            context["tasks"] = rows_of_page(case_list_shape("tasks", user), 0, 10)
+            tasks = case_list_shape("tasks", user)
+            context["tasks"] = rows_of_page(tasks, 0, 10)
             # Bounded: a front door's area may hold thousands (core.pagination).
-            overdue = tasks.filter(stage_due_on__lt=timezone.localdate())
-            task_count, case_count, overdue_count = bounded_counts(tasks, my_cases(user), overdue)
+            task_count, case_count, overdue_count = bounded_counts(
+                tasks, case_list_shape("mine", user), case_list_shape("overdue", user)
+            )
             context["task_count"] = _count_shown(*task_count)
             context["case_count"] = _count_shown(*case_count)
             context["overdue_count"] = _count_shown(*overdue_count)

@@ -73,11 +73,12 @@ def positive_int(value: Any, *, default: int, maximum: int | None = None) -> int
 class Shape:
     """A list as `build(values)`, with the `key` naming its shape: every value the SQL's text
     depends on (a role, a flag) goes in the key, every other one in `values` (ints or aware
-    datetimes, each appearing as a parameter: checked when compiled)."""
+    dates or datetimes, each a parameter or not in the SQL at all: checked when compiled)."""
 
     key: tuple[Any, ...]
     build: Callable[[list[Any]], QuerySet[Any, Any]]
     values: list[Any]
+    db: str = "default"
 
     def queryset(self) -> QuerySet[Any, Any]:
         return self.build(self.values)
@@ -99,10 +100,12 @@ def _stand_ins(values: list[Any]) -> list[Any]:
                 datetime.datetime(1, 1, 1, tzinfo=datetime.UTC)
                 + datetime.timedelta(minutes=number + 1)
             )
+        elif isinstance(value, datetime.date):
+            marks.append(datetime.date(1, 1, 1) + datetime.timedelta(days=number + 1))
         elif isinstance(value, int) and not isinstance(value, bool):
             marks.append(-2_000_000_000 - number)  # no row has a negative id
         else:
-            raise TypeError(f"a list's value must be an int or a datetime, not {value!r}")
+            raise TypeError(f"a list's value must be an int, date or datetime, not {value!r}")
     return marks
 
 
@@ -182,7 +185,7 @@ def rows_of_page(queryset: QuerySet[Any, Any] | Shape, start: int, stop: int) ->
     """Rows `start` to `stop` of the ordered queryset (or list shape), joined only for those
     rows."""
     if isinstance(queryset, Shape):
-        if connections["default"].vendor != "postgresql":
+        if connections[queryset.db].vendor != "postgresql":
             return rows_of_page(queryset.queryset(), start, stop)
         page, sql, params, extra = _compiled(
             queryset, ("rows", start, stop), lambda cases: _page_of(cases, start, stop)
@@ -198,7 +201,7 @@ def bounded_count(
     not exact when there are more."""
     limit = COUNT_LIMIT if limit is None else limit
     if isinstance(queryset, Shape):
-        if connections["default"].vendor != "postgresql":
+        if connections[queryset.db].vendor != "postgresql":
             return bounded_count(queryset.queryset(), limit)
         counted_rows, sql, params, _ = _compiled(
             queryset, ("count", limit), lambda cases: _counted(cases, limit)
@@ -212,21 +215,33 @@ def bounded_count(
 
 
 def bounded_counts(
-    *querysets: QuerySet[Any, Any], limit: int | None = None
+    *querysets: QuerySet[Any, Any] | Shape, limit: int | None = None
 ) -> list[tuple[int, bool]]:
-    """`bounded_count` of each queryset, in one statement (a figure per list, as a landing page
-    shows): one round trip however many lists. All on one database."""
+    """`bounded_count` of each queryset (or list shape), in one statement (a figure per list,
+    as a landing page shows): one round trip however many lists. All on one database."""
     limit = COUNT_LIMIT if limit is None else limit
     if not querysets:
         return []
     parts: list[str] = []
     params: list[Any] = []
+    db = "default"
     for queryset in querysets:
-        sql, part_params = queryset.order_by().values("pk")[: limit + 1].query.sql_with_params()
+        if isinstance(queryset, Shape) and connections[queryset.db].vendor == "postgresql":
+            _, sql, part_params, _ = _compiled(
+                queryset, ("count", limit), lambda cases: _counted(cases, limit)
+            )
+            db = queryset.db
+        else:
+            counted = _counted(
+                queryset.queryset() if isinstance(queryset, Shape) else queryset, limit
+            )
+            sql, query_params = counted.query.sql_with_params()
+            part_params = list(query_params)
+            db = counted.db
         # The ORM's own SQL and parameters for each list, counted side by side.
         parts.append(f"(SELECT COUNT(*) FROM ({sql}) AS counted)")  # noqa: S608
         params.extend(part_params)
-    with connections[querysets[0].db].cursor() as cursor:
+    with connections[db].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
     return [(int(n), True) if n <= limit else (limit, False) for n in row]

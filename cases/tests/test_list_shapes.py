@@ -20,7 +20,7 @@ from cases.selectors import (
 )
 from cases.tests.factories import open_case
 from core import pagination
-from core.pagination import bounded_count, bounded_page, rows_of_page
+from core.pagination import bounded_count, bounded_counts, bounded_page, rows_of_page
 
 pytestmark = pytest.mark.django_db
 
@@ -28,6 +28,7 @@ SELECTORS = {
     "visible": lambda user: case_list_visible_to(user).order_by("-pk"),
     "mine": my_cases,
     "tasks": stage_tasks_for,
+    "overdue": lambda user: stage_tasks_for(user).filter(stage_due_on__lt=timezone.localdate()),
 }
 
 
@@ -64,6 +65,11 @@ def test_each_list_compiled_once_gives_its_selectors_rows(
                     assert _ids(got) == _ids(rows_of_page(expected, start, stop)), (user, kind)
                 for limit in (1, 5, 1000):
                     assert bounded_count(shape, limit) == bounded_count(expected, limit)
+            kinds = list(SELECTORS)
+            shapes = [case_list_shape(kind, user) for kind in kinds]
+            assert bounded_counts(*shapes, limit=3) == [
+                bounded_count(as_case_list(SELECTORS[kind](user)), 3) for kind in kinds
+            ]
     # Rows as a list shows them: the related rows joined, no query per row.
     page = bounded_page(case_list_shape("visible", front_door), number=1, size=25)
     assert len(page.rows) == 7
