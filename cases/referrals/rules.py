@@ -47,6 +47,28 @@ MAX_AGE_AT_REFERRAL = 25
 # A client clock a little ahead of ours is not a referral "in the future".
 CLOCK_SKEW = datetime.timedelta(minutes=2)
 CONTINUUM_ORDER = list(ContinuumLevel.values)  # normal … violent, in rising order
+# Each choice's values, as a set: `Choices.values` builds its list again on every call.
+_VALUES: dict[type[Any], frozenset[str]] = {
+    choices: frozenset(choices.values)
+    for choices in (
+        ContinuumLevel,
+        TrafficLight,
+        Setting,
+        Gender,
+        Ethnicity,
+        Involvement,
+        ReferralSource,
+        Channel,
+    )
+}
+
+
+def _chosen(value: Any, choices: type[Any]) -> bool:
+    """Whether `value` is one of the choices' values (any other type of value is not: and
+    an unhashable one from a bad payload must not raise)."""
+    return isinstance(value, str) and value in _VALUES[choices]
+
+
 # The longest each of the referral's own text fields may be (the crime reference, an
 # identifier, has its own check); a child's and a behaviour's fields are checked with them.
 TEXT_LIMITS = {
@@ -119,11 +141,11 @@ def _check_behaviours(behaviours: list[dict[str, Any]], errors: _Errors) -> None
         return
     for index, behaviour in enumerate(behaviours):
         key = f"behaviours[{index}]"
-        if behaviour.get("continuum_level") not in ContinuumLevel.values:
+        if not _chosen(behaviour.get("continuum_level"), ContinuumLevel):
             errors.add(f"{key}.continuum_level", "Choose the behaviour's continuum level.")
-        if behaviour.get("traffic_light") not in TrafficLight.values:
+        if not _chosen(behaviour.get("traffic_light"), TrafficLight):
             errors.add(f"{key}.traffic_light", "Choose a traffic light: green, amber or red.")
-        if behaviour.get("setting") not in Setting.values:
+        if not _chosen(behaviour.get("setting"), Setting):
             errors.add(f"{key}.setting", "Choose where the behaviour happened.")
         description = text(behaviour.get("description"))
         if problem := length_problem(description, SHORT_TEXT_MAX_LENGTH):
@@ -167,10 +189,10 @@ def _check_new_child(
     if problem:
         errors.add(f"{key}.reference", problem)
     details["gender"] = details["gender"] or Gender.NOT_KNOWN
-    if details["gender"] not in Gender.values:
+    if not _chosen(details["gender"], Gender):
         errors.add(f"{key}.gender", "Choose the child's gender (or 'Not known').")
     details["ethnicity"] = details["ethnicity"] or Ethnicity.NOT_KNOWN
-    if details["ethnicity"] not in Ethnicity.values:
+    if not _chosen(details["ethnicity"], Ethnicity):
         errors.add(f"{key}.ethnicity", "Choose an ONS 2021 ethnic group (or 'Not known').")
     for flag in ("special_educational_needs", "learning_disability", "looked_after"):
         details[flag] = bool(details[flag])
@@ -202,7 +224,7 @@ def _check_children(
     for index, entry in enumerate(children):
         key = f"children[{index}]"
         involvement = entry.get("involvement")
-        if involvement not in Involvement.values:
+        if not _chosen(involvement, Involvement):
             errors.add(f"{key}.involvement", "Choose: child displaying HSB, or child harmed.")
         child_id = linked_child_id(entry)
         if entry.get("child_id") not in (None, ""):
@@ -411,9 +433,9 @@ def validated_referral(
             received_at = timezone.make_aware(received_at)
         if received_at > now + CLOCK_SKEW:
             errors.add("received_at", "The referral cannot be received in the future.")
-    if source not in ReferralSource.values:
+    if not _chosen(source, ReferralSource):
         errors.add("source", f"'{source}' is not a census referral-source code (1A to 10).")
-    if channel not in Channel.values:
+    if not _chosen(channel, Channel):
         errors.add("channel", f"'{channel}' is not a channel.")
     if agency_unknown:
         errors.add("referring_agency", "Choose an agency in your partnership area.")
