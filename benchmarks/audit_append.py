@@ -21,7 +21,7 @@ import threading
 import time
 from typing import Any
 
-from benchmarks.harness import setup_django, throwaway_database
+from benchmarks.harness import sample_lock_waiters, setup_django, throwaway_database
 
 
 def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
@@ -72,19 +72,6 @@ def run_clients(count: int, seconds: float, area: Any) -> dict[str, float]:
             done.append(committed)
             connections.close_all()
 
-    def monitor() -> None:
-        try:
-            with connection.cursor() as cursor:
-                while not stop.is_set():
-                    cursor.execute(
-                        "SELECT count(*) FROM pg_stat_activity "
-                        "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                    )
-                    waiting.append(cursor.fetchone()[0])
-                    time.sleep(0.02)
-        finally:
-            connections.close_all()
-
     def sealer() -> None:
         try:
             while not stop.is_set():
@@ -97,7 +84,10 @@ def run_clients(count: int, seconds: float, area: Any) -> dict[str, float]:
             connections.close_all()
 
     threads = [threading.Thread(target=client, args=(n,)) for n in range(1, count + 1)]
-    helpers = [threading.Thread(target=monitor), threading.Thread(target=sealer)]
+    helpers = [
+        threading.Thread(target=sample_lock_waiters, args=(stop, waiting)),
+        threading.Thread(target=sealer),
+    ]
     for thread in threads + helpers:
         thread.start()
     start.wait()

@@ -2,6 +2,8 @@
 
 import os
 import sys
+import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 
@@ -40,3 +42,21 @@ def throwaway_database(database_name: str) -> Iterator[str]:
     finally:
         connection.close()
         teardown_databases(old_config, verbosity=0)
+
+
+def sample_lock_waiters(stop: threading.Event, waiting: list[int], every: float = 0.02) -> None:
+    """Until `stop` is set, append how many sessions of this database wait on a lock, every
+    `every` seconds: run in a thread of its own (its own connection, closed at the end)."""
+    from django.db import connection, connections
+
+    try:
+        with connection.cursor() as cursor:
+            while not stop.is_set():
+                cursor.execute(
+                    "SELECT count(*) FROM pg_stat_activity "
+                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
+                )
+                waiting.append(cursor.fetchone()[0])
+                time.sleep(every)
+    finally:
+        connections.close_all()

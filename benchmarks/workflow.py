@@ -54,7 +54,7 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import Any
 
-from benchmarks.harness import setup_django, throwaway_database
+from benchmarks.harness import sample_lock_waiters, setup_django, throwaway_database
 
 SPEED_TARGET = 2.0  # whole workflow at least twice as fast as viewflow's whole workflow
 INTAKE_MAX_STATEMENTS = 12
@@ -442,24 +442,6 @@ def _backend_cpu_seconds() -> float | None:
     return total / ticks if read else None
 
 
-def _monitor(stop: threading.Event, waiting: list[int], area_id: int) -> None:
-    from django.db import connections
-
-    try:
-        from django.db import connection
-
-        with connection.cursor() as cursor:
-            while not stop.is_set():
-                cursor.execute(
-                    "SELECT count(*) FROM pg_stat_activity "
-                    "WHERE wait_event_type = 'Lock' AND datname = current_database()"
-                )
-                waiting.append(cursor.fetchone()[0])
-                time.sleep(0.02)
-    finally:
-        connections.close_all()
-
-
 def _sealer(stop: threading.Event, errors: list[BaseException]) -> None:
     from django.db import connections
 
@@ -523,7 +505,7 @@ def run_scenario(
     stop = threading.Event()
     waiting: list[int] = []
     helper_errors: list[BaseException] = []
-    helpers = [threading.Thread(target=_monitor, args=(stop, waiting, world["area_id"]))]
+    helpers = [threading.Thread(target=sample_lock_waiters, args=(stop, waiting))]
     if sealer:
         helpers.append(threading.Thread(target=_sealer, args=(stop, helper_errors)))
     load_before = os.getloadavg()[0]
