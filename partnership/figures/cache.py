@@ -74,7 +74,7 @@ def advance_generation() -> None:
         cursor.execute("SELECT nextval(%s)", [SEQUENCE])
 
 
-def _advance_after_commit() -> None:
+def advance_after_commit() -> None:
     """Once per transaction, whatever the number of events it appends: on_commit's list is
     emptied on rollback, so a rolled-back transaction leaves no stale registration behind."""
     if connection.vendor != "postgresql":
@@ -89,7 +89,7 @@ def _advance_after_commit() -> None:
 def audit_event_saved(sender: Any, instance: AuditEvent, created: bool, **kwargs: Any) -> None:
     """post_save of AuditEvent (connected in PartnershipConfig.ready)."""
     if created and changes_figures(instance.action):
-        _advance_after_commit()
+        advance_after_commit()
 
 
 def _generation() -> tuple[int, str]:
