@@ -46,6 +46,9 @@ CAN_READ_REFERRALS = CASEWORK | {Role.DSL}
 # Who records a referral (`cases.referrals.services.record_referral`): a DSL (for their own agency
 # only), the front door and a team manager.
 CAN_LOG_REFERRAL = frozenset({Role.DSL, Role.FRONT_DOOR, Role.TEAM_MANAGER})
+# Who decides what a referral that joined a child's open case changes (within one working
+# day): the front door, and a team manager, as at the initial decision.
+CAN_DECIDE_REPEAT_REFERRALS = frozenset({Role.FRONT_DOOR, Role.TEAM_MANAGER})
 # Who can be a case's lead practitioner.
 CAN_LEAD = frozenset({Role.LEAD_PRACTITIONER, Role.TEAM_MANAGER, Role.HSB_COORDINATOR})
 # Who allocates or hands over a case's lead (of a case their role's rule shows them).

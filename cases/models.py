@@ -523,3 +523,63 @@ class CaseUserObjectPermission(UserObjectPermissionBase):
     content_object = models.ForeignKey(Case, on_delete=models.CASCADE)
     # Guardian has no expiry of its own; read at query time, so expiry needs no job.
     expires_at = models.DateTimeField(null=True, blank=True)
+
+
+# --- a referral that joined an open case ---------------------------------------------------
+
+
+class RepeatReferralOutcome(models.TextChoices):
+    NO_CHANGE = "no_change", "No change to the current route"
+    STEP_UP = "step_up", "Step up"
+
+
+class RepeatReferralDecision(models.Model):
+    """The front door's decision on a referral that joined a child's open case.
+
+    Every referral needs a decision within one working day (Working Together); a new case
+    gets it as its first stage, a joined case gets this row, written with the referral
+    (`cases.referrals.services`) and due one working day after the referral was received.
+    Undecided past `due_on`, it is overdue.
+    """
+
+    referral = models.ForeignKey(Referral, on_delete=models.CASCADE, related_name="+")
+    case = models.ForeignKey(Case, on_delete=models.CASCADE, related_name="repeat_decisions")
+    # The case's area, kept here so row-level security and the front door's list need no join.
+    area = models.ForeignKey(LocalArea, on_delete=models.PROTECT, related_name="+")
+    due_on = models.DateField()
+    outcome = models.CharField(max_length=16, choices=RepeatReferralOutcome.choices, blank=True)
+    # The step-up taken through the engine (a stage move of its own, with its own audit event).
+    transition = models.ForeignKey(
+        Transition, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    reason = models.TextField(blank=True)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="+"
+    )
+    decided_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        constraints = [
+            models.UniqueConstraint(fields=["referral", "case"], name="one_decision_per_joining"),
+            # Decided means an outcome, a decider and a time, together.
+            models.CheckConstraint(
+                condition=models.Q(decided_at__isnull=True, decided_by__isnull=True, outcome="")
+                | (
+                    models.Q(decided_at__isnull=False, decided_by__isnull=False)
+                    & ~models.Q(outcome="")
+                ),
+                name="repeat_decision_complete",
+            ),
+        ]
+        indexes = [
+            # The front door's undecided list: an area's, soonest due first.
+            models.Index(
+                fields=["area", "due_on"],
+                condition=models.Q(decided_at__isnull=True),
+                name="repeat_decision_open_idx",
+            ),
+            models.Index(fields=["case", "referral"], name="repeat_decision_case_idx"),
+        ]
+
+    def __str__(self) -> str:
+        return f"Decision on referral {self.referral_id} for case {self.case_id}"
