@@ -12,7 +12,8 @@ set-based SQL: `INSERT … SELECT … FROM generate_series`, the viewflow proces
 never through the engine. It VACUUMs and ANALYZEs, then, `--runs` times, alternating:
 
 - the full dashboard uncached (every figure, no filters, the last twelve months, the scope's
-  own queries included), as a page computes it on a cache miss;
+  own queries included), as a page computes it on a cache miss: on two connections at once
+  (`DASHBOARD_LANES=2`, the default), and for information on one;
 - the same 24 figures in hand-written SQL (`benchmarks/dashboard_sql.py`), with the same
   planner settings (`analytic_reads`); the run fails if any figure differs.
 
@@ -506,11 +507,15 @@ def _timed(counter: QueryCounter, work: Any) -> tuple[float, Any]:
         return time.perf_counter() - started, result
 
 
-def dashboard_run(area_id: int, counter: QueryCounter) -> tuple[float, Any]:
-    """The whole dashboard as the page computes it on a miss: the scope, then every figure."""
+def dashboard_run(area_id: int, counter: QueryCounter, lanes: int = 2) -> tuple[float, Any]:
+    """The whole dashboard as the page computes it on a miss: the scope, then every figure,
+    on `lanes` connections (`DASHBOARD_LANES`; the counter sees the first lane's statements)."""
+    from django.test import override_settings
+
     from partnership.figures import dashboard_figures
 
-    return _timed(counter, lambda: dashboard_figures(_year(area_id)))
+    with override_settings(DASHBOARD_LANES=lanes):
+        return _timed(counter, lambda: dashboard_figures(_year(area_id)))
 
 
 def handwritten_run(area_id: int, counter: QueryCounter) -> tuple[float, Any]:
@@ -531,18 +536,26 @@ def handwritten_run(area_id: int, counter: QueryCounter) -> tuple[float, Any]:
 def time_side_by_side(area_id: int, runs: int) -> dict[str, Any]:
     """Both, alternating run by run (so load on a shared machine falls on both alike)."""
     dashboard_counter, handwritten_counter = QueryCounter(), QueryCounter()
+    one_lane_counter = QueryCounter()
     dashboard: list[float] = []
+    one_lane: list[float] = []
     handwritten: list[float] = []
     for _ in range(runs):
-        dashboard_counter.count = handwritten_counter.count = 0
+        dashboard_counter.count = handwritten_counter.count = one_lane_counter.count = 0
         seconds, figures = dashboard_run(area_id, dashboard_counter)
         dashboard.append(seconds)
         seconds, rows = handwritten_run(area_id, handwritten_counter)
         handwritten.append(seconds)
+        # For information: the same on the request's connection alone (every statement).
+        seconds, alone = dashboard_run(area_id, one_lane_counter, lanes=1)
+        one_lane.append(seconds)
+        if alone != figures:
+            raise RuntimeError("the dashboard's figures differ between one lane and two")
     return {
         "dashboard": dashboard,
+        "one_lane": one_lane,
         "handwritten": handwritten,
-        "dashboard_statements": dashboard_counter.count,
+        "dashboard_statements": one_lane_counter.count,
         "handwritten_statements": handwritten_counter.count,
         "figures": figures,
         "rows": rows,
@@ -669,7 +682,11 @@ def main(argv: list[str] | None = None) -> int:
         f"dashboard (all {len(per_figure)} figures, no filters, one year, uncached)   median "
         f"{dashboard * 1000:.0f} ms   min {min(measured['dashboard']) * 1000:.0f} ms   max "
         f"{max(measured['dashboard']) * 1000:.0f} ms   "
-        f"{measured['dashboard_statements']} SQL statements"
+        f"{measured['dashboard_statements']} SQL statements (two lanes: DASHBOARD_LANES=2)"
+    )
+    print(
+        f"dashboard on one connection (DASHBOARD_LANES=1, information)   median "
+        f"{statistics.median(measured['one_lane']) * 1000:.0f} ms"
     )
     print(
         f"hand-written SQL (the same figures, {len(dashboard_sql.STATEMENTS)} statements)   "

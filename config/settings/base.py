@@ -137,6 +137,8 @@ DATABASES = {"default": env.db_url("DATABASE_URL", default=f"sqlite:///{BASE_DIR
 # replaces a connection that died with a database restart before a request uses it.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("CONN_MAX_AGE", default=60)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# Connections an uncached dashboard computes its figures on at once (partnership.figures.tuning).
+DASHBOARD_LANES = env.int("DASHBOARD_LANES", default=2)
 if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
     # A database host that drops packets (rather than refusing) must not hang a request or a
     # worker pass until TCP gives up: fail in seconds, answer 503, retry on the next pass.

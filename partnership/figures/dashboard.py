@@ -11,7 +11,7 @@ from cases.models import Case
 from ..exceptions import InvalidDashboardFilter
 from .registry import FIGURES, PARTS, Figure
 from .scope import Scope
-from .tuning import analytic_reads
+from .tuning import computed_in_lanes
 
 # The statement groups register their figures (and their populations' conditions) when
 # imported, in this order: the order of `FIGURES`, hence of the API schema's figure keys.
@@ -49,12 +49,8 @@ DASHBOARD_ORDER = (
 def dashboard_figures(scope: Scope, keys: Iterable[str] | None = None) -> list[Figure]:
     """Every figure (or the given ones) for the scope, in dashboard order."""
     wanted = set(keys) if keys is not None else None
-    with analytic_reads():
-        return [
-            FIGURES[key].compute(scope)
-            for key in DASHBOARD_ORDER
-            if wanted is None or key in wanted
-        ]
+    shown = [key for key in DASHBOARD_ORDER if wanted is None or key in wanted]
+    return computed_in_lanes(scope.memo, shown, lambda key: FIGURES[key].compute(scope))
 
 
 def figure_cases(scope: Scope, key: str, part: str, cell: str = "") -> QuerySet[Case]:

@@ -19,6 +19,7 @@ from pathways.models import Stage, Transition, TransitionKind
 from ..exceptions import InvalidDashboardFilter
 from ..expressions import age_at, local_zone, weekday_holidays, working_day_numbers
 from .filters import AGE_BAND_KEYS, DashboardFilters
+from .tuning import shared_result
 
 # A re-referral follows another referral of the child within this many days (referrals.py);
 # a scope's working-day calendar spans this far either side of its period.
@@ -183,7 +184,6 @@ def period_cases(scope: Scope) -> QuerySet[Case]:
 
 
 def memo(scope: Scope, key: str, compute: Callable[[], Any]) -> Any:
-    """A result several figures of one dashboard share, computed once per scope."""
-    if key not in scope.memo:
-        scope.memo[key] = compute()
-    return scope.memo[key]
+    """A result several figures of one dashboard share, computed once per scope (by one
+    lane when the figures are computed in two: `tuning.computed_in_lanes`)."""
+    return shared_result(scope.memo, key, compute)

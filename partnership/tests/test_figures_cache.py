@@ -10,6 +10,7 @@ from datetime import timedelta
 import pytest
 from django.core.cache import cache
 from django.db import connection, transaction
+from django.test import override_settings
 from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from django.utils import timezone
@@ -214,6 +215,8 @@ def test_the_page_uses_the_cache_too(
     assert first.context["groups"] == second.context["groups"]
 
 
+# One lane: the cold dashboard's statements all on the connection the test counts.
+@override_settings(DASHBOARD_LANES=1)
 def test_an_analysts_drill_down_reads_the_cached_dashboard(version, front_door, make_user):
     """An analyst's drill-down needs the dashboard's secondary suppression: from the cache
     once the dashboard has been computed for the same query."""
