@@ -16,7 +16,9 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import connections
-from django.db.models import Model, QuerySet
+from django.db.models import Model, QuerySet, Window
+from django.db.models.expressions import RawSQL
+from django.db.models.functions import RowNumber
 
 DEFAULT_PAGE_SIZE = 25
 MAX_PAGE_SIZE = 100
@@ -114,15 +116,29 @@ def _compiled(
 ) -> tuple[Any, str, list[Any], bool]:
     """(queryset, sql, parameters, extra columns?) of `make(shape's queryset)`, compiled once
     per shape."""
-    key = (*shape.key, *part)
-    compiled = _COMPILED.get(key)
-    if compiled is None:
-        marks = _stand_ins(shape.values)
+
+    def produce(marks: list[Any]) -> tuple[Any, str, list[Any], bool]:
         queryset = make(shape.build(marks))
         compiler = queryset.query.get_compiler(using=queryset.db)
         sql, params = compiler.as_sql()
         # Columns selected for the order alone, past the model's (read when making rows).
-        extra = bool(getattr(compiler, "has_extra_select", False))
+        return queryset, sql, list(params), bool(getattr(compiler, "has_extra_select", False))
+
+    return _compiled_as(shape, part, produce)
+
+
+def _compiled_as(
+    shape: Shape,
+    part: tuple[Any, ...],
+    produce: Callable[[list[Any]], tuple[Any, str, list[Any], bool]],
+) -> tuple[Any, str, list[Any], bool]:
+    """`produce(stand-ins)`'s (queryset, sql, parameters, extra columns?), made once per
+    shape and part, with the shape's values put in the stand-ins' places."""
+    key = (*shape.key, *part)
+    compiled = _COMPILED.get(key)
+    if compiled is None:
+        marks = _stand_ins(shape.values)
+        queryset, sql, params, extra = produce(marks)
         places = tuple(
             tuple(
                 at for at, param in enumerate(params) if type(param) is type(mark) and param == mark
@@ -140,8 +156,8 @@ def _compiled(
         if len(_COMPILED) >= _COMPILED_MAX:
             _COMPILED.clear()
         compiled = _COMPILED[key] = (queryset, sql, tuple(params), places, extra)
-    queryset, sql, params, places, extra = compiled
-    filled = list(params)
+    queryset, sql, kept, places, extra = compiled
+    filled = list(kept)
     for value, at in zip(shape.values, places, strict=True):
         for place in at:
             filled[place] = value
@@ -247,6 +263,53 @@ def bounded_counts(
     return [(int(n), True) if n <= limit else (limit, False) for n in row]
 
 
+# A list shape's page and its count in one statement: the list's first rows, up to the count's
+# bound, numbered in the list's order and kept once (a MATERIALIZED CTE); the page's rows
+# joined for the ids numbered within the page, and the count read from the same ids. The
+# list's condition (the visibility rule) is then evaluated once, not once for the page and
+# again for its count; and a list the planner reads in index order still stops at the bound.
+_LISTED = "listed_page"  # the CTE's name
+_COUNTED = "_listed_count"  # the count's column on each row
+
+
+def _listed_page(shape: Shape, start: int, stop: int, count_to: int) -> tuple[list[Model], int]:
+    """Rows `start` to `stop` of the shape's list and the list's rows counted up to
+    `count_to` + 1 (from its first row), in one statement."""
+
+    def produce(marks: list[Any]) -> tuple[Any, str, list[Any], bool]:
+        ordered = shape.build(marks)
+        order: list[Any] = list(ordered.query.order_by)
+        numbered = (
+            ordered.select_related(None)
+            .annotate(_position=Window(RowNumber(), order_by=order))
+            .values("pk", "_position")
+            .order_by(*order)[: count_to + 1]
+        )
+        listed_sql, listed_params = numbered.query.sql_with_params()
+        # Whole numbers this code computed (never text from a request): part of the SQL,
+        # and of the key the statement is kept under.
+        in_page = RawSQL(  # noqa: S611
+            f"SELECT pk FROM {_LISTED} WHERE _position > {int(start)} "  # noqa: S608
+            f"AND _position <= {int(stop)}",
+            (),
+        )
+        counted = RawSQL(f"SELECT COUNT(*) FROM {_LISTED}", ())  # noqa: S608, S611
+        page = ordered.model._default_manager.filter(pk__in=in_page)
+        page.query.select_related = ordered.query.select_related
+        page.query.deferred_loading = ordered.query.deferred_loading
+        page = page.prefetch_related(*getattr(ordered, "_prefetch_related_lookups", ()))
+        page = page.annotate(**{_COUNTED: counted}).order_by(*order)
+        compiler = page.query.get_compiler(using=page.db)
+        page_sql, page_params = compiler.as_sql()
+        sql = f"WITH {_LISTED} (pk, _position) AS MATERIALIZED ({listed_sql}) {page_sql}"
+        extra = bool(getattr(compiler, "has_extra_select", False))
+        return page, sql, [*listed_params, *page_params], extra
+
+    page, sql, params, extra = _compiled_as(shape, ("listed", start, stop, count_to), produce)
+    rows = _rows_as_compiled(page, sql, params, extra)
+    return rows, (getattr(rows[0], _COUNTED) if rows else 0)
+
+
 def bounded_page(
     queryset: QuerySet[Any, Any] | Shape, *, number: int, size: int, count_limit: int | None = None
 ) -> BoundedPage:
@@ -254,6 +317,19 @@ def bounded_page(
     with the primary key). A number past the end gives an empty page."""
     count_limit = COUNT_LIMIT if count_limit is None else count_limit
     start = (number - 1) * size
+    if isinstance(queryset, Shape) and connections[queryset.db].vendor == "postgresql":
+        rows, counted = _listed_page(queryset, start, start + size + 1, start + count_limit)
+        if rows or number == 1:
+            has_next = len(rows) > size
+            bound = start + count_limit
+            return BoundedPage(
+                rows=rows[:size],
+                number=number,
+                size=size,
+                has_next=has_next,
+                count=min(counted, bound),
+                count_exact=counted <= bound,
+            )
     rows = rows_of_page(queryset, start, start + size + 1)
     has_next = len(rows) > size
     rows = rows[:size]

@@ -6,6 +6,8 @@ grant stops showing when it expires (the time is a parameter too) (issue 15)."""
 import datetime
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from agencies.roles import Role
@@ -108,3 +110,31 @@ def test_a_value_written_into_the_sql_is_refused(front_door):
     )
     with pytest.raises(AssertionError):
         rows_of_page(shape, 0, 5)
+
+
+def test_a_shapes_page_and_its_count_come_in_one_statement(
+    default_version, front_door, lead_practitioner, manager, coordinator
+):
+    """On PostgreSQL, `bounded_page` of a shape reads the page and the count together: the
+    same rows and count as the queryset's two statements, at every page and bound."""
+    cases = [open_case(version=default_version, actor=front_door) for _ in range(7)]
+    Case.objects.filter(pk__in=[case.pk for case in cases[:5]]).update(
+        lead_practitioner=lead_practitioner
+    )
+    for user in (front_door, lead_practitioner, manager, coordinator):
+        for kind, selector in SELECTORS.items():
+            expected = as_case_list(selector(user))
+            for number, size, limit in ((1, 2, 1000), (2, 2, 1000), (4, 2, 1000), (1, 2, 3)):
+                with CaptureQueriesContext(connection) as captured:
+                    page = bounded_page(
+                        case_list_shape(kind, user), number=number, size=size, count_limit=limit
+                    )
+                queryset_page = bounded_page(expected, number=number, size=size, count_limit=limit)
+                assert _ids(page.rows) == _ids(queryset_page.rows), (user, kind, number)
+                assert (page.count, page.count_exact, page.has_next) == (
+                    queryset_page.count,
+                    queryset_page.count_exact,
+                    queryset_page.has_next,
+                ), (user, kind, number, limit)
+                if page.rows or number == 1:
+                    assert len(captured) == 1, (user, kind, number)
