@@ -24,7 +24,7 @@ from core.pagination import (
     bounded_counts,
     bounded_page,
     positive_int,
-    rows_of_page,
+    rows_and_count,
 )
 from pathways.definitions import definition_from_version
 from pathways.graph import layout
@@ -127,14 +127,15 @@ def landing(request: HttpRequest) -> HttpResponse:
         elif user.role == Role.SYSTEM_ADMINISTRATOR:
             context["agencies"] = Agency.objects.order_by("name")
         elif holds_cases(user):
-            tasks = case_list_shape("tasks", user)
-            context["tasks"] = rows_of_page(tasks, 0, 10)
             # Bounded: a front door's area may hold thousands (core.pagination). A headline
             # counts to LANDING_COUNT_LIMIT ("more than 100"); the lists count further. Three
             # counts to 1,000 over a manager's five access paths took 29 of the page's 64 ms
-            # at 100,000 cases (benchmarks/lists.py).
-            task_count, case_count, overdue_count = bounded_counts(
-                tasks,
+            # at 100,000 cases (benchmarks/lists.py). The first tasks and their count come
+            # from one reading of the list.
+            context["tasks"], task_count = rows_and_count(
+                case_list_shape("tasks", user), 0, 10, LANDING_COUNT_LIMIT
+            )
+            case_count, overdue_count = bounded_counts(
                 case_list_shape("mine", user),
                 case_list_shape("overdue", user),
                 limit=LANDING_COUNT_LIMIT,

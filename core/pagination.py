@@ -310,6 +310,19 @@ def _listed_page(shape: Shape, start: int, stop: int, count_to: int) -> tuple[li
     return rows, (getattr(rows[0], _COUNTED) if rows else 0)
 
 
+def rows_and_count(
+    queryset: QuerySet[Any, Any] | Shape, start: int, stop: int, limit: int
+) -> tuple[list[Model], tuple[int, bool]]:
+    """Rows `start` to `stop` of the list and its `bounded_count` to `limit`: in one
+    statement for a shape on PostgreSQL (a landing's first tasks and how many there are)."""
+    if isinstance(queryset, Shape) and connections[queryset.db].vendor == "postgresql":
+        rows, counted = _listed_page(queryset, start, stop, limit)
+        if rows:
+            return rows, ((counted, True) if counted <= limit else (limit, False))
+        return rows, bounded_count(queryset, limit)  # none in range: counted on its own
+    return rows_of_page(queryset, start, stop), bounded_count(queryset, limit)
+
+
 def bounded_page(
     queryset: QuerySet[Any, Any] | Shape, *, number: int, size: int, count_limit: int | None = None
 ) -> BoundedPage:

@@ -22,7 +22,13 @@ from cases.selectors import (
 )
 from cases.tests.factories import open_case
 from core import pagination
-from core.pagination import bounded_count, bounded_counts, bounded_page, rows_of_page
+from core.pagination import (
+    bounded_count,
+    bounded_counts,
+    bounded_page,
+    rows_and_count,
+    rows_of_page,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -138,3 +144,18 @@ def test_a_shapes_page_and_its_count_come_in_one_statement(
                 ), (user, kind, number, limit)
                 if page.rows or number == 1:
                     assert len(captured) == 1, (user, kind, number)
+
+
+def test_a_landings_first_tasks_and_their_count_come_in_one_statement(
+    default_version, front_door, manager
+):
+    for _ in range(4):
+        open_case(version=default_version, actor=front_door)
+    for user in (front_door, manager):
+        expected = as_case_list(stage_tasks_for(user))
+        for limit in (2, 100):
+            with CaptureQueriesContext(connection) as captured:
+                rows, counted = rows_and_count(case_list_shape("tasks", user), 0, 3, limit)
+            assert _ids(rows) == _ids(rows_of_page(expected, 0, 3))
+            assert counted == bounded_count(expected, limit)
+            assert len(captured) == (1 if rows else 2)
