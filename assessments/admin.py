@@ -19,6 +19,7 @@ from agencies.roles import ADMINISTRATORS
 from cases.codes import Gender
 from pathways.continuum import ContinuumLevel
 
+from .catalogue import age_band_problem
 from .models import (
     AssessmentTool,
     AssessmentType,
@@ -54,6 +55,8 @@ class AssessmentToolForm(forms.ModelForm):
             "validated_with_learning_disability",
             "adolescent_only",
             "certification_required",
+            "requires_youth_justice",
+            "age_bands",
             "suits_levels",
             "assessment_types",
             "active",
@@ -65,6 +68,13 @@ class AssessmentToolForm(forms.ModelForm):
         low, high = cleaned.get("min_age"), cleaned.get("max_age")
         if low is not None and high is not None and low > high:
             self.add_error("max_age", "The oldest age must not be below the youngest.")
+        elif low is not None and high is not None and "age_bands" in cleaned:
+            # The same check as the YAML file's: the bands order the suggestions.
+            bands = cleaned["age_bands"] or []
+            if problem := age_band_problem(bands, min_age=low, max_age=high):
+                self.add_error("age_bands", problem)
+            else:
+                cleaned["age_bands"] = bands
         return cleaned
 
 
@@ -110,9 +120,10 @@ class AssessmentToolAdmin(AuditedModelAdmin):
         "adolescent_only",
         "certification_required",
         "validated_with_learning_disability",
+        "requires_youth_justice",
         "active",
     ]
-    list_filter = ["active", "adolescent_only", "certification_required"]
+    list_filter = ["active", "adolescent_only", "certification_required", "requires_youth_justice"]
     search_fields = ["name", "key"]
     ordering = ["position", "name"]
     inlines = [ToolCertificationInline]

@@ -12,7 +12,15 @@ from agencies.models import Agency, User
 from agencies.roles import CAN_ASSESS
 from pathways.continuum import ContinuumLevel
 
-from .models import SECTIONS, Assessment, AssessmentTool, AssessmentType, RiskLevel
+from .models import (
+    NOT_RECORDED_LABELS,
+    NOT_RECORDED_REASONS,
+    SECTIONS,
+    Assessment,
+    AssessmentTool,
+    AssessmentType,
+    RiskLevel,
+)
 from .selectors import route_options
 
 
@@ -89,9 +97,18 @@ class SectionsForm(forms.Form):
         super().__init__(*args, **kwargs)
         for key, label in SECTIONS.items():
             self.fields[key] = _text(rows=4, label=label, initial=getattr(assessment, key))
+            if key in NOT_RECORDED_REASONS:
+                # Right after its section: the answer when the section is left empty.
+                reason = NOT_RECORDED_REASONS[key]
+                self.fields[reason] = _text(
+                    rows=2,
+                    label=NOT_RECORDED_LABELS[reason],
+                    initial=getattr(assessment, reason),
+                    help_text="Only when the section above is left empty.",
+                )
 
     def sections(self) -> dict[str, str]:
-        return {key: self.cleaned_data.get(key, "") for key in SECTIONS}
+        return {key: self.cleaned_data.get(key, "") for key in (*SECTIONS, *NOT_RECORDED_LABELS)}
 
 
 class ContributionForm(forms.Form):

@@ -51,14 +51,34 @@ HOLISTIC_SECTIONS: dict[str, str] = {
     "family": "Family",
     "environment": "Environment",
 }
-# Also recorded, and shown as missing, but not a bar to submission: a child may decline to
-# give their views, and strengths may still be emerging.
+# Also required before submission or authorisation, or else the reason they are not recorded:
+# the framework asks assessments to examine "protective factors and strengths" and to be
+# child-focussed with the family central (HSB framework, domain 3), yet a child may decline
+# to give their views, or a parent be out of reach, so a recorded reason answers instead.
 FURTHER_SECTIONS: dict[str, str] = {
     "strengths_and_protective_factors": "Strengths and protective factors",
     "child_views": "The child's views",
     "parents_carers_views": "Parents' or carers' views",
 }
 SECTIONS: dict[str, str] = {**HOLISTIC_SECTIONS, **FURTHER_SECTIONS}
+# Each further section's "why not recorded" field.
+NOT_RECORDED_REASONS: dict[str, str] = {
+    "strengths_and_protective_factors": "strengths_not_recorded_reason",
+    "child_views": "child_views_not_recorded_reason",
+    "parents_carers_views": "parents_carers_views_not_recorded_reason",
+}
+NOT_RECORDED_LABELS: dict[str, str] = {
+    "strengths_not_recorded_reason": "Why strengths and protective factors are not recorded",
+    "child_views_not_recorded_reason": "Why the child's views are not recorded",
+    "parents_carers_views_not_recorded_reason": "Why parents' or carers' views are not recorded",
+}
+
+
+class AgeFit(models.TextChoices):
+    """How the guidance names a tool for an age band of the catalogue (`age_bands`)."""
+
+    LEAD = "lead", "Suited"  # the guidance's own tool for these ages
+    CONSIDER = "consider", "May be considered"  # the guidance suggests it among others
 
 
 class AssessmentTool(models.Model):
@@ -78,6 +98,18 @@ class AssessmentTool(models.Model):
         default=False, help_text="Designed for adolescents: never for pre-adolescents"
     )
     certification_required = models.BooleanField(default=False)
+    # Catalogue conditions (issue 16): a youth-justice tool is for a child a youth justice
+    # service works with; age bands say for which ages the guidance names the tool, which
+    # orders the suggestions: [{"min_age", "max_age", "fit": AgeFit, "guidance"}].
+    requires_youth_justice = models.BooleanField(
+        default=False, help_text="Only where a youth justice service is involved with the child"
+    )
+    age_bands = models.JSONField(
+        default=list,
+        blank=True,
+        help_text='Ages the guidance names it for: [{"min_age", "max_age", "fit": "lead" or '
+        '"consider", "guidance"}]',
+    )
     suits_levels = models.JSONField(default=list, blank=True)
     assessment_types = models.JSONField(default=list, blank=True)
     active = models.BooleanField(default=True)
@@ -178,6 +210,10 @@ class Assessment(models.Model):
     strengths_and_protective_factors = models.TextField(blank=True)
     child_views = models.TextField(blank=True)
     parents_carers_views = models.TextField(blank=True)
+    # Why a further section is not recorded (NOT_RECORDED_REASONS): the answer instead of it.
+    strengths_not_recorded_reason = models.TextField(blank=True)
+    child_views_not_recorded_reason = models.TextField(blank=True)
+    parents_carers_views_not_recorded_reason = models.TextField(blank=True)
 
     # The outcome, proposed on submission and confirmed on authorisation.
     confirmed_continuum_level = models.CharField(
@@ -240,7 +276,17 @@ class Assessment(models.Model):
         return self.is_open and self.due_on is not None and self.due_on < today
 
     def missing_sections(self) -> list[str]:
-        return [key for key in HOLISTIC_SECTIONS if not getattr(self, key).strip()]
+        """The holistic sections not written, and the further sections with neither their
+        text nor a reason why not."""
+        return [key for key in HOLISTIC_SECTIONS if not getattr(self, key).strip()] + [
+            key
+            for key, reason in NOT_RECORDED_REASONS.items()
+            if not getattr(self, key).strip() and not getattr(self, reason).strip()
+        ]
+
+    @property
+    def not_recorded_reasons(self) -> dict[str, str]:
+        return {key: getattr(self, reason) for key, reason in NOT_RECORDED_REASONS.items()}
 
 
 class AssessmentContribution(models.Model):

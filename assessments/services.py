@@ -38,7 +38,10 @@ from .exceptions import (
     ToolNotSuitable,
 )
 from .models import (
+    FURTHER_SECTIONS,
     HOLISTIC_SECTIONS,
+    NOT_RECORDED_LABELS,
+    NOT_RECORDED_REASONS,
     OPEN_STATUSES,
     SECTIONS,
     Assessment,
@@ -58,7 +61,7 @@ from .permissions import (
     person_of_case_area,
 )
 from .selectors import route_options
-from .suitability import tool_suitability, type_findings
+from .suitability import tool_suitability, type_findings, youth_justice_involvement
 
 
 def _locked_assessment(assessment: Assessment, actor: Actor) -> Assessment:
@@ -121,14 +124,47 @@ def _route_errors(case: Case, key: str) -> list[str]:
     return [f"'{key}' does not leave the case's current stage '{stage}'; choose one of: {known}."]
 
 
+# Why each further section is asked for, named in its refusal (HSB framework, domain 3:
+# "holistic, child-focussed, multi-agency assessments that examine ... protective factors and
+# strengths"; the resilience-based approach puts the young person and family at the centre).
+_FURTHER_RULES: dict[str, str] = {
+    "strengths_and_protective_factors": (
+        "assessments examine the protective factors and strengths that can manage or reduce "
+        "the behaviour (HSB framework, domain 3)"
+    ),
+    "child_views": (
+        "assessments are child-focussed, with the child central to the process (HSB "
+        "framework, domain 3)"
+    ),
+    "parents_carers_views": (
+        "assessments are child- and family-centred, with the family central to the process "
+        "(HSB framework, domain 3)"
+    ),
+}
+# Sections and reasons the service accepts on save: each further section's reason too.
+_SAVEABLE: dict[str, str] = {**SECTIONS, **NOT_RECORDED_LABELS}
+
+
 def _section_errors(assessment: Assessment, doing: str) -> dict[str, list[str]]:
-    return {
-        key: [
-            f"{HOLISTIC_SECTIONS[key]} must be completed before the assessment is {doing}: "
-            "assessments take a holistic view of the child (HSB framework audit statement 3.2)."
-        ]
-        for key in assessment.missing_sections()
-    }
+    errors: dict[str, list[str]] = {}
+    for key in assessment.missing_sections():
+        if key in HOLISTIC_SECTIONS:
+            errors[key] = [
+                f"{HOLISTIC_SECTIONS[key]} must be completed before the assessment is {doing}: "
+                "assessments take a holistic view of the child (HSB framework audit statement "
+                "3.2)."
+            ]
+        else:
+            errors[key] = [
+                f"{FURTHER_SECTIONS[key]} must be recorded before the assessment is {doing}, "
+                f"or the reason they are not ({NOT_RECORDED_REASONS[key]}): "
+                f"{_FURTHER_RULES[key]}."
+            ]
+    return errors
+
+
+def _incomplete_summary(sections: dict[str, list[str]]) -> str:
+    return ", ".join(SECTIONS[key] for key in sections)
 
 
 # --- request ---------------------------------------------------------------------------------
@@ -279,6 +315,9 @@ def start_assessment(
             certifications=list(ToolCertification.objects.filter(practitioner=assessor, tool=tool)),
             assessment_type=locked.assessment_type,
             continuum_level=locked.case.confirmed_continuum_level,
+            youth_justice=youth_justice_involvement(locked.case)
+            if tool.requires_youth_justice
+            else None,
         )
         if judged.blocks:
             raise ToolNotSuitable(
@@ -333,7 +372,11 @@ def start_assessment(
 def save_assessment_sections(
     *, assessment: Assessment, sections: Mapping[str, str], actor: Actor
 ) -> Assessment:
-    """Save some or all of the holistic sections; only the ones given change."""
+    """Save some or all of the holistic sections, and the reasons a further section (strengths,
+    the child's views, the parents' or carers' views) is not recorded; only the ones given
+    change. A further section and its reason are not both kept: the reason answers only for
+    a section left empty.
+    """
     with PathwayFlow.lock(assessment.case_id):
         locked = _locked_assessment(assessment, actor)
         _require_assessor(locked, actor)
@@ -341,16 +384,25 @@ def save_assessment_sections(
         errors: dict[str, list[str]] = {}
         cleaned: dict[str, str] = {}
         for key, value in sections.items():
-            if key not in SECTIONS:
-                errors[key] = [f"Unknown section; expected one of {', '.join(SECTIONS)}."]
+            if key not in _SAVEABLE:
+                errors[key] = [f"Unknown section; expected one of {', '.join(_SAVEABLE)}."]
             elif value is not None and not isinstance(value, str):
                 errors[key] = ["Must be text."]
             else:
                 cleaned[key] = text(value)
-                if problem := length_problem(cleaned[key], TEXT_MAX_LENGTH):
+                limit = TEXT_MAX_LENGTH if key in SECTIONS else SHORT_TEXT_MAX_LENGTH
+                if problem := length_problem(cleaned[key], limit):
                     errors[key] = [problem]
         if not sections:
             errors["sections"] = ["Give at least one section."]
+        for key, reason in NOT_RECORDED_REASONS.items():
+            written = cleaned.get(key, getattr(locked, key))
+            why_not = cleaned.get(reason, getattr(locked, reason))
+            if written and why_not and reason not in errors:
+                errors[reason] = [
+                    f"{FURTHER_SECTIONS[key]} are recorded: leave the reason they are not "
+                    "empty (a reason answers only for a section left empty)."
+                ]
         if errors:
             raise InvalidAssessment("The sections could not be saved.", fields=errors)
         changed = [key for key, value in cleaned.items() if getattr(locked, key) != value]
@@ -493,8 +545,9 @@ def submit_assessment(
                 errors[field] = [problem]
         if sections:
             raise SectionsIncomplete(
-                "Complete the holistic sections before submitting: "
-                + ", ".join(HOLISTIC_SECTIONS[key] for key in sections)
+                "Complete the holistic sections before submitting (strengths and the child's "
+                "and family's views, or the reason they are not recorded): "
+                + _incomplete_summary(sections)
                 + ".",
                 fields={**sections, **errors},
             )
@@ -574,8 +627,9 @@ def authorise_assessment(
             errors["late_reason"] = [problem]
         if sections:
             raise SectionsIncomplete(
-                "Every holistic section must be completed before authorisation: "
-                + ", ".join(HOLISTIC_SECTIONS[key] for key in sections)
+                "Every holistic section must be completed before authorisation (strengths and "
+                "the child's and family's views, or the reason they are not recorded): "
+                + _incomplete_summary(sections)
                 + ".",
                 fields={**sections, **errors},
             )

@@ -4,6 +4,9 @@ Hard blocks (the tool cannot be recorded):
   - age_range: the child's age at the assessment's start date is outside the tool's range.
     Tools designed for adolescents are never used with pre-adolescents (HSB framework;
     NICE NG55 1.4.4), so the message says so.
+  - youth_justice: a youth-justice tool (AssetPlus) and no youth justice service is involved
+    with the child: none is on the team around the child and none made a referral on the
+    case. Police involvement alone does not count (most ends without the service).
   - certification: a certification-only tool, and the practitioner holds no current one.
 Warnings (allowed with a recorded justification):
   - gender_validation: the tool was validated with other genders than the child's.
@@ -13,6 +16,11 @@ Warnings (allowed with a recorded justification):
     assessment or for the case's confirmed level.
   - type_level (on request): the assessment type does not suit the case's confirmed
     continuum level (statement 3.5: the right part of the system, the right level).
+Order (`tools_for`, the one order the page and the API show): tools that suit the child
+first, by fit (the catalogue's age band naming the tool for the child's age, then the case's
+level, then the assessment type), then allowed before warning before a certification block
+(the right tool for the child leads even when this practitioner may not use it), each with
+the reason shown ("AIM Under 12s assessment model: suited to age 11 — ...").
 """
 
 from collections.abc import Iterable
@@ -21,13 +29,14 @@ from datetime import date
 from enum import StrEnum
 from typing import Any
 
-from django.db.models import QuerySet
+from django.db.models import Exists, OuterRef, Q, QuerySet, Subquery
 
+from agencies.models import AgencyType
 from cases.codes import Gender
-from cases.models import age_on
+from cases.models import Case, Referral, TeamMember, age_on
 from pathways.continuum import ContinuumLevel
 
-from .models import AssessmentTool, AssessmentType, ToolCertification
+from .models import AgeFit, AssessmentTool, AssessmentType, ToolCertification
 
 PRE_ADOLESCENT_UNDER = 12
 
@@ -65,6 +74,27 @@ _CHILD_GENDER = {
 JUSTIFY_TOOL = "Record why it is still the right tool"
 
 
+# How much an age band adds to a tool's fit; the case's level and the assessment type add 1
+# each, so the guidance's own tool for the child's age leads a tool merely suggested for it.
+AGE_FIT_POINTS = {AgeFit.LEAD: 3, AgeFit.CONSIDER: 2}
+# Blocks that say the tool does not suit the child (not only this practitioner).
+CHILD_BLOCKS = frozenset({"age_range", "youth_justice"})
+
+
+@dataclass(frozen=True)
+class YouthJusticeInvolvement:
+    """Whether a youth justice service works with the child on this case, and what shows it:
+    its agency on the team around the child, or a referral on the case that it made."""
+
+    on_team: str = ""  # the youth justice agency on the team around the child
+    referred_by: str = ""  # the youth justice agency that made a referral on the case
+    police_involved: bool = False  # a referral on the case records police involvement
+
+    @property
+    def involved(self) -> bool:
+        return bool(self.on_team or self.referred_by)
+
+
 class Verdict(StrEnum):
     ALLOWED = "allowed"
     WARNING = "warning"
@@ -84,6 +114,15 @@ class ToolSuitability:
     blocks: tuple[Finding, ...]
     warnings: tuple[Finding, ...]
     certified: bool
+    # The headline shown with the suggestion, and how well the tool suits this child and case
+    # (0 when it does not suit the child); `reasons`: what counts for it.
+    reason: str = ""
+    fit: int = 0
+    reasons: tuple[Finding, ...] = ()
+
+    @property
+    def suits_child(self) -> bool:
+        return not any(finding.rule in CHILD_BLOCKS for finding in self.blocks)
 
     @property
     def verdict(self) -> Verdict:
@@ -170,6 +209,86 @@ def _age_block(tool: AssessmentTool, age: int) -> Finding | None:
     return Finding("age_range", message)
 
 
+def _youth_justice_block(
+    tool: AssessmentTool, youth_justice: YouthJusticeInvolvement
+) -> Finding | None:
+    if not tool.requires_youth_justice or youth_justice.involved:
+        return None
+    if youth_justice.police_involved:
+        why = (
+            "the police are involved, but no youth justice service is on the team around the "
+            "child; add the service to the team if it is working with the child"
+        )
+    else:
+        why = (
+            "no youth justice service is on the team around the child and the police are not "
+            "involved"
+        )
+    return Finding(
+        "youth_justice",
+        f"{tool.name}: only where a youth justice service is involved — not here: {why} "
+        "(HSB framework: AssetPlus is the youth justice assessment, completed by youth "
+        "justice practitioners).",
+    )
+
+
+def _age_band(tool: AssessmentTool, age: int) -> dict[str, Any] | None:
+    """The catalogue's band naming the tool for this age: the best fit when bands overlap."""
+    bands = [
+        band
+        for band in tool.age_bands or []
+        if isinstance(band, dict) and band.get("min_age", 0) <= age <= band.get("max_age", -1)
+    ]
+    if not bands:
+        return None
+    return max(bands, key=lambda band: AGE_FIT_POINTS.get(band.get("fit", ""), 0))
+
+
+def _fit(
+    tool: AssessmentTool,
+    *,
+    age: int,
+    youth_justice: YouthJusticeInvolvement,
+    assessment_type: str,
+    continuum_level: str,
+) -> tuple[str, int, list[Finding]]:
+    """The headline, the fit and the reasons for a tool that suits the child's age."""
+    reasons = []
+    points = 0
+    band = _age_band(tool, age)
+    if band is None:
+        headline = f"{tool.name}: usable at age {age} (ages {tool.age_range})"
+    elif band.get("fit") == AgeFit.LEAD:
+        headline = f"{tool.name}: suited to age {age} — {band['guidance']}"
+    else:
+        headline = f"{tool.name}: may be considered at age {age} — {band['guidance']}"
+    if band is not None:
+        points += AGE_FIT_POINTS.get(band.get("fit", ""), 0)
+        reasons.append(Finding("age_band", headline))
+    if tool.requires_youth_justice and youth_justice.involved:
+        shown_by = (
+            f"{youth_justice.on_team} is on the team around the child"
+            if youth_justice.on_team
+            else f"{youth_justice.referred_by} made a referral on this case"
+        )
+        reasons.append(
+            Finding("youth_justice", f"A youth justice service is involved: {shown_by}.")
+        )
+    if continuum_level and continuum_level in (tool.suits_levels or []):
+        points += 1
+        reasons.append(
+            Finding(
+                "continuum_level",
+                f"Named for {_level_label(continuum_level)} behaviour on the continuum.",
+            )
+        )
+    if assessment_type and assessment_type in (tool.assessment_types or []):
+        points += 1
+        label = str(AssessmentType(assessment_type).label)
+        reasons.append(Finding("assessment_type", f"Listed for {_in_sentence(label)}."))
+    return headline, points, reasons
+
+
 def _certification_block(
     tool: AssessmentTool, certifications: list[ToolCertification], on: date
 ) -> Finding | None:
@@ -195,12 +314,19 @@ def tool_suitability(
     certifications: list[ToolCertification],
     assessment_type: str = "",
     continuum_level: str = "",
+    youth_justice: YouthJusticeInvolvement | None = None,
 ) -> ToolSuitability:
-    """Every rule for one tool, one child, one start date and one practitioner's certifications."""
+    """Every rule for one tool, one child, one start date and one practitioner's certifications,
+    with the case's youth-justice involvement (none given: none known)."""
     age = age_on(child.date_of_birth, on)
+    youth_justice = youth_justice or YouthJusticeInvolvement()
     blocks = [
         finding
-        for finding in (_age_block(tool, age), _certification_block(tool, certifications, on))
+        for finding in (
+            _age_block(tool, age),
+            _youth_justice_block(tool, youth_justice),
+            _certification_block(tool, certifications, on),
+        )
         if finding is not None
     ]
     warnings = []
@@ -241,12 +367,33 @@ def tool_suitability(
                 f"behaviour on the continuum. {JUSTIFY_TOOL} (HSB framework audit statement 3.5).",
             )
         )
+    child_blocks = [finding for finding in blocks if finding.rule in CHILD_BLOCKS]
+    reasons: list[Finding] = []
+    points = 0
+    if child_blocks:
+        age_block = next((f for f in child_blocks if f.rule == "age_range"), None)
+        headline = (
+            f"{tool.name}: for ages {tool.age_range}, not age {age}"
+            if age_block is not None and age >= 0
+            else child_blocks[0].message
+        )
+    else:
+        headline, points, reasons = _fit(
+            tool,
+            age=age,
+            youth_justice=youth_justice,
+            assessment_type=assessment_type,
+            continuum_level=continuum_level,
+        )
     return ToolSuitability(
         tool=tool,
         child_age=age,
         blocks=tuple(blocks),
         warnings=tuple(warnings),
         certified=any(cert.is_current(on) for cert in certifications),
+        reason=headline,
+        fit=points,
+        reasons=tuple(reasons),
     )
 
 
@@ -264,11 +411,64 @@ def active_tools() -> QuerySet[AssessmentTool]:
     return AssessmentTool.objects.filter(active=True).order_by("position", "name")
 
 
+def youth_justice_involvement(case: Any) -> YouthJusticeInvolvement:
+    """The case's youth-justice involvement, in one query: a youth justice agency on the team
+    around the child (still on it), or one that made a referral on the case; and whether any
+    referral on the case records police involvement.
+
+    Nothing on the case records youth-justice involvement as such, so it is read from who
+    works with the child: the youth justice service joins the team when it does.
+    """
+    youth_justice = AgencyType.YOUTH_JUSTICE
+    on_team = TeamMember.objects.filter(
+        case=OuterRef("pk"), left_at__isnull=True, agency__agency_type=youth_justice
+    ).order_by("joined_at", "pk")
+    # The case's referrals: the one that opened it and any that joined it later.
+    referrals = Referral.objects.filter(
+        Q(pk=OuterRef("referral_id")) | Q(children__case=OuterRef("pk"))
+    )
+    row = (
+        Case.objects.filter(pk=case.pk)
+        .annotate(
+            yjs_on_team=Subquery(on_team.values("agency__name")[:1]),
+            yjs_referred=Subquery(
+                referrals.filter(referring_agency__agency_type=youth_justice).values(
+                    "referring_agency__name"
+                )[:1]
+            ),
+            police=Exists(referrals.filter(police_involved=True)),
+        )
+        .values_list("yjs_on_team", "yjs_referred", "police")
+        .first()
+    )
+    if row is None:
+        return YouthJusticeInvolvement()
+    return YouthJusticeInvolvement(
+        on_team=row[0] or "", referred_by=row[1] or "", police_involved=bool(row[2])
+    )
+
+
+_VERDICT_ORDER = {Verdict.ALLOWED: 0, Verdict.WARNING: 1, Verdict.BLOCKED: 2}
+
+
+def suggestion_order(judged: ToolSuitability) -> tuple[int, int, int, int, str]:
+    """Tools that suit the child first, the best fit first; then allowed, warning, blocked."""
+    return (
+        0 if judged.suits_child else 1,
+        -judged.fit,
+        _VERDICT_ORDER[judged.verdict],
+        judged.tool.position,
+        judged.tool.name,
+    )
+
+
 def tools_for(
     *, case: Any, practitioner: Any, on: date, assessment_type: str = ""
 ) -> list[ToolSuitability]:
-    """Each active tool judged for the case's child, in two queries; suited tools first."""
+    """Each active tool judged for the case's child, in three queries, ordered as suggestions
+    (`suggestion_order`), each with its reason: the one order the page and the API show."""
     certifications = certifications_of(practitioner)
+    youth_justice = youth_justice_involvement(case)
     judged = [
         tool_suitability(
             tool=tool,
@@ -277,8 +477,8 @@ def tools_for(
             certifications=certifications.get(tool.pk, []),
             assessment_type=assessment_type,
             continuum_level=case.confirmed_continuum_level,
+            youth_justice=youth_justice,
         )
         for tool in active_tools()
     ]
-    order = {Verdict.ALLOWED: 0, Verdict.WARNING: 1, Verdict.BLOCKED: 2}
-    return sorted(judged, key=lambda judged_tool: order[judged_tool.verdict])
+    return sorted(judged, key=suggestion_order)

@@ -37,7 +37,15 @@ from .forms import (
     StartAssessmentForm,
     SubmitAssessmentForm,
 )
-from .models import HOLISTIC_SECTIONS, SECTIONS, Assessment, AssessmentContribution, AssessmentType
+from .models import (
+    FURTHER_SECTIONS,
+    HOLISTIC_SECTIONS,
+    NOT_RECORDED_REASONS,
+    SECTIONS,
+    Assessment,
+    AssessmentContribution,
+    AssessmentType,
+)
 from .permissions import actions_for, can_request_assessment
 from .selectors import assessments_visible_to, recommendation_for
 from .services import (
@@ -183,10 +191,15 @@ def _page(
                 "label": label,
                 "text": getattr(assessment, key),
                 "required": key in HOLISTIC_SECTIONS,
+                "or_reason": key in FURTHER_SECTIONS,
+                "not_recorded_reason": getattr(assessment, NOT_RECORDED_REASONS[key])
+                if key in NOT_RECORDED_REASONS
+                else "",
             }
             for key, label in SECTIONS.items()
         ],
         "required_sections": list(HOLISTIC_SECTIONS),
+        "sections_or_reason": list(FURTHER_SECTIONS),
         "contributions": list(assessment.contributions.all()),
         "returns": _returns(assessment),
         "failed": bound.get("failed", ""),
@@ -284,7 +297,7 @@ def assessment_sections(request: HttpRequest, pk: int) -> HttpResponse:
         "sections",
         lambda data, assessment: SectionsForm(data, assessment=assessment),
         lambda assessment, values, user: save_assessment_sections(
-            assessment=assessment, sections={key: values[key] for key in SECTIONS}, actor=user
+            assessment=assessment, sections=values, actor=user
         ),
         "Sections saved.",
     )

@@ -7,7 +7,8 @@ figures in hand-written SQL, and what a cached answer costs.
 Creates a throwaway database (`hsb_bench_dashboard`, dropped afterwards) with Django's test
 database machinery, publishes the default pathway, then writes `--cases` invented cases over
 the last two years and about ten events per case (stage moves along ten route shapes, lead
-designations, recorded views, assessments and agency contributions, referral links) with
+designations, recorded views, assessments and agency contributions, the team around the
+child, feedback on the process from children and families, referral links) with
 set-based SQL: `INSERT … SELECT … FROM generate_series`, the viewflow process rows included,
 never through the engine. It VACUUMs and ANALYZEs, then, `--runs` times, alternating:
 
@@ -94,6 +95,7 @@ ROUTES: list[list[str]] = [
     ["no_further_action", "reopen", "route_to_early_help", "close_early_help"],
     [],  # still waiting at the initial decision
 ]
+LEVELS = "ARRAY['', 'normal', 'inappropriate', 'problematic', 'abusive', 'violent']"
 SOURCES = ["2A", "2A", "2A", "2B", "3A", "3C", "5D", "6", "1A", "8"]
 ETHNICITIES = ["white_british"] * 3 + [
     "asian_pakistani",
@@ -196,6 +198,7 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
     from viewflow.workflow.models import Process
     from viewflow.workflow.status import PROCESS
 
+    from agencies.models import AgencyType
     from assessments.models import Assessment, AssessmentContribution, AssessmentTool
     from cases.models import (
         Case,
@@ -205,13 +208,16 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
         Referral,
         ReferralChild,
         StageMove,
+        TeamMember,
     )
     from cases.process.flow import PathwayFlow
+    from partnership.models import ProcessFeedback
 
     version = setup["version"]
     user = setup["user"].pk
     agencies = _int_array([agency.pk for agency in setup["agencies"]])
     agency_count = len(setup["agencies"])
+    school = next(a.pk for a in setup["agencies"] if a.agency_type == AgencyType.SCHOOL)
     stages = {stage.key: stage for stage in version.stages.all()}
     transitions = {t.key: t for t in version.transitions.all()}
     tool = AssessmentTool.objects.order_by("pk").values_list("pk", flat=True).first()
@@ -282,8 +288,7 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
                 "source": f"({_text_array(SOURCES)})[1 + mod(g, {len(SOURCES)})]",
                 "referring_agency_id": f"({agencies})[1 + mod(g, {agency_count})]",
                 "description": "'Invented benchmark referral.'",
-                "continuum_level": "(ARRAY['', 'normal', 'inappropriate', 'problematic', "
-                "'abusive', 'violent'])[1 + mod(g, 6)]",
+                "continuum_level": f"({LEVELS})[1 + mod(g, 6)]",
                 "police_involved": "mod(g, 9) = 0",
                 "area_id": str(version.pathway.area_id),
             },
@@ -323,6 +328,13 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
                 "closed_at": f"CASE WHEN f.closed THEN {received} + "
                 "((f.hours) * interval '1 hour') END",
                 "closure_reason": "CASE WHEN f.closed THEN 'RC8' ELSE '' END",
+                # The level confirmed after screening (children displaying HSB past the
+                # initial decision): the referrer's in four cases of five, one step off in
+                # the fifth; a level of its own where the referral gave none.
+                "confirmed_continuum_level": f"CASE WHEN mod(g, 8) = 0 OR f.shape = 9 "
+                f"THEN '' WHEN mod(g, 6) = 0 THEN 'problematic' "
+                f"ELSE ({LEVELS})[1 + mod(g, 6) + CASE WHEN mod(g, 5) = 0 AND mod(g, 6) < 5 "
+                "THEN 1 ELSE 0 END] END",
             },
             f"{series} JOIN bench_final f ON f.shape = mod({base} + g, 10)",
             cases,
@@ -433,7 +445,9 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
             Assessment,
             {
                 "case_id": "c.process_ptr_id",
-                "assessment_type": "'hsb_focused_risk_assessment'",
+                # The children's social care assessment where the route opened one.
+                "assessment_type": "CASE WHEN mod(c.process_ptr_id, 10) = 5 "
+                "THEN 'csc_assessment' ELSE 'hsb_focused_risk_assessment' END",
                 "status": f"CASE WHEN {authorised} THEN 'authorised' ELSE 'started' END",
                 "requested_at": "c.referral_received_at + interval '3 days'",
                 "started_at": "c.referral_received_at + "
@@ -468,6 +482,44 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
             "WHERE a.case_id > %s AND n <= 1 + mod(a.id, 3)",
             base,
         )
+        # The team around the child of the cases given a service (route shapes 0-5 and 8):
+        # a school in four of seven, another agency otherwise, and a third of them one more.
+        served = "mod(c.process_ptr_id, 10) IN (0, 1, 2, 3, 4, 5, 8)"
+        counts["team members"] = _insert(
+            cursor,
+            TeamMember,
+            {
+                "case_id": "c.process_ptr_id",
+                "agency_id": f"CASE WHEN n = 1 AND mod(c.process_ptr_id, 7) < 4 THEN {school} "
+                f"ELSE ({agencies})[1 + mod(c.process_ptr_id + n, {agency_count})] END",
+                "role_on_case": "'Invented role'",
+                "joined_at": "c.referral_received_at + ((2 + n) * interval '1 day')",
+                "added_by_id": str(user),
+            },
+            "FROM cases_case c CROSS JOIN generate_series(1, 2) AS n "
+            f"WHERE c.process_ptr_id > %s AND {served} "
+            "AND (n = 1 OR mod(c.process_ptr_id, 3) = 0)",
+            base,
+        )
+        # Feedback on the process from one closed case in seven, from the child and (not
+        # the same cases) from a parent or carer.
+        counts["process feedback"] = _insert(
+            cursor,
+            ProcessFeedback,
+            {
+                "area_id": "c.area_id",
+                "case_id": "c.process_ptr_id",
+                "given_by": "(ARRAY['child', 'parent_carer'])[v]",
+                "aspect": "'overall'",
+                "feedback": "'Invented feedback on the process.'",
+                "recorded_at": "c.closed_at + interval '7 days'",
+                "recorded_by_id": str(user),
+            },
+            "FROM cases_case c CROSS JOIN generate_series(1, 2) AS v "
+            "WHERE c.process_ptr_id > %s AND c.closed_at IS NOT NULL "
+            "AND mod(c.process_ptr_id / 10 + v, 7) = 0",
+            base,
+        )
         for model in (Child, Referral, Process):
             _reset_sequence(cursor, model)
     # As autovacuum would after a bulk load: visibility map, hint bits, statistics.
@@ -481,6 +533,8 @@ def generate(cases: int, setup: dict[str, Any]) -> dict[str, int]:
             "recorded views",
             "assessments",
             "contributions",
+            "team members",
+            "process feedback",
         )
     )
     return counts

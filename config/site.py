@@ -81,6 +81,14 @@ class WorkApplication(LinkApplication):
     designate_path = path(
         "cases/<int:pk>/lead/", case_views.case_designate_lead, name="case_designate_lead"
     )
+    # Where a case's lead practitioner records the child's and family's feedback on the
+    # process (statement 3.8): a page of the case, so under "My work"; the view and its rules
+    # are the partnership's (`partnership.services.record_process_feedback`).
+    process_feedback_path = path(
+        "cases/<int:pk>/process-feedback/",
+        partnership_views.case_feedback,
+        name="case_process_feedback",
+    )
 
     @property
     def urls(self) -> tuple[list[Any], str, str]:

@@ -1,7 +1,9 @@
 """An invented local area for demonstrations and browser tests. Every child is fictional.
 
 `load_demo_area` is idempotent: agencies and users are matched by name, and the children
-are created only once (their references are fixed).
+are created only once (their references are fixed). It looks like a partnership's caseload:
+who the children are comes from demo.cast, when things happened from demo.timeline, and the
+services write it all at those moments on the demo's clock (demo.clock).
 """
 
 from __future__ import annotations
@@ -17,19 +19,23 @@ from django.utils import timezone
 from agencies.models import Agency, AgencyType, LocalArea, User
 from agencies.roles import ADMINISTRATORS, Role
 from assessments.models import Assessment, AssessmentStatus, AssessmentTool
-from cases.models import Case, Child
+from cases.models import Case, Child, ViewHolder
 from cases.process import engine
-from cases.process.timers import run_pass
+from cases.process.timers import due_timers, run_pass
 from cases.referrals.services import record_referral
 from cases.selectors import cases_by_role
-from cases.services import designate_lead_practitioner
+from cases.services import can_work_on_case, designate_lead_practitioner, record_view
 from demo.safety import refuse_under_production
-from pathways.compiled import compiled_version
+from pathways.compiled import CompiledVersion, compiled_version
+from pathways.deadlines import breach_moment
 from pathways.models import Pathway, PathwayVersion
 from pathways.services import create_draft_version, publish_version
 from pathways.yaml_io import parse_yaml
 
+from .cast import Cast, CastMember
+from .clock import Clock, replayed_time
 from .paths import DEFAULT_PATHWAY_YAML
+from .timeline import Calendar, Plan, add_views, plan_case
 
 AREA_NAME = "Northwold (demo)"
 DEMO_PASSWORD = "northwold-demo-2026"  # noqa: S105 - printed for the demo, synthetic users only
@@ -129,46 +135,8 @@ REFERRERS: list[tuple[str | None, str]] = [
     ("Northwold Early Help Team", "5D"),
 ]
 
-FIRST_NAMES = [
-    "Ava",
-    "Noah",
-    "Mia",
-    "Leo",
-    "Isla",
-    "Oscar",
-    "Freya",
-    "Arlo",
-    "Zara",
-    "Finn",
-    "Layla",
-    "Theo",
-    "Evie",
-    "Reuben",
-    "Maya",
-    "Jude",
-    "Amelia",
-    "Kai",
-    "Nia",
-    "Ezra",
-]
-LAST_NAMES = [
-    "Fairbrook",
-    "Ashdown",
-    "Kettleby",
-    "Marlowe",
-    "Penhallow",
-    "Quillfield",
-    "Ravensby",
-    "Sorrell",
-    "Thistlewood",
-    "Underhill",
-    "Vantreight",
-    "Wrenfield",
-    "Yarrowby",
-    "Brackenridge",
-]
-
-# Where the forty demo children stand: (route of transition keys, facts for the first one).
+# Where the demo's children displaying HSB stand: (route of transition keys, facts for the
+# first one). Every fourth referral also names a child harmed, whose case has its own route.
 ROUTES: list[tuple[list[str], dict[str, Any]]] = [
     ([], {}),
     (["route_to_universal_support"], {"continuum_level": "normal"}),
@@ -192,6 +160,47 @@ ROUTES: list[tuple[list[str], dict[str, Any]]] = [
     ),
     (["route_to_early_help", "close_early_help"], {"continuum_level": "inappropriate"}),
 ]
+# The children harmed's own routes: support, safety planning, therapeutic referral. Taken
+# when the pathway has them (the default pathway does, for a child harmed only).
+HARMED_ROUTES: list[list[str]] = [
+    ["support_child_harmed"],
+    ["plan_safety_for_child_harmed", "support_with_safety_plan"],
+    ["support_child_harmed", "refer_for_therapeutic_support"],
+    ["support_child_harmed", "close_harmed_support"],
+]
+HARMED_CLOSES = {
+    "harmed_support": "close_harmed_support",
+    "therapeutic_referral": "close_therapeutic_referral",
+}
+HARMED_SUPPORT_DAYS = 45
+# Every eighth case is past its stage's due date today; the rest are not (yet).
+OVERDUE_NOW_EVERY = 8
+# How often the child's and the family's views are on the record once the case is worked on.
+VIEW_SHARES = {ViewHolder.CHILD: 0.75, ViewHolder.PARENT_CARER: 0.65}
+VIEW_TEXTS: dict[str, str] = {
+    ViewHolder.CHILD: "Invented: says they want things to go back to normal at school.",
+    ViewHolder.PARENT_CARER: "Invented: wants help to talk with their child about what happened.",
+}
+# Who moves a case, in order of preference, among those the engine lets work on it.
+WORKERS = ["lead", "lead.csc", "coordinator", "frontdoor", "dsl", "dsl.academy", "manager"]
+
+
+def _harmed_route(
+    compiled: CompiledVersion, number: int, displaying: list[str], days: int
+) -> list[str]:
+    """The `number`th child harmed's route; one referred `days` working days ago whose
+    support would have run its course by now has closed."""
+    route = HARMED_ROUTES[number % len(HARMED_ROUTES)]
+    if not displaying or any(key not in compiled.transitions for key in route):
+        return []  # the referral's decision is still to come, or the pathway has no such route
+    closing = HARMED_CLOSES.get(compiled.transition(route[-1]).to_stage.key, "")
+    if days > HARMED_SUPPORT_DAYS and closing in compiled.transitions:
+        route = [*route, closing]
+    return route
+
+
+def _views(rng: random.Random) -> list[str]:
+    return [holder for holder, share in VIEW_SHARES.items() if rng.random() < share]
 
 
 def _agency_map(area: LocalArea) -> dict[str, Agency]:
@@ -238,64 +247,124 @@ def _default_version(area: LocalArea, actor: User) -> PathwayVersion:
     return publish_version(version=draft, actor=actor)
 
 
-def _authorise_assessment(case: Case, actor: User) -> None:
-    # A completed, authorised assessment with invented content, as if the lifecycle had run.
-    now = timezone.now()
+ASSESSMENT_TEXT = {
+    "harmful_behaviours": "Invented: pattern of behaviour at school over two terms.",
+    "development": "Invented: meeting milestones; some difficulty with peer relationships.",
+    "family": "Invented: supportive parent; recent family separation.",
+    "environment": "Invented: settled at school; unsupervised internet use at home.",
+    "strengths_and_protective_factors": "Invented: engaged with the worker; loves football.",
+    "child_views": "Invented: wants to stay at the same school.",
+    "parents_carers_views": "Invented: parent wants help with online safety.",
+}
+
+
+def _assessment(case: Case, actor: User, moments: list[datetime.datetime]) -> None:
+    # An assessment with invented content, as if its lifecycle had run at these moments
+    # (requested, started, then submitted and authorised when given).
+    requested, started, *rest = moments
+    submitted, authorised = rest if rest else (None, None)
     Assessment.objects.create(
         case=case,
         assessment_type="hsb_focused_risk_assessment",
-        status=AssessmentStatus.AUTHORISED,
-        requested_at=now,
-        started_at=now,
-        submitted_at=now,
-        authorised_at=now,
-        authorised_by=actor,
+        status=AssessmentStatus.AUTHORISED if authorised else AssessmentStatus.STARTED,
+        requested_at=requested,
+        started_at=started,
+        submitted_at=submitted,
+        authorised_at=authorised,
+        authorised_by=actor if authorised else None,
         tool=AssessmentTool.objects.filter(key="dh_assessment_framework").first(),
-        harmful_behaviours="Invented: pattern of behaviour at school over two terms.",
-        development="Invented: meeting milestones; some difficulty with peer relationships.",
-        family="Invented: supportive parent; recent family separation.",
-        environment="Invented: settled at school; unsupervised internet use at home.",
-        strengths_and_protective_factors="Invented: engaged with the worker; loves football.",
-        child_views="Invented: wants to stay at the same school.",
-        parents_carers_views="Invented: parent wants help with online safety.",
         confirmed_continuum_level=case.confirmed_continuum_level,
-        risk_level="medium",
+        risk_level="medium" if authorised else "",
+        **(
+            ASSESSMENT_TEXT
+            if authorised
+            else {"harmful_behaviours": ASSESSMENT_TEXT["harmful_behaviours"]}
+        ),
     )
 
 
-def _walk(case: Case, route: list[str], facts: dict[str, Any], users: dict[str, User]) -> Case:
-    for index, key in enumerate(route):
-        transition = compiled_version(case.pathway_version_id).transition(key)
-        stage = transition.from_stage
-        if "lead_practitioner" in stage.requires and case.lead_practitioner_id is None:
-            case = designate_lead_practitioner(
-                case=case, practitioner=users["lead"], actor=users["manager"]
+def _worker(case: Case, allowed: list[User]) -> User:
+    # The engine lets only someone who works on the case move it: pick such a person.
+    return next(
+        (user for user in allowed if cases_by_role(user).filter(pk=case.pk).exists()),
+        allowed[0],
+    )
+
+
+def _closure_data(transition: Any) -> dict[str, str]:
+    reasons = list(getattr(transition, "closure_reasons", None) or [])
+    return {"closure_reason": reasons[0] if reasons else "RC7"}
+
+
+def _fire_timers_until(clock: Clock, until: datetime.datetime) -> int:
+    """What the timer worker would have done up to `until`: fire each deadline timer due by
+    then at its own moment, oldest first (the worker fires one within seconds of its moment),
+    flagging and escalating its stage."""
+    fired = 0
+    while True:
+        due = due_timers(until).values_list("scheduled", flat=True).first()
+        if due is None:
+            return fired
+        clock.set(min(due + TIMER_DELAY, until))
+        fired_now = run_pass().fired
+        if not fired_now:  # a timer that cannot fire now: the worker's next pass retries
+            return fired
+        fired += fired_now
+
+
+def _replay(
+    case: Case,
+    plan: Plan,
+    calendar: Calendar,
+    facts: dict[str, Any],
+    users: dict[str, User],
+    clock: Clock,
+) -> int:
+    """Take the plan's steps through the services, each at its own moment on the clock;
+    returns how many deadline timers fired on the way (at late moves)."""
+    compiled = compiled_version(case.pathway_version_id)
+    first_move = True
+    fired = 0
+    for step in plan.steps:
+        at = calendar.moment(step.at)
+        if step.kind == "move":
+            transition = compiled.transition(step.key)
+            if case.stage_due_on is not None:
+                breach = breach_moment(case.stage_due_on)
+                if breach < at:  # a late move: the worker flagged the stage at its deadline
+                    fired += _fire_timers_until(clock, at)
+                    case.refresh_from_db()
+            clock.set(at)
+            allowed = [users[u.username] for u in USERS if u.role in transition.allowed_roles]
+            data = dict(facts) if first_move else {}
+            if transition.kind == "close":
+                data.update(_closure_data(transition))
+            case = engine.take_transition(
+                case=case,
+                transition=step.key,
+                actor=_worker(case, allowed),
+                reason="Demo: agreed at the multi-agency meeting."
+                if transition.reason_required
+                else "",
+                data=data,
             )
-        if "authorised_assessment" in stage.requires:
-            _authorise_assessment(case, users["manager"])
-        allowed = [users[u.username] for u in USERS if u.role in transition.allowed_roles]
-        # The engine lets only someone who works on the case move it: pick such a person.
-        actor = next(
-            (user for user in allowed if cases_by_role(user).filter(pk=case.pk).exists()),
-            allowed[0],
-        )
-        data = dict(facts) if index == 0 else {}
-        if transition.kind == "close":
-            data["closure_reason"] = "RC7"
-        case = engine.take_transition(
-            case=case,
-            transition=key,
-            actor=actor,
-            reason="Demo: agreed at the multi-agency meeting."
-            if transition.reason_required
-            else "",
-            data=data,
-        )
-    if "lead_practitioner" in case.current_stage.requires and case.lead_practitioner_id is None:
-        case = designate_lead_practitioner(
-            case=case, practitioner=users["lead"], actor=users["manager"]
-        )
-    return case
+            first_move = False
+            continue
+        clock.set(at)
+        if step.kind == "lead":
+            if case.lead_practitioner_id is None:
+                case = designate_lead_practitioner(
+                    case=case, practitioner=users["lead"], actor=users["manager"]
+                )
+        elif step.kind in ("assessment", "started_assessment"):
+            _assessment(case, users["manager"], [calendar.moment(slot) for slot in step.span])
+        elif step.kind == "view":
+            recorder = next(
+                (users[name] for name in WORKERS if can_work_on_case(users[name], case)),
+                users["frontdoor"],
+            )
+            record_view(case=case, holder=step.key, view=VIEW_TEXTS[step.key], actor=recorder)
+    return fired
 
 
 TRAFFIC_LIGHTS = {
@@ -313,18 +382,34 @@ ETHNICITIES = [
     "mixed_white_black_caribbean",
     "white_other",
 ]
+# The timer worker's delay after a deadline passes (it polls every few seconds).
+TIMER_DELAY = datetime.timedelta(seconds=30)
+# The pathway and the users exist well before the oldest referral.
+SET_UP_WEEKS_BEFORE = 40
+
+
+def _born(rng: random.Random, age: int, received_on: datetime.date) -> datetime.date:
+    """A date of birth `age` whole years before `received_on`."""
+    try:
+        birthday = received_on.replace(year=received_on.year - age)
+    except ValueError:  # 29 February
+        birthday = received_on.replace(year=received_on.year - age, day=28)
+    return birthday - datetime.timedelta(days=rng.randint(0, 364))
 
 
 def _child_details(
-    rng: random.Random, index: int, reference: str, school: Agency
+    rng: random.Random,
+    member: CastMember,
+    reference: str,
+    received_on: datetime.date,
+    school: Agency,
 ) -> dict[str, Any]:
-    today = timezone.localdate()
     return {
         "reference": reference,
-        "first_name": FIRST_NAMES[index % len(FIRST_NAMES)],
-        "last_name": LAST_NAMES[(index * 7) % len(LAST_NAMES)],
-        "date_of_birth": today - datetime.timedelta(days=rng.randint(6 * 365, 17 * 365)),
-        "gender": rng.choice(["girl", "boy"]),
+        "first_name": member.first_name,
+        "last_name": member.last_name,
+        "date_of_birth": _born(rng, member.age, received_on),
+        "gender": member.gender,
         "ethnicity": rng.choice(ETHNICITIES),
         "special_educational_needs": rng.random() < 0.25,
         "learning_disability": rng.random() < 0.08,
@@ -337,50 +422,84 @@ def _child_details(
 def load_demo_area(*, referrals: int = 32) -> dict[str, Any]:
     """The demo area: every fourth referral also names a child harmed (40 children in all).
 
-    Then one pass of the timer worker, as `run_worker` would make within its interval:
-    referrals go back ten weeks, so some stages are past their deadline, and without the
-    pass they would show no overdue flag and nothing escalated to the team manager until a
-    worker ran (the demo runs none). Fires only what is due, so a rerun fires nothing new.
+    Each case's history is replayed through the services at the moments its plan gives
+    (demo.timeline), on the demo's clock (demo.clock): referrals over the last months in
+    working hours, moves spread over each stage's timescale, a few late. Late moves are
+    flagged overdue at their deadline, as the timer worker would have. Then, after the
+    commit, the timers of stages past their deadline today fire at their own moments (each
+    in its own transaction, as in the worker), so those stages show their overdue flag and
+    the team manager's escalation; a rerun fires nothing new.
     """
     refuse_under_production()
-    result = _load_records(referrals=referrals)
-    # After the commit: each timer fires in its own transaction, as in the worker.
-    result["overdue_flagged"] = run_pass().fired
+    with replayed_time() as clock:
+        today = timezone.localdate()  # before any moment is set: the real day
+        result = _load_records(referrals=referrals, clock=clock, today=today)
+        clock.moment = None
+        result["overdue_flagged"] += _fire_timers_until(clock, timezone.now())
     return result
 
 
 @transaction.atomic
-def _load_records(*, referrals: int) -> dict[str, Any]:
+def _load_records(*, referrals: int, clock: Clock, today: datetime.date) -> dict[str, Any]:
+    clock.set(
+        datetime.datetime.combine(
+            today - datetime.timedelta(weeks=SET_UP_WEEKS_BEFORE),
+            datetime.time(9, 30),
+            tzinfo=timezone.get_current_timezone(),
+        )
+    )
     area, _ = LocalArea.objects.get_or_create(name=AREA_NAME)
     agencies = _agency_map(area)
     users = _users(agencies)
     version = _default_version(area, users["admin"])
+    compiled = compiled_version(version.pk)
     rng = random.Random(2026)
-    created = 0
+    cast = Cast()
+    created = flagged = 0
     schools = [agencies[name] for name, kind in AGENCIES if kind == AgencyType.SCHOOL]
     for index in range(referrals):
         # Draw every value whether or not the referral exists, so reruns stay identical.
         route, facts = ROUTES[index % len(ROUTES)]
-        school = rng.choice(schools)
-        reference = f"NW-DEMO-{index + 1:03d}"
-        children = [
-            {**_child_details(rng, index, reference, school), "involvement": "displaying_hsb"}
-        ]
-        if index % 4 == 3:
-            harmed = _child_details(rng, index + 11, f"NW-DEMO-H{index + 1:03d}", school)
-            children.append({**harmed, "involvement": "harmed"})
-        # Spread referrals over the last ten weeks so some stages are overdue.
-        received_at = timezone.now() - datetime.timedelta(
-            days=rng.randint(0, 70), hours=rng.randint(0, 8)
-        )
-        agency_name, source = rng.choice(REFERRERS)
         level = facts.get("continuum_level") or rng.choice(["inappropriate", "problematic"])
+        school = rng.choice(schools)
+        plan = plan_case(
+            rng, compiled, route, overdue_now=index % OVERDUE_NOW_EVERY == OVERDUE_NOW_EVERY - 3
+        )
+        add_views(rng, plan, _views(rng))
+        calendar = Calendar.ending(today, plan.today, compiled.region)
+        received_on = calendar.date(0)
+        reference = f"NW-DEMO-{index + 1:03d}"
+        member = cast.displaying_hsb(rng, level)
+        children = [
+            {
+                **_child_details(rng, member, reference, received_on, school),
+                "involvement": "displaying_hsb",
+            }
+        ]
+        harmed_plan = None
+        if index % 4 == 3:
+            harmed = cast.harmed(rng, member.age)
+            harmed_plan = plan_case(
+                rng,
+                compiled,
+                _harmed_route(compiled, index // 4, route, plan.today),
+                alongside=plan,
+            )
+            add_views(rng, harmed_plan, _views(rng))
+            children.append(
+                {
+                    **_child_details(rng, harmed, f"NW-DEMO-H{index + 1:03d}", received_on, school),
+                    "involvement": "harmed",
+                }
+            )
+        agency_name, source = rng.choice(REFERRERS)
         setting = rng.choice(SETTINGS)
         if Child.objects.filter(reference=reference).exists():
             continue
+        clock.set(calendar.moment(plan.recorded))
         referral = record_referral(
             actor=users["frontdoor"],
-            received_at=received_at,
+            received_at=calendar.moment(plan.received),
             source=source,
             referring_agency=agencies[agency_name] if agency_name else school,
             referrer_name="Demo referrer (invented)",
@@ -401,6 +520,16 @@ def _load_records(*, referrals: int) -> dict[str, Any]:
             crime_reference=f"NW/{index + 1:05d}/26" if source == "6" else "",
         )
         case = Case.objects.get(referral=referral, involvement="displaying_hsb")
-        _walk(case, route, facts, users)
+        flagged += _replay(case, plan, calendar, facts, users, clock)
+        if harmed_plan is not None:
+            case = Case.objects.get(referral=referral, involvement="harmed")
+            flagged += _replay(case, harmed_plan, calendar, {}, users, clock)
         created += len(children)
-    return {"area": area, "users": users, "version": version, "children_created": created}
+    clock.moment = None
+    return {
+        "area": area,
+        "users": users,
+        "version": version,
+        "children_created": created,
+        "overdue_flagged": flagged,
+    }

@@ -43,3 +43,14 @@ class RoundClosed(DomainConflict):
 
 class InvalidDashboardFilter(DomainValidationError):
     code = "invalid_dashboard_filter"
+
+
+class NotAllowedToRecordFeedback(DomainPermissionDenied):
+    """Feedback on the process is recorded by someone who works on the case: its lead
+    practitioner (or an area-wide role whose rule shows them the case)."""
+
+    code = "not_allowed_to_record_feedback"
+
+
+class InvalidProcessFeedback(DomainValidationError):
+    code = "invalid_process_feedback"

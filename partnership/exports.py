@@ -120,7 +120,7 @@ def round_xlsx(audit_round: AuditRound) -> Export:
 def radar_drawing(radar: Radar, *, scale: float = 0.62) -> Any:
     """The radar as reportlab graphics (y grows upwards there, so it is flipped)."""
     # reportlab when a PDF is made, not at start-up (see core/pdf.py).
-    from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, String
+    from reportlab.graphics.shapes import Circle, Drawing, Line, Polygon, PolyLine, String
     from reportlab.lib import colors
 
     height = radar.height + 40
@@ -154,16 +154,37 @@ def radar_drawing(radar: Radar, *, scale: float = 0.62) -> Any:
         )
     for number, series in enumerate(radar.series):
         colour = colors.HexColor(series.colour)
-        flat = []
-        for vertex in series.vertices:
-            flat.extend(flip(vertex.x, vertex.y))
-        drawing.add(
-            Polygon(flat, strokeColor=colour, strokeWidth=1.5, fillColor=colour, fillOpacity=0.15)
-        )
-        for vertex in series.vertices:
+        if series.complete:
+            flat = []
+            for vertex in series.vertices:
+                flat.extend(flip(vertex.x, vertex.y))
             drawing.add(
-                Circle(*flip(vertex.x, vertex.y), 1.6, fillColor=colour, strokeColor=colour)
+                Polygon(
+                    flat, strokeColor=colour, strokeWidth=1.5, fillColor=colour, fillOpacity=0.15
+                )
             )
+        else:  # gaps where an axis is not scored: open lines through the scored runs
+            for run in series.runs:
+                flat = []
+                for pair in run.split():
+                    flat.extend(flip(*(float(v) for v in pair.split(","))))
+                drawing.add(PolyLine(flat, strokeColor=colour, strokeWidth=1.5))
+        for vertex in series.vertices:
+            if vertex.value is None:
+                continue  # a gap, not a 0
+            drawing.add(
+                Circle(
+                    *flip(vertex.x, vertex.y),
+                    2.2 if vertex.partial else 1.6,
+                    fillColor=colors.white if vertex.partial else colour,
+                    strokeColor=colour,
+                )
+            )
+            if vertex.partial:
+                x, y = flip(vertex.x, vertex.y - 8)
+                drawing.add(
+                    String(x, y, vertex.text, fontSize=6, textAnchor="middle", fillColor=colour)
+                )
         legend_x = (16 + 110 * number) * scale
         drawing.add(
             Polygon(

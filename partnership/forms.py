@@ -17,7 +17,7 @@ from cases.models import Involvement
 from core.limits import AUDIT_ROUND_LABEL_MAX_LENGTH
 
 from .figures import AGE_BANDS, DashboardFilters, default_period
-from .models import SCORE_CHOICES
+from .models import SCORE_CHOICES, FeedbackGiver, ProcessAspect
 
 
 def _choices(choices: Any, empty: str = "Any") -> list[tuple[str, str]]:
@@ -128,3 +128,28 @@ class AgreedScoreForm(forms.Form):
         kwargs.setdefault("prefix", "agreed")
         super().__init__(*args, **kwargs)
         self.fields["statement"].choices = statements  # type: ignore[attr-defined]
+
+
+class ProcessFeedbackForm(forms.Form):
+    """Feedback on the process from a child or family; `record_process_feedback` holds the
+    rules (the choices and the text are required there, with its messages)."""
+
+    given_by = forms.ChoiceField(
+        required=False, choices=_choices(FeedbackGiver.choices, "Choose…"), label="Given by"
+    )
+    aspect = forms.ChoiceField(
+        required=False,
+        choices=_choices(ProcessAspect.choices, "Choose…"),
+        label="About",
+    )
+    feedback = forms.CharField(
+        required=False,
+        widget=forms.Textarea(attrs={"rows": 4}),
+        label="Feedback on the process",
+        help_text="In their words where possible: what helped, what did not, what to change.",
+    )
+    found_accessible = forms.NullBooleanField(
+        required=False,
+        label="Found the process easy to understand and take part in",
+        widget=forms.Select(choices=[("unknown", "Not said"), ("true", "Yes"), ("false", "No")]),
+    )

@@ -1,10 +1,12 @@
 """The framework audit tool: the statements, audit rounds, each agency's scores and the
 partnership's agreed scores.
 
-The domain 3 dashboard has no tables of its own: it reads the live case records
-(`partnership/figures/`). The audit follows the HSB framework's audit tool (Hackett et al.
-2019): each scored statement gets 0-4 per the scoring key, with evidence and the local
-assurance; where agencies cannot agree, the lower score stands.
+The domain 3 dashboard reads the live case records (`partnership/figures/`), and one table of
+its own: feedback from children and families on the referral and assessment process
+(`ProcessFeedback`, statement 3.8), which the partnership's review of its processes reads. The
+audit follows the HSB framework's audit tool (Hackett et al. 2019): each scored statement gets
+0-4 per the scoring key, with evidence and the local assurance; where agencies cannot agree,
+the lower score stands.
 """
 
 from django.conf import settings
@@ -166,3 +168,52 @@ class AgreedScore(models.Model):
 
     def __str__(self) -> str:
         return f"Agreed {self.score} for {self.statement_id} in round {self.round_id}"
+
+
+class FeedbackGiver(models.TextChoices):
+    CHILD = "child", "The child"
+    PARENT_CARER = "parent_carer", "A parent or carer"
+    FAMILY = "family", "Another family member"
+
+
+class ProcessAspect(models.TextChoices):
+    """The part of the process the feedback is about (statement 3.8: referral and assessment
+    processes, reviewed for effect, responsiveness and accessibility)."""
+
+    REFERRAL = "referral", "Referral and the first response"
+    ASSESSMENT = "assessment", "Assessment"
+    SUPPORT = "support", "Support, planning and review"
+    OVERALL = "overall", "The process overall"
+
+
+class ProcessFeedback(models.Model):
+    """What a child or their family said about the process they went through (not their views
+    on their own case, which the case record holds): recorded by the case's lead practitioner
+    for the partnership's review of its processes (3.8).
+
+    Kept by the partnership, not in the child's record: it is read across cases to review the
+    processes; the case it came from is kept so the figure counts it among the period's cases
+    and the area wall holds it (a row carries its case's area, as a case does).
+    """
+
+    area = models.ForeignKey(LocalArea, on_delete=models.PROTECT, related_name="+")
+    case = models.ForeignKey(
+        "cases.Case", on_delete=models.CASCADE, related_name="process_feedback"
+    )
+    given_by = models.CharField(max_length=16, choices=FeedbackGiver.choices)
+    aspect = models.CharField(max_length=16, choices=ProcessAspect.choices)
+    feedback = models.TextField()
+    # Whether they found the process easy to understand and take part in (None: not said).
+    found_accessible = models.BooleanField(null=True, blank=True)
+    recorded_at = models.DateTimeField()
+    recorded_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="+"
+    )
+
+    class Meta:
+        ordering = ["-recorded_at", "-pk"]
+        # The figure's sets: the cases with feedback from a child, from a family (3.8).
+        indexes = [models.Index(fields=["given_by", "case"], name="process_feedback_giver_idx")]
+
+    def __str__(self) -> str:
+        return f"Feedback on {self.aspect} from {self.given_by} (case {self.case_id})"

@@ -4,7 +4,11 @@ the PDF export.
 
 Two views: one axis per domain (the average agreed score of its statements) and one axis per
 scored statement (its agreed score). Each round is one polygon, so two rounds overlay (T1
-against T2). A statement without an agreed score sits at the centre and says so.
+against T2). A statement or domain without an agreed score is a gap, not a 0: no point on its
+axis, and the round's outline is broken there (lines join only neighbouring scored axes). A
+domain averaged over only some of its statements says so beside its point ("3.0 (1 of 8
+scored)"), drawn hollow, since the average of a partial round overstates or understates the
+domain.
 """
 
 from __future__ import annotations
@@ -40,6 +44,22 @@ class Vertex:
     y: float
     axis: str
     value: float | None
+    # How many of the axis's statements have an agreed score, of how many (1 of 1 per
+    # statement).
+    scored: int = 0
+    of: int = 1
+
+    @property
+    def partial(self) -> bool:
+        return self.value is not None and self.scored < self.of
+
+    @property
+    def text(self) -> str:
+        if self.value is None:
+            return "not scored"
+        if self.partial:
+            return f"{self.value:.1f} ({self.scored} of {self.of} scored)"
+        return f"{self.value:.1f}"
 
 
 @dataclass(frozen=True)
@@ -51,6 +71,29 @@ class Series:
     @property
     def points(self) -> str:
         return " ".join(f"{v.x:.1f},{v.y:.1f}" for v in self.vertices)
+
+    @property
+    def complete(self) -> bool:
+        """Every axis scored: the round is one closed polygon."""
+        return all(v.value is not None for v in self.vertices)
+
+    @property
+    def runs(self) -> tuple[str, ...]:
+        """With a gap, the outline as open lines through each run of neighbouring scored
+        axes (around the circle; a lone scored axis is its point only)."""
+        vertices = list(self.vertices)
+        gaps = [i for i, v in enumerate(vertices) if v.value is None]
+        if not gaps:
+            return ()
+        start = gaps[0] + 1  # begin after a gap, so a run across the first axis stays whole
+        ordered = vertices[start:] + vertices[:start]
+        runs: list[list[Vertex]] = [[]]
+        for vertex in ordered:
+            if vertex.value is None:
+                runs.append([])
+            else:
+                runs[-1].append(vertex)
+        return tuple(" ".join(f"{v.x:.1f},{v.y:.1f}" for v in run) for run in runs if len(run) >= 2)
 
 
 @dataclass(frozen=True)
@@ -85,8 +128,11 @@ def layout(
     view: str,
     axes: Sequence[tuple[str, str, str]],
     series: Sequence[tuple[str, dict[str, float | None]]],
+    scored: Sequence[dict[str, tuple[int, int]]] = (),
 ) -> Radar:
-    """Axes are (key, short label, full title); each series maps axis keys to 0-4 values."""
+    """Axes are (key, short label, full title); each series maps axis keys to 0-4 values (an
+    axis without one is a gap); `scored`, per series, (statements scored, of how many) per
+    axis where that is more than one."""
     count = max(len(axes), 3)
     laid_axes = []
     for index, (key, label, full) in enumerate(axes):
@@ -108,11 +154,16 @@ def layout(
         )
     laid_series = []
     for number, (label, values) in enumerate(series):
+        counted = scored[number] if number < len(scored) else {}
         vertices = []
         for index, (key, short, _) in enumerate(axes):
             score = values.get(key)
-            x, y = _point(index, count, RADIUS * (score or 0) / MAX_SCORE)
-            vertices.append(Vertex(x, y, short, score))
+            if score is None:  # a gap: no point; placed at the centre, never drawn
+                x, y = SIZE / 2, SIZE / 2
+            else:
+                x, y = _point(index, count, RADIUS * score / MAX_SCORE)
+            hits, of = counted.get(key, (0 if score is None else 1, 1))
+            vertices.append(Vertex(x, y, short, score, hits, of))
         laid_series.append(Series(label, COLOURS[number % len(COLOURS)], tuple(vertices)))
     return Radar(
         title=title,
@@ -147,8 +198,12 @@ def round_radar(rounds: Sequence[AuditRound], view: str = "domains") -> Radar:
             title=f"Agreed score per statement: {labels}", view=view, axes=axes, series=series
         )
     domain_of = {s.ref: s.domain.number for s in statements}
+    in_domain: dict[str, int] = {}
+    for number in domain_of.values():
+        in_domain[str(number)] = in_domain.get(str(number), 0) + 1
     domain_axes = [(str(d.number), f"{d.number} {d.short}", d.title) for d in domains()]
     series = []
+    scored: list[dict[str, tuple[int, int]]] = []
     for audit_round in rounds:
         totals: dict[str, list[int]] = {}
         for ref, score in agreed[audit_round.pk].items():
@@ -158,9 +213,16 @@ def round_radar(rounds: Sequence[AuditRound], view: str = "domains") -> Radar:
             key: round(sum(scores) / len(scores), 2) for key, scores in totals.items() if scores
         }
         series.append((audit_round.label, averages))
+        scored.append(
+            {
+                key: (len(totals.get(key, [])), statements_of)
+                for key, statements_of in in_domain.items()
+            }
+        )
     return layout(
         title=f"Average agreed score per domain: {labels}",
         view=view,
         axes=domain_axes,
         series=series,
+        scored=scored,
     )

@@ -1,5 +1,6 @@
 """Reads of the audit tool: rounds, scored statements and domains, each round's agency and
-agreed scores, and a round's overview (every scored statement with its scores).
+agreed scores, and a round's overview (every scored statement with its scores); and the
+feedback on the process recorded on a case (3.8).
 
 The dashboard's figures from the live case records are read in `partnership.figures`.
 """
@@ -12,7 +13,13 @@ from typing import Any
 
 from django.db.models import QuerySet
 
-from .models import AgencyScore, AgreedScore, AuditRound, Domain, Statement
+from agencies.actors import Actor
+from cases.models import Case
+from cases.selectors import cases_visible_to
+
+from .exceptions import PartnershipNotFound
+from .models import AgencyScore, AgreedScore, AuditRound, Domain, ProcessFeedback, Statement
+from .permissions import area_id_of
 
 
 def rounds_for_area(area_id: int) -> QuerySet[AuditRound]:
@@ -121,3 +128,36 @@ def agreed_scores_by_round(rounds: Sequence[AuditRound]) -> dict[int, dict[str, 
     for round_id, ref, score in rows:
         result[round_id][ref] = score
     return result
+
+
+def visible_case_for_feedback(actor: Actor, case_id: Any) -> Case:
+    """The case, if the actor may see it and it is of their area; else not found, exactly as
+    an id that does not exist."""
+    if isinstance(case_id, bool) or not isinstance(case_id, int):
+        raise PartnershipNotFound()
+    found = (
+        cases_visible_to(actor)
+        .filter(pk=case_id, area_id=area_id_of(actor))
+        .select_related("child", "current_stage")
+        .first()
+    )
+    if found is None:
+        raise PartnershipNotFound()
+    return found
+
+
+def case_process_feedback(case: Case) -> QuerySet[ProcessFeedback]:
+    """The feedback on the process recorded on a case the caller has checked is visible."""
+    return ProcessFeedback.objects.filter(case=case).select_related("recorded_by")
+
+
+# The newest feedback rows a list without a case shows (a collection, not an export).
+FEEDBACK_LIST_LIMIT = 100
+
+
+def process_feedback_visible_to(actor: Actor) -> QuerySet[ProcessFeedback]:
+    """The newest feedback on the process recorded on cases the actor may see."""
+    visible = cases_visible_to(actor).filter(area_id=area_id_of(actor)).values("pk")
+    return ProcessFeedback.objects.filter(case_id__in=visible).select_related("recorded_by")[
+        :FEEDBACK_LIST_LIMIT
+    ]

@@ -19,13 +19,16 @@ from django.utils import timezone
 from agencies.actors import Actor
 from agencies.models import Agency, LocalArea
 from audit.services import record_event
-from core.limits import AUDIT_ROUND_LABEL_MAX_LENGTH, AUDIT_TEXT_MAX_LENGTH
-from core.validation import identifier_problem, length_problem, text
+from cases.services import can_work_on_case
+from core.limits import AUDIT_ROUND_LABEL_MAX_LENGTH, AUDIT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
+from core.validation import identifier_problem, length_problem, required_problem, text
 
 from .exceptions import (
+    InvalidProcessFeedback,
     InvalidRound,
     InvalidScore,
     NotAllowedToAudit,
+    NotAllowedToRecordFeedback,
     PartnershipNotFound,
     RationaleRequired,
     RoundClosed,
@@ -37,6 +40,9 @@ from .models import (
     AgreedBasis,
     AgreedScore,
     AuditRound,
+    FeedbackGiver,
+    ProcessAspect,
+    ProcessFeedback,
     RoundStatus,
     Statement,
 )
@@ -47,6 +53,7 @@ from .permissions import (
     can_score_for,
     can_view_audit,
 )
+from .selectors import visible_case_for_feedback
 
 
 def _locked_round(audit_round: AuditRound, actor: Actor) -> AuditRound:
@@ -345,3 +352,65 @@ def record_drilldown_view(
         target=area,
         changes={"figure": figure, "part": part, "cell": cell, "cases": case_ids, **filters},
     )
+
+
+# --- feedback on the process from children and families (3.8) -------------------------------
+
+
+@transaction.atomic
+def record_process_feedback(
+    *,
+    case: Any,
+    given_by: str,
+    aspect: str,
+    feedback: str,
+    found_accessible: bool | None = None,
+    actor: Actor,
+) -> ProcessFeedback:
+    """Record what a child or their family said about the referral and assessment process,
+    for the partnership's review of its processes (statement 3.8).
+
+    Rules: the case (object or id) is one the actor may see, of their area (else 404); they
+    work on it (its lead practitioner, or an area-wide role whose rule shows them the case;
+    else 403); who gave the feedback and the part of the process it is about are named; the
+    feedback is written down, in their words where possible. Closed cases too: feedback is
+    often given at the end.
+    """
+    found = visible_case_for_feedback(actor, getattr(case, "pk", case))
+    if not can_work_on_case(actor, found):
+        raise NotAllowedToRecordFeedback(
+            "Only the case's lead practitioner, or a practitioner who works on it, records "
+            "feedback on the process."
+        )
+    feedback = text(feedback)
+    errors: dict[str, list[str]] = {}
+    if given_by not in FeedbackGiver.values:
+        errors["given_by"] = ["Say who gave the feedback: the child, a parent or carer, or family."]
+    if aspect not in ProcessAspect.values:
+        errors["aspect"] = ["Say which part of the process the feedback is about."]
+    if problem := required_problem(
+        feedback, "Write down the feedback on the process.", max_length=TEXT_MAX_LENGTH
+    ):
+        errors["feedback"] = [problem]
+    if found_accessible is not None and not isinstance(found_accessible, bool):
+        errors["found_accessible"] = ["Must be yes, no or not said."]
+    if errors:
+        raise InvalidProcessFeedback("The feedback could not be recorded.", fields=errors)
+    row = ProcessFeedback.objects.create(
+        area_id=found.area_id,
+        case=found,
+        given_by=given_by,
+        aspect=aspect,
+        feedback=feedback,
+        found_accessible=found_accessible,
+        recorded_at=timezone.now(),
+        recorded_by=actor,
+    )
+    # The words stay out of the trail (it outlives the record); who, what part, which case.
+    record_event(
+        actor=actor,
+        action="partnership.process_feedback_recorded",
+        target=row,
+        changes={"case": found.pk, "given_by": given_by, "aspect": aspect},
+    )
+    return row

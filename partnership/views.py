@@ -1,5 +1,6 @@
 """Pages of the "Partnership" application: the domain 3 dashboard with its drill-downs, the
-audit rounds, and a round's page (scores by agency, agreed scores, radar, exports).
+audit rounds, a round's page (scores by agency, agreed scores, radar, exports), and where a
+case's lead practitioner records feedback on the process from the child and family (3.8).
 
 Forms post to one view per step, each calling one service; a refusal re-renders the page with
 the form's errors and the error's status.
@@ -23,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from agencies.actors import signed_in
 from agencies.models import Agency
+from cases.services import can_work_on_case
 from core.errors import DomainError
 
 from .disclosure import show_figures
@@ -37,7 +39,13 @@ from .figures import (
     dashboard_query,
     dashboard_scope,
 )
-from .forms import AgencyScoreForm, AgreedScoreForm, DashboardFilterForm, OpenRoundForm
+from .forms import (
+    AgencyScoreForm,
+    AgreedScoreForm,
+    DashboardFilterForm,
+    OpenRoundForm,
+    ProcessFeedbackForm,
+)
 from .models import AuditRound, Statement
 from .permissions import (
     area_id_of,
@@ -49,12 +57,19 @@ from .permissions import (
     sees_suppressed_figures,
 )
 from .radar import VIEWS, round_radar
-from .selectors import round_overview, rounds_for_area, scored_statements
+from .selectors import (
+    case_process_feedback,
+    round_overview,
+    rounds_for_area,
+    scored_statements,
+    visible_case_for_feedback,
+)
 from .services import (
     close_audit_round,
     open_audit_round,
     record_agency_score,
     record_drilldown_view,
+    record_process_feedback,
     set_agreed_score,
 )
 
@@ -442,3 +457,47 @@ def round_export(request: HttpRequest, pk: int, export_format: str) -> HttpRespo
     response = HttpResponse(export.content, content_type=export.content_type)
     response["Content-Disposition"] = f'attachment; filename="{export.filename}"'
     return response
+
+
+@login_required
+def case_feedback(request: HttpRequest, pk: int) -> HttpResponse:
+    """A case's feedback on the process, and the form its lead practitioner records it with
+    (a page of the case, under "My work": `config/site.py`).
+
+    Any user who may see the case reads it; `record_process_feedback` decides who records.
+    """
+    user = signed_in(request.user)
+    case = visible_case_for_feedback(user, pk)
+    form = ProcessFeedbackForm(request.POST or None)
+    status = 200
+    if request.method == "POST":
+        status = 400
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                record_process_feedback(
+                    case=case,
+                    given_by=data["given_by"],
+                    aspect=data["aspect"],
+                    feedback=data["feedback"],
+                    found_accessible=data["found_accessible"],
+                    actor=user,
+                )
+            except DomainError as error:
+                _show_errors(form, error)
+                status = error.status_code
+            else:
+                messages.success(request, "Feedback on the process recorded.")
+                return redirect("cases:case_process_feedback", pk=case.pk)
+    return TemplateResponse(
+        request,
+        "partnership/case_feedback.html",
+        {
+            "heading": "Feedback on the process",
+            "case": case,
+            "feedback": case_process_feedback(case),
+            "form": form,
+            "can_record": can_work_on_case(user, case),
+        },
+        status=status,
+    )

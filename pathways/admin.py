@@ -65,6 +65,8 @@ class StageInline(VersionPartInline):
         "is_initial",
         "is_terminal",
         "requires",
+        "involvements",
+        "needs_lead_practitioner",
         "description",
     ]
     ordering = ["position"]
@@ -83,6 +85,7 @@ class TransitionInline(VersionPartInline):
         "allowed_roles",
         "guards",
         "reason_required",
+        "involvements",
     ]
     ordering = ["position"]
 

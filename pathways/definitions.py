@@ -18,6 +18,7 @@ from core.limits import (
 )
 from core.yaml_schema import ShapeErrors
 
+from .involvement import Involvement, every_involvement
 from .models import PathwayVersion, ServiceTier, Stage, TimescaleFrom, Transition
 
 TIER_KEYS: dict[str, int] = {
@@ -40,6 +41,10 @@ class StageDefinition:
     terminal: bool = False
     requires: list[str] = field(default_factory=list)
     description: str = ""
+    # Whose route the stage is on (pathways.involvement); every child's when unnamed.
+    involvements: list[str] = field(default_factory=every_involvement)
+    # A case entering the stage gets a designated lead practitioner in the same step.
+    needs_lead_practitioner: bool = False
 
 
 @dataclass
@@ -52,6 +57,8 @@ class TransitionDefinition:
     roles: list[str] = field(default_factory=list)
     guards: dict[str, Any] = field(default_factory=dict)
     reason_required: bool = False
+    # The children it is offered for; unnamed in YAML, those both its stages serve.
+    involvements: list[str] = field(default_factory=every_involvement)
 
 
 @dataclass
@@ -107,8 +114,13 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
                 terminal=errors.optional(raw, "terminal", bool, False, path),
                 requires=errors.optional_texts(raw, "requires", path, STAGE_MAX_REQUIRES),
                 description=errors.optional(raw, "description", str, "", path),
+                involvements=_involvements(errors, raw, path, every_involvement()),
+                needs_lead_practitioner=errors.optional(
+                    raw, "needs_lead_practitioner", bool, False, path
+                ),
             )
         )
+    stage_involvements = {stage.key: stage.involvements for stage in stages}
     transitions: list[TransitionDefinition] = []
     raw_transitions = errors.at_most(
         errors.optional(data, "transitions", list, [], "$"),
@@ -120,12 +132,17 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
         if not isinstance(raw, dict):
             errors.add(path, "Expected a mapping.")
             continue
+        # In this order, so shape errors are listed key first, as the document reads.
+        transition_key = errors.require(raw, "key", str, path)
+        transition_name = errors.require(raw, "name", str, path)
+        from_stage = errors.require(raw, "from", str, path)
+        to_stage = errors.require(raw, "to", str, path)
         transitions.append(
             TransitionDefinition(
-                key=errors.require(raw, "key", str, path),
-                name=errors.require(raw, "name", str, path),
-                from_stage=errors.require(raw, "from", str, path),
-                to_stage=errors.require(raw, "to", str, path),
+                key=transition_key,
+                name=transition_name,
+                from_stage=from_stage,
+                to_stage=to_stage,
                 kind=errors.require(raw, "kind", str, path),
                 roles=errors.optional_texts(raw, "roles", path, TRANSITION_MAX_ROLES),
                 guards=errors.at_most(
@@ -134,6 +151,12 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
                     f"{path}.guards",
                 ),
                 reason_required=errors.optional(raw, "reason_required", bool, False, path),
+                involvements=_involvements(
+                    errors,
+                    raw,
+                    path,
+                    _shared(stage_involvements.get(from_stage), stage_involvements.get(to_stage)),
+                ),
             )
         )
     if errors:
@@ -141,6 +164,23 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
     return PathwayDefinition(
         key=key, name=name, description=description, stages=stages, transitions=transitions
     )
+
+
+def _involvements(
+    errors: ShapeErrors, raw: dict[str, Any], path: str, unnamed: list[str]
+) -> list[str]:
+    # Not capped by a limit of its own: validation refuses any key but the two involvements.
+    if "involvements" not in raw:
+        return unnamed
+    return list(errors.optional_texts(raw, "involvements", path, len(Involvement.values) + 1))
+
+
+def _shared(source: list[str] | None, target: list[str] | None) -> list[str]:
+    """A transition's involvements when the YAML names none: those both its stages serve
+    (every child's while a stage is unknown: validation names the unknown stage)."""
+    if source is None or target is None:
+        return every_involvement()
+    return [key for key in source if key in target]
 
 
 def definition_to_dict(definition: PathwayDefinition) -> dict[str, Any]:
@@ -163,6 +203,8 @@ def definition_to_dict(definition: PathwayDefinition) -> dict[str, Any]:
                 ),
                 "terminal": s.terminal,
                 "requires": list(s.requires),
+                "involvements": list(s.involvements),
+                "needs_lead_practitioner": s.needs_lead_practitioner,
             }
             for s in definition.stages
         ],
@@ -176,6 +218,7 @@ def definition_to_dict(definition: PathwayDefinition) -> dict[str, Any]:
                 "roles": list(t.roles),
                 "guards": dict(t.guards),
                 "reason_required": t.reason_required,
+                "involvements": list(t.involvements),
             }
             for t in definition.transitions
         ],
@@ -201,6 +244,8 @@ def definition_from_version(version: PathwayVersion) -> PathwayDefinition:
                 terminal=s.is_terminal,
                 requires=list(s.requires),
                 description=s.description,
+                involvements=list(s.involvements),
+                needs_lead_practitioner=s.needs_lead_practitioner,
             )
             for s in stages
         ],
@@ -214,6 +259,7 @@ def definition_from_version(version: PathwayVersion) -> PathwayDefinition:
                 roles=list(t.allowed_roles),
                 guards=dict(t.guards),
                 reason_required=t.reason_required,
+                involvements=list(t.involvements),
             )
             for t in transitions
         ],
@@ -239,6 +285,8 @@ def write_definition_rows(version: PathwayVersion, definition: PathwayDefinition
                 is_terminal=s.terminal,
                 is_initial=position == 0,
                 requires=list(s.requires),
+                involvements=list(s.involvements),
+                needs_lead_practitioner=s.needs_lead_practitioner,
             )
             for position, s in enumerate(definition.stages)
         ]
@@ -259,6 +307,7 @@ def write_definition_rows(version: PathwayVersion, definition: PathwayDefinition
                 allowed_roles=list(t.roles),
                 guards=dict(t.guards),
                 reason_required=t.reason_required,
+                involvements=list(t.involvements),
             )
             for position, t in enumerate(definition.transitions)
         ]

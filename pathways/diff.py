@@ -103,6 +103,13 @@ STAGE_FIELDS = [
     _Field("timescale.from", "timescale counted from", lambda s: s.timescale_from, _plain),
     _Field("terminal", "terminal", lambda s: s.terminal, _yes_no),
     _Field("requires", "requires", lambda s: list(s.requires), _listed, _same_members),
+    _Field("involvements", "for", lambda s: list(s.involvements), _listed, _same_members),
+    _Field(
+        "needs_lead_practitioner",
+        "needs a lead practitioner",
+        lambda s: s.needs_lead_practitioner,
+        _yes_no,
+    ),
 ]
 
 TRANSITION_FIELDS = [
@@ -113,6 +120,7 @@ TRANSITION_FIELDS = [
     _Field("roles", "roles", lambda t: list(t.roles), _listed, _same_members),
     _Field("guards", "guards", lambda t: dict(t.guards), _guards),
     _Field("reason_required", "reason required", lambda t: t.reason_required, _yes_no),
+    _Field("involvements", "for", lambda t: list(t.involvements), _listed, _same_members),
 ]
 
 _Part = TypeVar("_Part", StageDefinition, TransitionDefinition)

@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from .continuum import ContinuumLevel
+from .involvement import Involvement
 
 
 @dataclass(frozen=True)
@@ -17,6 +18,9 @@ class Guard:
     description: str
     check: Callable[[Any, dict[str, Any], Any], bool]
     validate_argument: Callable[[Any], str | None]
+    # The children whose route may ask it: the continuum describes the behaviour of the
+    # child displaying HSB, so no route of a child harmed asks for a level.
+    involvements: tuple[str, ...] = tuple(Involvement.values)
 
 
 def _effective_level(case: Any, data: dict[str, Any]) -> str | None:
@@ -49,6 +53,7 @@ GUARDS: dict[str, Guard] = {
             description="the confirmed continuum level is one of",
             check=lambda case, data, argument: _effective_level(case, data) in argument,
             validate_argument=_levels_argument,
+            involvements=(Involvement.DISPLAYING_HSB,),
         ),
         Guard(
             key="significant_harm_suspected",

@@ -13,6 +13,8 @@ from agencies.models import LocalArea
 from agencies.roles import Role
 from core.limits import PATHWAY_KEY_MAX_LENGTH, PATHWAY_NAME_MAX_LENGTH
 
+from .involvement import every_involvement
+
 
 class ServiceTier(models.IntegerChoices):
     # Ordered: step-up rises in tier, step-down falls.
@@ -138,6 +140,11 @@ class Stage(VersionPart):
     is_initial = models.BooleanField(default=False)
     # Artefact keys (pathways.artefacts) that must exist before the case leaves the stage.
     requires = models.JSONField(default=list, blank=True)
+    # Whose route the stage is on (pathways.involvement keys).
+    involvements = models.JSONField(default=every_involvement)
+    # A case enters the stage with a designated lead practitioner: the move names one when
+    # the case has none (engine.take_transition), so no case waits here without a lead.
+    needs_lead_practitioner = models.BooleanField(default=False)
 
     class Meta(VersionPart.Meta):
         constraints = [
@@ -169,6 +176,9 @@ class Transition(VersionPart):
     # {guard_key: argument}; guard keys are functions in pathways.guards.
     guards = models.JSONField(default=dict, blank=True)
     reason_required = models.BooleanField(default=False)
+    # The children it is offered for (pathways.involvement keys): the case's child's
+    # involvement must be among them.
+    involvements = models.JSONField(default=every_involvement)
 
     class Meta(VersionPart.Meta):
         constraints = [

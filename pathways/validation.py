@@ -16,6 +16,7 @@ from core.limits import PATHWAY_KEY_MAX_LENGTH, PATHWAY_NAME_MAX_LENGTH
 from .artefacts import ARTEFACTS
 from .definitions import TIER_KEYS, PathwayDefinition, StageDefinition, TransitionDefinition
 from .guards import GUARDS
+from .involvement import Involvement, involvement_label
 from .models import TimescaleFrom, TransitionKind
 
 KEY_PATTERN = re.compile(rf"^[a-z0-9][a-z0-9_-]{{0,{PATHWAY_KEY_MAX_LENGTH - 1}}}$")
@@ -148,12 +149,36 @@ def _stage_requirements(path: str, stage: StageDefinition) -> Iterator[Problem]:
             )
 
 
+def _stage_involvements(path: str, stage: StageDefinition) -> Iterator[Problem]:
+    yield from _known_involvements(path, "Stage", stage.key, stage.involvements)
+
+
+def _known_involvements(
+    path: str, what: str, key: str, involvements: list[str]
+) -> Iterator[Problem]:
+    unknown = [value for value in involvements if value not in Involvement.values]
+    if unknown:
+        yield Problem(
+            "unknown_involvement",
+            path,
+            f"{what} '{key}' names unknown involvement(s) {', '.join(map(str, unknown))} "
+            f"(expected {' or '.join(Involvement.values)}).",
+        )
+    elif not involvements and what == "Stage":
+        yield Problem(
+            "no_involvement",
+            path,
+            f"Stage '{key}' is on no child's route: name displaying_hsb, harmed or both.",
+        )
+
+
 STAGE_RULES: tuple[StageRule, ...] = (
     _stage_key_and_name,
     _stage_tier,
     _stage_role,
     _stage_timescale,
     _stage_requirements,
+    _stage_involvements,
 )
 
 
@@ -271,6 +296,52 @@ def _transition_terminal_ends(
         )
 
 
+def _transition_involvements(
+    path: str, transition: TransitionDefinition, stages: Stages
+) -> Iterator[Problem]:
+    """A transition is on one child's route: both its stages serve every child it is for. A
+    transition from a stage of the child harmed's route to one of the child displaying
+    HSB's (or one naming a child a stage does not serve) mixes the two routes."""
+    yield from _known_involvements(path, "Transition", transition.key, transition.involvements)
+    source, target = stages.get(transition.from_stage), stages.get(transition.to_stage)
+    if source is None or target is None:
+        return  # an unknown stage is reported by its own rule
+    known = [key for key in transition.involvements if key in Involvement.values]
+    if not transition.involvements:
+        yield Problem(
+            "mixed_involvement",
+            path,
+            f"Transition '{transition.key}' mixes the children's routes: '{source.key}' is "
+            f"for {_whose(source.involvements)} and '{target.key}' for "
+            f"{_whose(target.involvements)}.",
+        )
+    for key in known:
+        outside = [s.key for s in (source, target) if key not in s.involvements]
+        if outside:
+            yield Problem(
+                "mixed_involvement",
+                path,
+                f"Transition '{transition.key}' is for {involvement_label(key)}, but "
+                f"{' and '.join(repr(k) for k in outside)} is not on that child's route: "
+                "a transition stays on one child's route.",
+            )
+    for guard in transition.guards:
+        needs = GUARDS[guard].involvements if guard in GUARDS else tuple(known)
+        for key in known:
+            if key not in needs:
+                yield Problem(
+                    "guard_not_for_involvement",
+                    path,
+                    f"Guard '{guard}' on '{transition.key}' asks about "
+                    f"{' or '.join(involvement_label(n) for n in needs)}, but the transition "
+                    f"is for {involvement_label(key)}.",
+                )
+
+
+def _whose(involvements: list[str]) -> str:
+    return " and ".join(involvement_label(key) for key in involvements) or "no child"
+
+
 TRANSITION_RULES: tuple[TransitionRule, ...] = (
     _transition_key_and_name,
     _transition_ends,
@@ -279,6 +350,7 @@ TRANSITION_RULES: tuple[TransitionRule, ...] = (
     _transition_guards,
     _transition_tier_direction,
     _transition_terminal_ends,
+    _transition_involvements,
 )
 
 
@@ -341,6 +413,21 @@ def _every_stage_is_reachable(definition: PathwayDefinition, stages: Stages) -> 
             )
 
 
+def _first_stage_serves_every_child(
+    definition: PathwayDefinition, stages: Stages
+) -> Iterator[Problem]:
+    # Every child in a referral opens a case at the first stage.
+    first = definition.stages[0]
+    missing = [key for key in Involvement.values if key not in first.involvements]
+    if missing:
+        yield Problem(
+            "first_stage_involvement",
+            _stage_path(0, first),
+            f"The first stage '{first.key}' is where every case starts, but is not on the route "
+            f"of {' or '.join(involvement_label(key) for key in missing)}.",
+        )
+
+
 DEFINITION_RULES: tuple[DefinitionRule, ...] = (
     _unique_keys,
     _each_stage,
@@ -348,4 +435,5 @@ DEFINITION_RULES: tuple[DefinitionRule, ...] = (
     _some_stage_is_terminal,
     _every_open_stage_has_a_way_out,
     _every_stage_is_reachable,
+    _first_stage_serves_every_child,
 )

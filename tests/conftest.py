@@ -46,6 +46,7 @@ from cases.services import (
     designate_lead_practitioner,
     record_information_sharing_decision,
 )
+from pathways.continuum import BROOK_COLOUR
 from pathways.services import create_draft_version
 from pathways.tests.factories import default_definition, published_default_version
 
@@ -83,7 +84,9 @@ def _refer(actor: Any, first_name: str, level: str) -> Any:
         source="2A",
         description="Invented referral.",
         parents_informed=True,
-        behaviours=[{"continuum_level": level, "traffic_light": "red", "setting": "school"}],
+        behaviours=[
+            {"continuum_level": level, "traffic_light": BROOK_COLOUR[level], "setting": "school"}
+        ],
         children=[
             {
                 "involvement": "displaying_hsb",

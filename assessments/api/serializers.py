@@ -10,6 +10,7 @@ from core.limits import SHORT_TEXT_MAX_LENGTH, TEXT_MAX_LENGTH
 from pathways.continuum import ContinuumLevel
 
 from ..models import (
+    NOT_RECORDED_LABELS,
     SECTIONS,
     Assessment,
     AssessmentContribution,
@@ -91,6 +92,14 @@ class AssessmentSectionsSerializer(serializers.Serializer):
     parents_carers_views = serializers.CharField()
 
 
+class NotRecordedReasonsSerializer(serializers.Serializer):
+    """Why a further section is not recorded: the answer instead of it (empty: none given)."""
+
+    strengths_and_protective_factors = serializers.CharField(source="strengths_not_recorded_reason")
+    child_views = serializers.CharField(source="child_views_not_recorded_reason")
+    parents_carers_views = serializers.CharField(source="parents_carers_views_not_recorded_reason")
+
+
 class AssessmentListSerializer(serializers.ModelSerializer):
     case = AssessmentCaseSerializer()
     # Plain text, not an enum component: "status" already names another choice set.
@@ -151,7 +160,16 @@ class AssessmentDetailSerializer(AssessmentListSerializer):
     started_by = PersonSerializer(allow_null=True)
     submitted_by = PersonSerializer(allow_null=True)
     sections = AssessmentSectionsSerializer(source="*")
-    missing_sections = serializers.ListField(child=serializers.CharField())
+    not_recorded_reasons = NotRecordedReasonsSerializer(
+        source="*",
+        help_text="Why strengths, the child's views or the parents' or carers' views are not "
+        "recorded; each such section needs its text or this reason before submission.",
+    )
+    missing_sections = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Sections still needed before submission: a holistic section not written, or "
+        "a further section with neither its text nor the reason it is not recorded.",
+    )
     type_warnings = SuitabilityFindingSerializer(many=True)
     tool_warnings = SuitabilityFindingSerializer(many=True)
     contributions = AssessmentContributionSerializer(many=True)
@@ -170,6 +188,7 @@ class AssessmentDetailSerializer(AssessmentListSerializer):
             "tool_warnings",
             "tool_justification",
             "sections",
+            "not_recorded_reasons",
             "missing_sections",
             "contributions",
             "needs",
@@ -195,15 +214,37 @@ class ToolSuitabilitySerializer(serializers.Serializer):
     )
     child_age = serializers.IntegerField(help_text="The child's age today, in whole years.")
     certified = serializers.BooleanField(help_text="You hold a current certification.")
+    reason = serializers.CharField(
+        help_text="Why the tool is suggested here, or not: 'AIM Under 12s assessment model: "
+        "suited to age 11 — ...', 'AssetPlus: only where a youth justice service is involved "
+        "— not here: ...'."
+    )
+    suits_child = serializers.BooleanField(
+        help_text="False when the child's age or the case rules the tool out (not only you)."
+    )
+    fit = serializers.IntegerField(
+        help_text="How well it suits the child and case: the catalogue's age band for the "
+        "child's age (3 the guidance's own tool, 2 suggested), +1 the case's level, +1 the "
+        "assessment type; 0 when it does not suit the child. Tools come ordered by it."
+    )
+    reasons = SuitabilityFindingSerializer(many=True)
     messages = serializers.ListField(child=serializers.CharField())
     blocks = SuitabilityFindingSerializer(many=True)
     warnings = SuitabilityFindingSerializer(many=True)
+
+
+class AgeBandSerializer(serializers.Serializer):
+    min_age = serializers.IntegerField()
+    max_age = serializers.IntegerField()
+    fit = serializers.CharField(help_text="lead: the guidance's own tool; consider: suggested.")
+    guidance = serializers.CharField()
 
 
 class AssessmentToolSerializer(serializers.ModelSerializer):
     validated_on_genders = serializers.ListField(child=serializers.CharField())
     suits_levels = serializers.ListField(child=serializers.CharField())
     assessment_types = serializers.ListField(child=serializers.CharField())
+    age_bands = AgeBandSerializer(many=True)
     suitability = serializers.SerializerMethodField()
 
     class Meta:
@@ -219,6 +260,8 @@ class AssessmentToolSerializer(serializers.ModelSerializer):
             "validated_with_learning_disability",
             "adolescent_only",
             "certification_required",
+            "requires_youth_justice",
+            "age_bands",
             "suits_levels",
             "assessment_types",
             "suitability",
@@ -282,15 +325,31 @@ class SaveSectionsSerializer(serializers.Serializer):
     strengths_and_protective_factors = serializers.CharField(required=False, allow_blank=True)
     child_views = serializers.CharField(required=False, allow_blank=True)
     parents_carers_views = serializers.CharField(required=False, allow_blank=True)
+    strengths_not_recorded_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=SHORT_TEXT_MAX_LENGTH,
+        help_text="Why strengths and protective factors are not recorded (only while empty).",
+    )
+    child_views_not_recorded_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=SHORT_TEXT_MAX_LENGTH,
+        help_text="Why the child's views are not recorded (only while empty).",
+    )
+    parents_carers_views_not_recorded_reason = serializers.CharField(
+        required=False,
+        allow_blank=True,
+        max_length=SHORT_TEXT_MAX_LENGTH,
+        help_text="Why parents' or carers' views are not recorded (only while empty).",
+    )
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        unknown = sorted(set(self.initial_data) - set(SECTIONS))
+        known = [*SECTIONS, *NOT_RECORDED_LABELS]
+        unknown = sorted(set(self.initial_data) - set(known))
         if unknown:
             raise serializers.ValidationError(
-                {
-                    key: [f"Unknown section; expected one of {', '.join(SECTIONS)}."]
-                    for key in unknown
-                }
+                {key: [f"Unknown section; expected one of {', '.join(known)}."] for key in unknown}
             )
         if not attrs:
             raise serializers.ValidationError({"sections": ["Give at least one section."]})

@@ -221,7 +221,8 @@ class AssessmentReturnApi(APIView):
 
 class ToolListApi(APIView):
     """The tool catalogue; with `?case=`, each tool judged for that case's child, by you,
-    today: allowed, warning (needs a justification) or blocked, with the messages."""
+    today: allowed, warning (needs a justification) or blocked, with the messages, in the
+    order suggested (tools that suit the child first, the best fit first) and the reason."""
 
     @extend_schema(
         parameters=[

@@ -255,18 +255,23 @@ def test_a_social_care_assessment_suits_any_level_when_significant_harm_is_suspe
     assert type_findings(assessment_type="csc_assessment", case=case) == []
 
 
-def test_tools_for_a_case_lists_suitable_tools_first(case, tools, lead_practitioner):
+def test_tools_for_a_case_lists_the_tools_that_suit_the_child_first_best_fit_first(
+    case, tools, lead_practitioner
+):
     judged = tools_for(
         case=case,
         practitioner=lead_practitioner,
         on=timezone.localdate(),
         assessment_type="nice_early_help_assessment",
     )
-    verdicts = [item.verdict for item in judged]
+    suited = [item for item in judged if item.suits_child]
+    order = [Verdict.ALLOWED, Verdict.WARNING, Verdict.BLOCKED]
 
-    assert verdicts == sorted(
-        verdicts, key=[Verdict.ALLOWED, Verdict.WARNING, Verdict.BLOCKED].index
+    assert judged[: len(suited)] == suited
+    assert [(-item.fit, order.index(item.verdict)) for item in suited] == sorted(
+        (-item.fit, order.index(item.verdict)) for item in suited
     )
+    assert judged[0].tool.key == "brook_traffic_light"  # its 13-17 band, level and type
     by_key = {item.tool.key: item for item in judged}
     assert by_key["brook_traffic_light"].verdict == Verdict.ALLOWED
     assert by_key["aim3"].verdict == Verdict.BLOCKED  # no certification

@@ -27,6 +27,7 @@ from rest_framework import serializers
 
 from agencies.actors import Actor
 from agencies.models import User
+from cases.ages import adult_transition
 from cases.models import Case, StageMove
 from cases.process import task_rows
 from cases.selectors import cases_visible_to, holds_cases
@@ -41,6 +42,7 @@ _CASE_VALUES = (
     "child__reference",
     "child__first_name",
     "child__last_name",
+    "child__date_of_birth",  # for the transition to adult services, not shown
     "involvement",
     "current_stage_id",
     "stage_entered_at",
@@ -258,6 +260,7 @@ def case_detail(user: Actor, pk: int) -> dict[str, Any] | None:
         child_reference,
         child_first_name,
         child_last_name,
+        child_date_of_birth,
         involvement,
         current_stage_id,
         stage_entered_at,
@@ -297,6 +300,13 @@ def case_detail(user: Actor, pk: int) -> dict[str, Any] | None:
         "significant_harm_suspected": significant_harm_suspected,
         "referral_received_at": _moment(referral_received_at),
         "closure_reason": closure_reason,
+        "transition_to_adult_services": adult_transition(
+            date_of_birth=child_date_of_birth,
+            involvement=involvement,
+            closed=closed_at is not None,
+            today=timezone.localdate(),
+        )
+        is not None,
         "pathway_version": {
             "id": pathway_version_id,
             "pathway": pathway_key,

@@ -1,7 +1,10 @@
 from typing import Any
 
+from django.utils import timezone
+from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
+from cases.ages import adult_transition
 from cases.models import Case, StageMove
 from core.limits import SHORT_TEXT_MAX_LENGTH
 from pathways.continuum import ClosureReason, ContinuumLevel
@@ -112,6 +115,11 @@ class StageMoveSerializer(serializers.ModelSerializer):
 class CaseDetailSerializer(CaseListSerializer):
     route = StageMoveSerializer(source="route_moves", many=True)
     pathway_version = serializers.SerializerMethodField()
+    transition_to_adult_services = serializers.SerializerMethodField(
+        help_text="The case is open and its child displaying HSB is 18 or over today: the "
+        "transition to adult services (18 to 21) is due or under way. Computed from the date "
+        "of birth on every read."
+    )
 
     class Meta(CaseListSerializer.Meta):
         fields = [
@@ -119,9 +127,22 @@ class CaseDetailSerializer(CaseListSerializer):
             "significant_harm_suspected",
             "referral_received_at",
             "closure_reason",
+            "transition_to_adult_services",
             "pathway_version",
             "route",
         ]
+
+    @extend_schema_field(serializers.BooleanField())
+    def get_transition_to_adult_services(self, case: Case) -> bool:
+        return (
+            adult_transition(
+                date_of_birth=case.child.date_of_birth,
+                involvement=case.involvement,
+                closed=case.closed_at is not None,
+                today=timezone.localdate(),
+            )
+            is not None
+        )
 
     def get_pathway_version(self, case: Case) -> dict[str, Any]:
         version = case.pathway_version

@@ -27,7 +27,7 @@ from core.limits import (
     REFERRAL_MAX_BEHAVIOURS,
     REFERRAL_MAX_CHILDREN,
 )
-from pathways.continuum import ContinuumLevel
+from pathways.continuum import ContinuumLevel, brook_colour_guide
 
 from ..codes import Ethnicity, Gender, ReferralSource
 from ..models import Channel, Involvement, Setting, TrafficLight
@@ -181,7 +181,11 @@ class BehaviourForm(QuietForm):
         label="Continuum level", choices=_choose(ContinuumLevel.choices), required=False
     )
     traffic_light = forms.ChoiceField(
-        label="Traffic light", choices=_choose(TrafficLight.choices), required=False
+        label="Traffic light",
+        choices=_choose(TrafficLight.choices),
+        required=False,
+        # The rule `record_referral` checks, said before the referrer chooses.
+        help_text=f"Brook's colour fits the level: {brook_colour_guide()}.",
     )
     setting = forms.ChoiceField(label="Where", choices=_choose(Setting.choices), required=False)
     technology_assisted = forms.BooleanField(label="Technology-assisted", required=False)
@@ -200,6 +204,7 @@ class ChildForm(QuietForm):
         label="Date of birth",
         required=False,
         widget=forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d"),
+        help_text="At referral a child displaying HSB is 4 to 17; a child harmed under 18.",
     )
     gender = forms.ChoiceField(label="Gender", choices=Gender.choices, initial=Gender.NOT_KNOWN)
     ethnicity = forms.ChoiceField(

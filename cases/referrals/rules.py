@@ -29,11 +29,12 @@ from core.limits import (
     TEXT_MAX_LENGTH,
 )
 from core.validation import identifier_problem, length_problem, text
-from pathways.continuum import ContinuumLevel
+from pathways.continuum import ContinuumLevel, brook_colour_problem
 
+from ..ages import referral_age_problem
 from ..codes import Ethnicity, Gender, ReferralSource
 from ..exceptions import InvalidReferral, PossibleDuplicateChild
-from ..models import Channel, Child, Involvement, Setting, TrafficLight, age_on
+from ..models import Channel, Child, Involvement, Setting, TrafficLight
 from .selectors import (
     ChildDetails,
     children_nameable_by,
@@ -43,7 +44,6 @@ from .selectors import (
     normalised,
 )
 
-MAX_AGE_AT_REFERRAL = 25
 # A client clock a little ahead of ours is not a referral "in the future".
 CLOCK_SKEW = datetime.timedelta(minutes=2)
 CONTINUUM_ORDER = list(ContinuumLevel.values)  # normal … violent, in rising order
@@ -145,6 +145,10 @@ def _check_behaviours(behaviours: list[dict[str, Any]], errors: _Errors) -> None
             errors.add(f"{key}.continuum_level", "Choose the behaviour's continuum level.")
         if not _chosen(behaviour.get("traffic_light"), TrafficLight):
             errors.add(f"{key}.traffic_light", "Choose a traffic light: green, amber or red.")
+        elif problem := brook_colour_problem(
+            str(behaviour.get("continuum_level")), behaviour["traffic_light"]
+        ):
+            errors.add(f"{key}.traffic_light", problem)
         if not _chosen(behaviour.get("setting"), Setting):
             errors.add(f"{key}.setting", "Choose where the behaviour happened.")
         description = text(behaviour.get("description"))
@@ -153,7 +157,11 @@ def _check_behaviours(behaviours: list[dict[str, Any]], errors: _Errors) -> None
 
 
 def _check_date_of_birth(
-    key: str, date_of_birth: Any, received_on: datetime.date | None, errors: _Errors
+    key: str,
+    date_of_birth: Any,
+    involvement: Any,
+    received_on: datetime.date | None,
+    errors: _Errors,
 ) -> None:
     if not isinstance(date_of_birth, datetime.date):
         errors.add(f"{key}.date_of_birth", "Enter the child's date of birth.")
@@ -165,12 +173,8 @@ def _check_date_of_birth(
         return
     if date_of_birth > received_on:
         errors.add(f"{key}.date_of_birth", "The child was born after the referral was received.")
-    elif age_on(date_of_birth, received_on) > MAX_AGE_AT_REFERRAL:
-        errors.add(
-            f"{key}.date_of_birth",
-            f"The child was {age_on(date_of_birth, received_on)} when the referral was received; "
-            f"HSB pathways are for children and young people up to {MAX_AGE_AT_REFERRAL}.",
-        )
+    elif problem := referral_age_problem(date_of_birth, str(involvement), received_on):
+        errors.add(f"{key}.date_of_birth", problem)
 
 
 def _check_new_child(
@@ -183,7 +187,9 @@ def _check_new_child(
             errors.add(f"{key}.{name}", f"Enter the child's {label}.")
         elif problem := length_problem(value, NAME_MAX_LENGTH):
             errors.add(f"{key}.{name}", problem)
-    _check_date_of_birth(key, details["date_of_birth"], received_on, errors)
+    _check_date_of_birth(
+        key, details["date_of_birth"], entry.get("involvement"), received_on, errors
+    )
     reference = details["reference"] = text(details["reference"])
     problem = length_problem(reference, CHILD_REFERENCE_MAX_LENGTH) or identifier_problem(reference)
     if problem:
@@ -232,7 +238,7 @@ def _check_children(
             if child is None:
                 errors.add(f"{key}.child_id", "There is no child record with this id.")
                 continue
-            _check_date_of_birth(key, child.date_of_birth, received_on, errors)
+            _check_date_of_birth(key, child.date_of_birth, involvement, received_on, errors)
             if entry.get("first_name") or entry.get("last_name"):
                 # The details typed alongside a link must still point at that record: a
                 # stale choice after the name or date of birth changed is caught here.
@@ -407,11 +413,12 @@ def validated_referral(
     actor_area_id: int | None = None,
 ) -> ReferralInput:
     """Every rule of a referral, all messages at once: at least one child displaying HSB and
-    one behaviour; dates of birth not in the future, no child over 25 when the referral was
-    received; a census referral-source code; whether the parents or carers were informed, and
-    if not, why not; a crime reference or outcome when the police are involved; no child
-    twice, and no new record for a child who probably has one unless the caller confirms it
-    is a different child (`PossibleDuplicateChild`, with the candidates).
+    one behaviour, each with a traffic light that fits its continuum level (`BROOK_COLOUR`);
+    dates of birth not in the future, and at referral a child displaying HSB 4 to 17 and a
+    child harmed under 18 (`cases.ages`); a census referral-source code; whether the parents or
+    carers were informed, and if not, why not; a crime reference or outcome when the police are
+    involved; no child twice, and no new record for a child who probably has one unless the
+    caller confirms it is a different child (`PossibleDuplicateChild`, with the candidates).
 
     `agency_unknown`: the referring agency asked for is not one of the actor's area (the
     service looked it up, and refers for the actor's own agency meanwhile). `existing`: the

@@ -268,8 +268,10 @@ def record_referral(*, actor: Actor, **given: Any) -> Referral:
     the police's involvement, crime reference and outcome).
 
     Rules: a DSL, front-door practitioner or team manager refers (a DSL only for their own
-    agency); at least one child displaying HSB and one behaviour; dates of birth not in the
-    future, no child over 25 when the referral was received; a census referral-source code;
+    agency); at least one child displaying HSB and one behaviour, each behaviour's traffic
+    light fitting its continuum level (green normal; amber inappropriate or problematic; red
+    abusive or violent); dates of birth not in the future, and when the referral was received
+    a child displaying HSB 4 to 17, a child harmed under 18; a census referral-source code;
     whether the parents or carers were informed, and if not, why not; a crime reference or
     outcome when the police are involved; no child twice, and no new record for a child who
     probably has one unless the caller confirms it is a different child. Refused input

@@ -102,7 +102,7 @@ def test_a_referral_about_two_children_opens_two_cases_linked_both_ways(default_
         dsl,
         behaviours=[
             _behaviour(continuum_level="inappropriate"),
-            _behaviour(continuum_level="abusive"),
+            _behaviour(continuum_level="abusive", traffic_light="red"),
         ],
         children=[
             _child(first_name="Leo", last_name="Ashdown"),
@@ -176,19 +176,19 @@ def test_a_date_of_birth_in_the_future_is_refused(default_version, dsl):
     }
 
 
-def test_a_child_over_25_at_referral_is_refused(default_version, dsl):
-    error = _refused(dsl, children=[_child(date_of_birth=_years_ago(26))])
+def test_a_child_of_18_at_referral_is_refused(default_version, dsl):
+    error = _refused(dsl, children=[_child(date_of_birth=_years_ago(18))])
 
     assert "children[0].date_of_birth" in error.fields
-    assert "up to 25" in error.fields["children[0].date_of_birth"][0]
+    assert "must be under 18 at referral" in error.fields["children[0].date_of_birth"][0]
 
 
 def test_age_is_counted_on_the_day_the_referral_was_received(default_version, dsl):
-    # 26 today, but 25 when the referral came in a year ago: accepted.
+    # 18 today, but 17 when the referral came in a year ago: accepted.
     referral = _refer(
         dsl,
         received_at=timezone.now() - datetime.timedelta(days=366),
-        children=[_child(date_of_birth=_years_ago(26, days=-30))],
+        children=[_child(date_of_birth=_years_ago(18, days=30))],
     )
 
     assert referral.children.count() == 1

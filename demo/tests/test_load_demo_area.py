@@ -6,10 +6,11 @@ from django.utils import timezone
 from agencies.models import Agency, User
 from agencies.roles import Role
 from audit.models import AuditEvent
-from cases.models import Case, Child
+from cases.models import Case, Child, StageMove
 from cases.process.timers import timer_lag
 from cases.selectors import stage_tasks_for
-from demo.area import load_demo_area
+from demo.area import TIMER_DELAY, load_demo_area
+from pathways.deadlines import breach_moment
 
 pytestmark = pytest.mark.django_db
 
@@ -51,19 +52,30 @@ def test_loading_the_demo_twice_does_not_duplicate_anything():
 def test_the_demo_flags_every_stage_past_its_deadline_and_escalates_it_to_the_manager(client):
     result = load_demo_area()
 
-    # Referrals go back ten weeks: some stages are past their deadline (the breach moment
-    # is the start of the day after the due date).
+    # Referrals go back months: some stages are past their deadline today (the breach moment
+    # is the start of the day after the due date), and some moves were made late.
     past_due = Case.objects.filter(closed_at=None, stage_due_on__lt=timezone.localdate())
     assert past_due.count() >= 3
-    assert result["overdue_flagged"] == past_due.count()
     assert not past_due.filter(stage_overdue_since=None).exists()
     not_yet_due = Case.objects.filter(stage_due_on__gte=timezone.localdate())
     assert not not_yet_due.exclude(stage_overdue_since=None).exists()
     assert timer_lag() == 0.0
     escalated = AuditEvent.objects.filter(action="case.stage_overdue")
-    assert sorted(escalated.values_list("object_id", flat=True)) == sorted(
-        str(pk) for pk in past_due.values_list("pk", flat=True)
-    )
+    assert result["overdue_flagged"] == escalated.count()
+    # Each stage is flagged at its deadline, as the worker would have: those still overdue,
+    # and those left late since.
+    assert set(past_due.values_list("pk", flat=True)) <= {
+        int(pk) for pk in escalated.values_list("object_id", flat=True)
+    }
+    for case in past_due:
+        assert case.stage_overdue_since == breach_moment(case.stage_due_on) + TIMER_DELAY
+    for event in escalated.exclude(
+        object_id__in=[str(pk) for pk in past_due.values_list("pk", flat=True)]
+    ):
+        left_late = StageMove.objects.filter(
+            case_id=int(event.object_id), moved_at__gt=event.occurred_at
+        )
+        assert left_late.exists(), event
 
     manager = User.objects.get(username="manager")
     inbox = stage_tasks_for(manager)

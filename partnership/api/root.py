@@ -14,7 +14,8 @@ from rest_framework.reverse import reverse
 @extend_schema(exclude=True)
 @api_view(["GET"])
 def partnership_root(request: Request, format: Any = None) -> Response:
-    """Entry points of the partnership API: the dashboard, the statements and audit rounds.
+    """Entry points of the partnership API: the dashboard, the statements, audit rounds and
+    feedback on the process.
 
     Links only, for any signed-in user: each endpoint applies its own role rule
     (`partnership.permissions`), so a role that may not see the figures gets 403 there.
@@ -28,5 +29,6 @@ def partnership_root(request: Request, format: Any = None) -> Response:
             "dashboard": link("dashboard"),
             "statements": link("statement-list"),
             "rounds": link("round-list"),
+            "process_feedback": link("process-feedback"),
         }
     )

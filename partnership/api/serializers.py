@@ -10,11 +10,19 @@ from rest_framework import serializers
 from agencies.models import AgencyType
 from cases.codes import Ethnicity, Gender, ReferralSource
 from cases.models import Involvement
-from core.limits import AUDIT_ROUND_LABEL_MAX_LENGTH
+from core.limits import AUDIT_ROUND_LABEL_MAX_LENGTH, TEXT_MAX_LENGTH
 from core.validation import validate_identifier
 
 from ..figures import AGE_BANDS, PARTS, DashboardFilters
-from ..models import AgencyScore, AgreedScore, AuditRound, Statement
+from ..models import (
+    AgencyScore,
+    AgreedScore,
+    AuditRound,
+    FeedbackGiver,
+    ProcessAspect,
+    ProcessFeedback,
+    Statement,
+)
 from ..radar import VIEWS
 
 # --- the dashboard ---------------------------------------------------------------------------
@@ -268,3 +276,48 @@ class SuggestedEvidenceSerializer(serializers.Serializer):
 class RadarQuerySerializer(serializers.Serializer):
     view = serializers.ChoiceField(choices=VIEWS, default="domains")
     compare = serializers.IntegerField(required=False, help_text="Overlay this other round.")
+
+
+# --- feedback on the process (3.8) -----------------------------------------------------------
+
+
+class ProcessFeedbackSerializer(serializers.ModelSerializer):
+    case = serializers.IntegerField(source="case_id")
+    recorded_by = serializers.CharField(source="recorded_by.get_full_name")
+
+    class Meta:
+        model = ProcessFeedback
+        fields = [
+            "id",
+            "case",
+            "given_by",
+            "aspect",
+            "feedback",
+            "found_accessible",
+            "recorded_at",
+            "recorded_by",
+        ]
+
+
+class RecordProcessFeedbackSerializer(serializers.Serializer):
+    """Shape only: `record_process_feedback` holds the rules (the case is checked like an id
+    in the URL)."""
+
+    case = serializers.IntegerField(help_text="The case the child or family was part of.")
+    given_by = serializers.ChoiceField(choices=FeedbackGiver.choices)
+    aspect = serializers.ChoiceField(choices=ProcessAspect.choices)
+    feedback = serializers.CharField(max_length=TEXT_MAX_LENGTH, allow_blank=True)
+    found_accessible = serializers.BooleanField(
+        required=False,
+        allow_null=True,
+        default=None,
+        help_text="Whether they found the process easy to understand and take part in.",
+    )
+
+
+class ProcessFeedbackQuerySerializer(serializers.Serializer):
+    case = serializers.IntegerField(
+        required=False,
+        help_text="The case whose feedback to list; without it, the newest 100 on the cases "
+        "you may see.",
+    )

@@ -14,6 +14,7 @@ urlpatterns: list[URLPattern] = [
         name="figure-cases",
     ),
     path("statements/", views.StatementListApi.as_view(), name="statement-list"),
+    path("process-feedback/", views.ProcessFeedbackApi.as_view(), name="process-feedback"),
     path("rounds/", views.RoundListApi.as_view(), name="round-list"),
     path("rounds/<int:pk>/", views.RoundDetailApi.as_view(), name="round-detail"),
     path("rounds/<int:pk>/close/", views.RoundCloseApi.as_view(), name="round-close"),

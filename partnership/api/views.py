@@ -45,12 +45,21 @@ from ..permissions import (
     sees_suppressed_figures,
 )
 from ..radar import round_radar
-from ..selectors import round_agency_scores, round_overview, rounds_for_area, scored_statements
+from ..selectors import (
+    case_process_feedback,
+    process_feedback_visible_to,
+    round_agency_scores,
+    round_overview,
+    rounds_for_area,
+    scored_statements,
+    visible_case_for_feedback,
+)
 from ..services import (
     close_audit_round,
     open_audit_round,
     record_agency_score,
     record_drilldown_view,
+    record_process_feedback,
     set_agreed_score,
 )
 from .serializers import (
@@ -62,7 +71,10 @@ from .serializers import (
     DrillDownFilterSerializer,
     DrillDownSerializer,
     OpenRoundSerializer,
+    ProcessFeedbackQuerySerializer,
+    ProcessFeedbackSerializer,
     RadarQuerySerializer,
+    RecordProcessFeedbackSerializer,
     RecordScoreSerializer,
     RoundDetailSerializer,
     SetAgreedScoreSerializer,
@@ -401,3 +413,46 @@ class RoundPdfApi(APIView):
         rounds = _compared(request, audit_round, query.validated_data.get("compare"))
         export = round_pdf(audit_round, rounds[1:])
         return _file(export.content, export.content_type, export.filename)
+
+
+# --- feedback on the process (3.8) -----------------------------------------------------------
+
+
+class ProcessFeedbackApi(APIView):
+    """Feedback from children and families on the referral and assessment process (3.8).
+
+    GET lists a case's feedback (`?case=`, a case you may see; without it the newest on the
+    cases you may see); POST records one, by the
+    case's lead practitioner or an area-wide role working on it (`record_process_feedback`).
+    """
+
+    @extend_schema(
+        parameters=[ProcessFeedbackQuerySerializer],
+        responses={200: ProcessFeedbackSerializer(many=True)},
+    )
+    def get(self, request: Request) -> Response:
+        query = ProcessFeedbackQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        if "case" in query.validated_data:
+            case = visible_case_for_feedback(request.user, query.validated_data["case"])
+            rows = case_process_feedback(case)
+        else:
+            rows = process_feedback_visible_to(request.user)
+        return Response(ProcessFeedbackSerializer(rows, many=True).data)
+
+    @extend_schema(
+        request=RecordProcessFeedbackSerializer, responses={201: ProcessFeedbackSerializer}
+    )
+    def post(self, request: Request) -> Response:
+        payload = RecordProcessFeedbackSerializer(data=request.data)
+        payload.is_valid(raise_exception=True)
+        values: dict[str, Any] = payload.validated_data
+        row = record_process_feedback(
+            case=values["case"],
+            given_by=values["given_by"],
+            aspect=values["aspect"],
+            feedback=values["feedback"],
+            found_accessible=values["found_accessible"],
+            actor=signed_in(request.user),
+        )
+        return Response(ProcessFeedbackSerializer(row).data, status=status.HTTP_201_CREATED)

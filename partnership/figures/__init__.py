@@ -14,7 +14,7 @@ Figures that count the same rows share one query: each registers its condition w
 `Population` (the period's cases, their assessments, …; `populations`) and the first to need
 the counts gets all of them at once, kept on the scope; likewise one GROUP BY serves every
 domain 1 figure and one the initial-decision and police-route figures. The whole dashboard
-(`dashboard`, its reads tuned for PostgreSQL in `tuning`) is 14 SQL statements; on 100,000
+(`dashboard`, its reads tuned for PostgreSQL in `tuning`) is 15 SQL statements; on 100,000
 cases and a million events it takes about 0.85 s (`benchmarks/dashboard.py`).
 
 Units (each figure names its own):
@@ -24,6 +24,9 @@ Units (each figure names its own):
   referral that opened each of the period's cases, plus each later referral that joined a
   child's open case (`ReferralChild.joined_open_case`), received in the period.
 - *assessments*: assessments of the period's cases.
+- *served cases*: the period's cases that entered a stage above the universal tier (early
+  help, specialist or statutory), counted in one batch of their own (`SERVED_CASES`): the
+  cases that need a lead practitioner and a team around the child.
 - *children*: children displaying HSB, each counted once, at their first case of the period.
 
 The audit tool's rounds and scores are read in `partnership.selectors`.

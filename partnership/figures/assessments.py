@@ -1,4 +1,5 @@
-"""Assessments: timeliness (3.5), tools (3.1), holistic (3.2), multi-agency (3.4)."""
+"""Assessments: timeliness (3.5), tools (3.1), holistic (3.2), multi-agency (3.4), schools'
+contributions (3.6)."""
 
 from __future__ import annotations
 
@@ -7,7 +8,13 @@ from typing import Any
 
 from django.db.models import Count, Exists, Q, QuerySet
 
-from assessments.models import HOLISTIC_SECTIONS, Assessment, AssessmentContribution
+from agencies.models import Agency, AgencyType
+from assessments.models import (
+    HOLISTIC_SECTIONS,
+    Assessment,
+    AssessmentContribution,
+    AssessmentType,
+)
 from cases.models import Case
 
 from ..expressions import working_days
@@ -16,6 +23,9 @@ from .registry import ASSESSMENTS, CASES, Figure, cases_of_part, make_figure, re
 from .scope import VIA_CASE, Scope, scoped
 
 ASSESSMENT_DAYS = 45  # a CSC assessment: no later than 45 working days from referral
+# The one assessment the 45-working-day timescale applies to (Working Together): the other
+# types (screening, AIM, specialist …) have the pathway's own timescales, not this one.
+TIMED_TYPE = AssessmentType.CSC_ASSESSMENT
 
 
 def period_assessments(scope: Scope) -> QuerySet[Assessment]:
@@ -26,8 +36,9 @@ ASSESSMENT_ROWS = Population("assessments", period_assessments, "case_id")
 
 
 def _first_assessments(scope: Scope, moment: str) -> QuerySet[Assessment]:
-    """Each of the period's cases' first assessment to reach the moment (started, authorised)."""
-    reached = {f"{moment}__isnull": False}
+    """Each of the period's cases' first children's social care assessment to reach the moment
+    (started, authorised)."""
+    reached = {f"{moment}__isnull": False, "assessment_type": TIMED_TYPE}
     rows = Assessment.objects.filter(**reached).filter(
         ~Exists(earlier_rows(Assessment, moment, **reached))
     )
@@ -56,14 +67,18 @@ def _assessment_timeliness(key: str, moment: str) -> Callable[[Scope], Figure]:
     @register_figure(
         key,
         statement="3.5",
-        label=f"Assessment {verb} within 45 working days of referral",
+        label=f"Children's social care assessment {verb} within 45 working days of referral",
         definition=(
-            f"Of the period's cases with an assessment {verb}, those whose first assessment "
-            f"was {verb} within 45 working days of the referral (the statutory assessment "
-            f"timescale). The median counts working days from referral."
+            f"Of the period's cases with a children's social care assessment {verb}, those "
+            f"whose first one was {verb} within 45 working days of the referral (the "
+            f"statutory timescale, which applies to that assessment only; other assessment "
+            f"types are not counted). The median counts working days from referral."
         ),
         unit=CASES,
-        value_label=f"median working days from referral to the first {verb} assessment",
+        value_label=(
+            f"median working days from referral to the first {verb} children's social care "
+            "assessment"
+        ),
         cases=cases,
     )
     def compute(scope: Scope) -> Figure:
@@ -128,6 +143,15 @@ def _multi_agency(scope: Scope) -> Q:
         .values("assessment_id")
     )
     return Q(started_at__isnull=False, pk__in=several)
+
+
+@ASSESSMENT_ROWS.condition("school_contribution")
+def _school_contribution(scope: Scope) -> Q:
+    schools = Agency.objects.filter(agency_type=AgencyType.SCHOOL).values("pk")
+    contributed = AssessmentContribution.objects.filter(agency_id__in=schools).values(
+        "assessment_id"
+    )
+    return Q(started_at__isnull=False, pk__in=contributed)
 
 
 def _assessment_ratio(
@@ -197,5 +221,16 @@ multi_agency_contributions = _assessment_ratio(
         "contributions from at least two different agencies."
     ),
     hits="multi_agency",
+    total="started",
+)
+school_assessment_contributions = _assessment_ratio(
+    "school_assessment_contributions",
+    statement="3.6",
+    label="Assessments with a school contributing",
+    definition=(
+        "Of the period's cases' assessments that have been started, those with a recorded "
+        "contribution from a school: education settings contributing to assessment."
+    ),
+    hits="school_contribution",
     total="started",
 )

@@ -17,10 +17,13 @@ from .tuning import computed_in_lanes
 # imported, in this order: the order of `FIGURES`, hence of the API schema's figure keys.
 from . import referrals, decisions, assessments, case_records, children  # noqa: F401  # isort: skip
 
-# The order figures are shown in: domain 3 by statement, then domain 1.
+# The order figures are shown in: domain 3, then domain 1.
 DASHBOARD_ORDER = (
+    "school_referrals_taken_up",
     "referral_sources",
     "education_share",
+    "school_assessment_contributions",
+    "school_on_team",
     "initial_decision_within_one_working_day",
     "assessment_started_within_45_days",
     "assessment_authorised_within_45_days",
@@ -33,9 +36,9 @@ DASHBOARD_ORDER = (
     "warnings_justified",
     "holistic_sections_complete",
     "multi_agency_contributions",
-    "continuum_level_recorded",
-    "child_views_recorded",
-    "family_views_recorded",
+    "continuum_level_agreement",
+    "child_process_feedback",
+    "family_process_feedback",
     "children_displaying_hsb",
     "not_receiving_service",
     "children_by_age_band",

@@ -9,7 +9,8 @@ from typing import Any
 
 from django.db.models import Count, OuterRef, Q, QuerySet
 
-from cases.models import Case
+from cases.models import Case, StageMove
+from pathways.models import ServiceTier, Stage
 
 from .registry import CASES, Figure, cases_of_part, make_figure, register_figure
 from .scope import Scope, memo, period_cases
@@ -114,6 +115,27 @@ def case_ids_with(model: Any, **conditions: Any) -> QuerySet[Any]:
 
 
 PERIOD_CASES = Population("period_cases", period_cases, "pk", group_by="referral__source")
+
+
+def served_case_ids(scope: Scope) -> QuerySet[Any]:
+    """Ids of the cases that entered a stage above the universal tier (early help, specialist
+    or statutory) at any time: the cases given a service beyond universal advice, which need
+    a lead practitioner and a team around the child. Closed with no further action at the
+    door, or met with universal advice only, they never did."""
+    above = Stage.objects.filter(
+        version_id__in=scope.version_ids, tier__gt=ServiceTier.UNIVERSAL
+    ).values("pk")
+    return StageMove.objects.filter(to_stage_id__in=above).values("case_id")
+
+
+def served_cases(scope: Scope) -> QuerySet[Case]:
+    """The period's cases given a service beyond universal advice (`served_case_ids`)."""
+    return period_cases(scope).filter(pk__in=served_case_ids(scope))
+
+
+# The set of served cases is read once, in this batch's WHERE: every figure about the cases
+# beyond universal advice counts its condition here.
+SERVED_CASES = Population("served_cases", served_cases, "pk")
 
 
 def earlier_rows(model: Any, moment: str, **same: Any) -> Any:

@@ -1,4 +1,5 @@
-"""Referrals of children (3.6, 3.7, 3.5 re-referrals).
+"""Referrals of children (3.6, 3.5 re-referrals), the shared language of the continuum (3.7)
+and schools' referrals taken on (3.3).
 
 A referral of a child is either the referral that opened one of the period's cases (the
 case's `referral`) or a later referral in the period that joined the child's open case.
@@ -8,13 +9,13 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from django.db.models import Exists, OuterRef, Q, QuerySet
+from django.db.models import Exists, F, OuterRef, Q, QuerySet
 
 from cases.codes import ReferralSource
-from cases.models import Case, ReferralChild
+from cases.models import Case, Involvement, ReferralChild
 
-from .populations import PERIOD_CASES, Population, cases_in
-from .registry import REFERRALS, Cell, Figure, cases_of_part, make_figure, register_figure
+from .populations import PERIOD_CASES, SERVED_CASES, Population, case_ratio, cases_in
+from .registry import CASES, REFERRALS, Cell, Figure, cases_of_part, make_figure, register_figure
 from .scope import CASE, LINK, RE_REFERRAL_DAYS, Scope, scoped
 
 EDUCATION_SOURCES = (ReferralSource.SCHOOLS, ReferralSource.EDUCATION_SERVICES)
@@ -122,31 +123,88 @@ def education_share(scope: Scope) -> Figure:
     return make_figure("education_share", numerator=hits, denominator=total)
 
 
-@PERIOD_CASES.condition("level_recorded")
-@JOINED_REFERRALS.condition("level_recorded")
-def _level_recorded(scope: Scope) -> Q:
-    return Q(referral__isnull=False) & ~Q(referral__continuum_level="")
+# 3.7: a shared language. The referrer places the behaviour on the continuum; the front door
+# confirms a level after screening, asked for afresh (never copied from the referral). Where
+# the two agree, referrer and front door use the continuum alike.
+
+
+@PERIOD_CASES.condition("level_compared")
+def _level_compared(scope: Scope) -> Q:
+    return (
+        Q(involvement=Involvement.DISPLAYING_HSB)
+        & Q(referral__isnull=False)
+        & ~Q(referral__continuum_level="")
+        & ~Q(confirmed_continuum_level="")
+    )
+
+
+@PERIOD_CASES.condition("level_agrees")
+def _level_agrees(scope: Scope) -> Q:
+    return _level_compared(scope) & Q(confirmed_continuum_level=F("referral__continuum_level"))
+
+
+continuum_level_agreement = case_ratio(
+    "continuum_level_agreement",
+    statement="3.7",
+    label="Referrer's continuum level confirmed after screening",
+    definition=(
+        "Of the period's cases of children displaying HSB whose referral placed the behaviour "
+        "on the continuum and whose level has been confirmed after screening, those where "
+        "the confirmed level is the referrer's: referrers and the front door using the "
+        "continuum as a shared language. The level is confirmed by the front door or an "
+        "authorised assessment, never copied from the referral."
+    ),
+    hits="level_agrees",
+    total="level_compared",
+)
+
+
+# 3.3: the designated safeguarding lead in school clear on their role regarding HSB. The
+# system cannot see a DSL's understanding, but it holds what follows from it: a DSL who knows
+# the continuum meets normal behaviour in school and refers what the pathway is for, so the
+# front door takes their referrals on to a service rather than returning them with no
+# further action or universal advice.
+
+
+@PERIOD_CASES.condition("school_decided")
+def _school_decided(scope: Scope) -> Q:
+    return Q(involvement=Involvement.DISPLAYING_HSB, referral__source=ReferralSource.SCHOOLS) & ~Q(
+        current_stage_id__in=scope.initial_stage_ids
+    )
+
+
+@SERVED_CASES.condition("school_taken_up")
+def _school_taken_up(scope: Scope) -> Q:
+    return _school_decided(scope)
 
 
 @register_figure(
-    "continuum_level_recorded",
-    statement="3.7",
-    label="Referrals with a continuum level recorded",
+    "school_referrals_taken_up",
+    statement="3.3",
+    label="School referrals taken on beyond universal advice",
     definition=(
-        "Referrals of children received in the period whose referral records where the "
-        "behaviour sits on the continuum (normal … violent): a shared language at the door."
+        "Of the period's cases of children displaying HSB referred by a school (census "
+        "source 2A, the designated safeguarding lead's referral) that have left the initial "
+        "decision, those given a service beyond universal advice (early help, the HSB panel, "
+        "a specialist or a children's social care assessment). A proxy for 3.3: a DSL clear "
+        "on their role regarding HSB handles normal behaviour in school and refers what the "
+        "pathway is for, so few of their referrals are returned with no further action or "
+        "advice only."
     ),
-    unit=REFERRALS,
+    unit=CASES,
     cases=lambda scope, part, cell: cases_of_part(
         part,
         cell,
-        numerator=lambda: _referral_cases(scope, "level_recorded"),
-        denominator=lambda: _referral_cases(scope),
+        numerator=lambda: SERVED_CASES.where(scope, "school_taken_up"),
+        denominator=lambda: PERIOD_CASES.where(scope, "school_decided"),
     ),
 )
-def continuum_level_recorded(scope: Scope) -> Figure:
-    hits, total = _referral_totals(scope, "level_recorded")
-    return make_figure("continuum_level_recorded", numerator=hits, denominator=total)
+def school_referrals_taken_up(scope: Scope) -> Figure:
+    return make_figure(
+        "school_referrals_taken_up",
+        numerator=SERVED_CASES.counts(scope)["school_taken_up"],
+        denominator=PERIOD_CASES.counts(scope)["school_decided"],
+    )
 
 
 def _earlier_referrals(received_at: str, child: str) -> tuple[Q, Q]:

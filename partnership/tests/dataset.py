@@ -29,8 +29,10 @@ from cases.models import (
     Referral,
     ReferralChild,
     StageMove,
+    TeamMember,
 )
 from cases.process import engine
+from partnership.models import ProcessAspect, ProcessFeedback
 from pathways.tests.factories import published_default_version
 
 LONDON = ZoneInfo("Europe/London")
@@ -136,6 +138,7 @@ class _Builder:
         moves: tuple[tuple[str, datetime], ...] = (),
         due_on: date | None = None,
         opened: datetime | None = None,
+        confirmed: str = "",
     ) -> Case:
         case = engine.open_case(
             child=child,
@@ -164,7 +167,12 @@ class _Builder:
                 moved_at=moment,
             )
             stage, last = transition.to_stage, moment
-        updates: dict[str, Any] = {"current_stage": stage, "stage_due_on": due_on}
+        # The level confirmed after screening, as the front door or an assessment records it.
+        updates: dict[str, Any] = {
+            "current_stage": stage,
+            "stage_due_on": due_on,
+            "confirmed_continuum_level": confirmed,
+        }
         if stage.is_terminal:
             updates.update(closed_at=last, closure_reason="RC8", stage_due_on=None)
         Case.objects.filter(pk=case.pk).update(**updates)
@@ -198,6 +206,26 @@ class _Builder:
             view="Invented view.",
             recorded_at=when,
             recorded_by=self.actor,
+        )
+
+    def feedback(self, case: Case, given_by: str, when: datetime) -> None:
+        ProcessFeedback.objects.create(
+            area=case.area,
+            case=case,
+            given_by=given_by,
+            aspect=ProcessAspect.REFERRAL,
+            feedback="Invented feedback on the process.",
+            recorded_at=when,
+            recorded_by=self.actor,
+        )
+
+    def team(self, case: Case, agency: Agency, joined: datetime) -> None:
+        TeamMember.objects.create(
+            case=case,
+            agency=agency,
+            role_on_case="Invented role",
+            joined_at=joined,
+            added_by=self.actor,
         )
 
     def assessment(self, case: Case, **fields: Any) -> Assessment:
@@ -258,8 +286,14 @@ def build_dataset(*, actor: Any, area: Any = None) -> Dataset:
     # C1: 2A, decided next working day (1), early help, lead after 2 days then handed over.
     r1 = build.referral(at("2025-04-01 10:00"), "2A", school, level="problematic")
     cases["C1"] = build.case(
-        kids["K1"], r1, moves=(("route_to_early_help", at("2025-04-02 10:00")),), due_on=future
+        kids["K1"],
+        r1,
+        moves=(("route_to_early_help", at("2025-04-02 10:00")),),
+        due_on=future,
+        confirmed="problematic",
     )
+    build.team(cases["C1"], school, at("2025-04-03 10:00"))
+    build.feedback(cases["C1"], "child", at("2025-05-10 12:00"))
     build.lead(cases["C1"], at("2025-04-03 09:00"), ended=at("2025-05-01 09:00"))
     build.lead(cases["C1"], at("2025-05-01 09:00"))
     build.view(cases["C1"], "child", at("2025-04-10 12:00"))
@@ -281,7 +315,10 @@ def build_dataset(*, actor: Any, area: Any = None) -> Dataset:
             ("panel_steps_down_to_early_help", at("2025-05-06 10:00")),  # within 90 days
         ),
         due_on=future,
+        confirmed="problematic",  # the referrer said abusive
     )
+    build.team(cases["C2"], health, at("2025-05-07 11:00"))
+    build.feedback(cases["C2"], "family", at("2025-06-10 12:00"))
     build.lead(cases["C2"], at("2025-05-07 11:00"))  # 20 days after opening
     build.view(cases["C2"], "family", at("2025-05-08 12:00"))
     build.assessment(
@@ -311,7 +348,9 @@ def build_dataset(*, actor: Any, area: Any = None) -> Dataset:
         r3,
         moves=(("open_csc_assessment", at("2025-05-07 09:00")),),
         due_on=date(2025, 7, 7),
+        confirmed="abusive",
     )
+    build.feedback(cases["C3"], "child", at("2025-06-20 12:00"))
     build.view(cases["C3"], "child", at("2025-05-20 12:00"))
     build.assessment(
         cases["C3"],
@@ -331,7 +370,11 @@ def build_dataset(*, actor: Any, area: Any = None) -> Dataset:
     cases["C4"] = build.case(kids["K4"], r4, moves=(("no_further_action", at("2025-05-13 10:00")),))
     r4b = build.referral(at("2025-06-16 09:30"), "2A", school, level="problematic")
     cases["C4b"] = build.case(
-        kids["K4"], r4b, moves=(("route_to_early_help", at("2025-06-17 09:00")),), due_on=future
+        kids["K4"],
+        r4b,
+        moves=(("route_to_early_help", at("2025-06-17 09:00")),),
+        due_on=future,
+        confirmed="problematic",
     )
 
     # C5: a GP referral still waiting at the initial decision, long past its due date.
@@ -350,7 +393,9 @@ def build_dataset(*, actor: Any, area: Any = None) -> Dataset:
         ),
         due_on=date(2025, 10, 8),
         opened=at("2025-06-10 09:05"),
+        confirmed="problematic",
     )
+    build.team(cases["C6"], school, at("2025-06-11 09:00"))
     build.lead(cases["C6"], at("2025-06-10 17:00"))  # the same day
     build.assessment(
         cases["C6"],
@@ -384,7 +429,9 @@ def build_dataset(*, actor: Any, area: Any = None) -> Dataset:
             ("route_to_universal_support", at("2025-05-21 10:00")),
             ("close_universal_support", at("2025-06-01 10:00")),
         ),
+        confirmed="normal",
     )
+    build.feedback(cases["C9"], "parent_carer", at("2025-06-01 11:00"))
     build.view(cases["C9"], "child", at("2025-05-25 10:00"))
     build.view(cases["C9"], "parent_carer", at("2025-05-25 11:00"))
 
@@ -396,6 +443,7 @@ def build_dataset(*, actor: Any, area: Any = None) -> Dataset:
         moves=(("route_to_early_help", at("2025-07-01 09:00")),),
         due_on=future,
         opened=at("2025-06-30 23:35"),
+        confirmed="inappropriate",  # no level in the referral to compare
     )
     build.lead(cases["C10"], at("2025-07-02 10:00"))  # 2 days
 
@@ -431,22 +479,32 @@ EXPECTED: dict[str, tuple[int | None, int | None]] = {
     # and R8, which joined C1. Education (2A, 2B): C1 C2 C3 C4b C6 C7.
     "referral_sources": (None, 11),
     "education_share": (6, 11),
-    # Levels recorded on all but C3, C10 and R8.
-    "continuum_level_recorded": (8, 11),
+    # Served (entered early help or above): C1 C2 C3 C4b C6 C10. Schools on their teams: C1 C6.
+    "school_on_team": (2, 6),
+    # Started assessments A2 A3 A6; a school contributed to A3 and A6.
+    "school_assessment_contributions": (2, 3),
+    # School (2A) referrals of children displaying HSB past the initial decision: C1 C2 C4b
+    # C6 (C7 is a child harmed); all four given a service beyond universal advice.
+    "school_referrals_taken_up": (4, 4),
+    # Referral level and confirmed level both known (displaying HSB): C1 C2 C4b C6 C9; the
+    # same: all but C2 (abusive at referral, problematic confirmed).
+    "continuum_level_agreement": (4, 5),
     # C4b (after C4), C9 (after C9a in 2024), R8 (after C1).
     "re_referrals": (3, 11),
     # Decided: all but C5 (9); within 1 working day: all but C3 (2) and C7 (3).
     "initial_decision_within_one_working_day": (7, 9),
-    # First assessments started: C2 (5), C3 (4), C6 (2).
-    "assessment_started_within_45_days": (3, 3),
-    # Authorised: C3 (47 working days) and C6 (14).
-    "assessment_authorised_within_45_days": (1, 2),
+    # Children's social care assessments only: A3 on C3, started after 4 working days and
+    # authorised after 47 (A2 and A6 are HSB-focused risk assessments: not counted).
+    "assessment_started_within_45_days": (1, 1),
+    "assessment_authorised_within_45_days": (0, 1),
     # Routed: C1 C2 C3 C4b C6 C7 C9 C10; stepped within 90 days: C2.
     "stepped_within_90_days": (1, 8),
     # Police involved: C2 C4 C6 C7 of the 10 period cases.
     "police_involved_routes": (4, 10),
-    # Leads designated on C1 (2 days), C2 (20), C6 (0), C10 (2).
-    "lead_practitioner_designated": (4, 10),
+    # Children displaying HSB given a service beyond universal advice: C1 C2 C3 C4b C6 C10
+    # (not C7, harmed; C4, no further action; C9, universal; C5, waiting). Leads designated
+    # on C1 (2 days), C2 (20), C6 (0), C10 (2).
+    "lead_practitioner_designated": (4, 6),
     # Open now: C1 C2 C3 C4b C5 C6 C7 C10 C11; overdue: C3 C5 C6 C11.
     "stages_overdue_now": (4, 9),
     # Started assessments A2 (C2), A3 (C3), A6 (C6); no tool warning: A3.
@@ -457,8 +515,9 @@ EXPECTED: dict[str, tuple[int | None, int | None]] = {
     "holistic_sections_complete": (2, 3),
     # Two or more agencies: A3 (2), A6 (3); A2 has one agency twice.
     "multi_agency_contributions": (2, 3),
-    "child_views_recorded": (3, 10),  # C1 C3 C9
-    "family_views_recorded": (2, 10),  # C2 (family), C9 (parent or carer)
+    # Feedback on the process (not views on the case: C9's child view is not counted).
+    "child_process_feedback": (2, 10),  # C1 C3
+    "family_process_feedback": (2, 10),  # C2 (family), C9 (parent or carer)
     # Children displaying HSB: K1 K2 K3 K4 K5 K6 K9 K10 (K4 once; K7 was harmed).
     "children_displaying_hsb": (8, None),
     # Displaying-HSB cases (9, C4 and C4b both): C4 closed at the door, C5 waiting.
@@ -471,8 +530,8 @@ EXPECTED: dict[str, tuple[int | None, int | None]] = {
 }
 EXPECTED_MEDIANS = {
     "initial_decision_within_one_working_day": 1.0,  # 0 1 1 1 1 1 1 2 3
-    "assessment_started_within_45_days": 4.0,  # 2 4 5
-    "assessment_authorised_within_45_days": 30.5,  # 14 47
+    "assessment_started_within_45_days": 4.0,  # A3's 4
+    "assessment_authorised_within_45_days": 47.0,  # A3's 47
     "lead_practitioner_designated": 2.0,  # 0 2 2 20
 }
 EXPECTED_CELLS = {

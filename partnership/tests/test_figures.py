@@ -79,8 +79,10 @@ def test_each_figure_names_the_statement_it_informs(figures):
     assert statements["suitable_tool"] == statements["warnings_justified"] == "3.1"
     assert statements["holistic_sections_complete"] == "3.2"
     assert statements["multi_agency_contributions"] == "3.4"
-    assert statements["continuum_level_recorded"] == "3.7"
-    assert statements["child_views_recorded"] == statements["family_views_recorded"] == "3.8"
+    assert statements["continuum_level_agreement"] == "3.7"
+    assert statements["child_process_feedback"] == statements["family_process_feedback"] == "3.8"
+    assert statements["school_referrals_taken_up"] == "3.3"
+    assert statements["school_on_team"] == statements["school_assessment_contributions"] == "3.6"
     assert statements["not_receiving_service"] == "1.1"
     assert statements["children_by_ethnicity"] == "1.2"
 
@@ -100,8 +102,8 @@ def test_each_figure_names_the_statement_it_informs(figures):
         ({"sen": True}, "children_displaying_hsb", (3, None)),
         ({"sen": False}, "children_displaying_hsb", (5, None)),
         ({"ethnicity": "white_british"}, "children_by_gender", (None, 4)),
-        # The one child harmed (C7) has no views recorded.
-        ({"involvement": "harmed"}, "child_views_recorded", (0, 1)),
+        # The one child harmed (C7) has no feedback recorded.
+        ({"involvement": "harmed"}, "child_process_feedback", (0, 1)),
         ({"involvement": "harmed"}, "children_displaying_hsb", (0, None)),
     ],
 )
@@ -136,7 +138,16 @@ def test_a_period_boundary_is_the_local_day_not_utc(dataset):
         ),
         ("stepped_within_90_days", "numerator", "", {"C2"}),
         ("police_involved_routes", "cell", "no_further_action", {"C4"}),
-        ("assessment_authorised_within_45_days", "numerator", "", {"C6"}),
+        ("assessment_authorised_within_45_days", "denominator", "", {"C3"}),
+        (
+            "lead_practitioner_designated",
+            "denominator",
+            "",
+            {"C1", "C2", "C3", "C4b", "C6", "C10"},
+        ),
+        ("school_on_team", "numerator", "", {"C1", "C6"}),
+        ("continuum_level_agreement", "numerator", "", {"C1", "C4b", "C6", "C9"}),
+        ("child_process_feedback", "numerator", "", {"C1", "C3"}),
         ("not_receiving_service", "numerator", "", {"C4", "C5"}),
         ("stages_overdue_now", "numerator", "", {"C3", "C5", "C6", "C11"}),
         ("children_by_age_band", "cell", "13_15", {"C3", "C4", "C9"}),

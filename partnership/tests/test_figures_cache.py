@@ -229,7 +229,7 @@ def test_an_analysts_drill_down_reads_the_cached_dashboard(version, front_door, 
         "date_to": today.isoformat(),
         "part": "denominator",
     }
-    url = reverse("api:partnership:figure-cases", args=["child_views_recorded"])
+    url = reverse("api:partnership:figure-cases", args=["child_process_feedback"])
 
     def drill_down():
         client = _client(User.objects.get(pk=analyst.pk))

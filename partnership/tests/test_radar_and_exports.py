@@ -117,3 +117,51 @@ def test_the_pdf_export_is_marked_and_carries_the_radar(scored_round, coordinato
     assert export.content.startswith(b"%PDF")
     assert export.content_type == "application/pdf"
     assert b"OFFICIAL-SENSITIVE" in export.content  # the subject; pages are compressed
+
+
+def test_radar_shows_unscored_as_gap_and_partial_average(audit_round, statements, make_user):
+    manager = make_user(Role.TEAM_MANAGER)
+    # One of domain 3's eight scored statements, and nothing in domain 2.
+    record_agency_score(
+        audit_round=audit_round,
+        statement=statements["3.5"],
+        agency=manager.agency,
+        score=3,
+        evidence="Invented evidence.",
+        actor=manager,
+    )
+
+    radar = round_radar([audit_round])
+    vertices = {vertex.axis: vertex for vertex in radar.series[0].vertices}
+
+    assert vertices["3 Assessment"].value == 3.0
+    assert vertices["3 Assessment"].partial
+    assert vertices["3 Assessment"].text == "3.0 (1 of 8 scored)"
+    assert vertices["2 Prevention"].value is None  # a gap, not a 0
+    assert vertices["2 Prevention"].text == "not scored"
+    assert not radar.series[0].complete
+    # A lone scored axis is its point: no outline drawn through the centre for the gaps.
+    assert radar.series[0].runs == ()
+
+    svg = _svg([audit_round])
+    assert "3.0 (1 of 8 scored)" in svg
+    assert 'class="radar-partial"' in svg
+    assert svg.count('class="radar-gap"') == 4  # the four unscored domains
+    assert svg.count('<circle class="radar-point') == 1  # one point drawn, for domain 3
+    assert "<polygon points=" not in svg.split('class="radar-series"')[1]  # no closed outline
+
+    statements_view = round_radar([audit_round], "statements")
+    scored = [v for v in statements_view.series[0].vertices if v.value is not None]
+    assert [(v.axis, v.text) for v in scored] == [("3.5", "3.0")]
+    assert round_pdf(audit_round).content.startswith(b"%PDF")  # the drawing copes with gaps
+
+
+def test_a_fully_scored_neighbourhood_is_joined_and_the_rest_left_open(scored_round):
+    audit_round, _ = scored_round
+
+    radar = round_radar([audit_round], "statements")
+    series = radar.series[0]
+
+    # 3.1 and 3.5 are not neighbours, 1.1 stands alone: points, no lines through the gaps.
+    assert series.runs == ()
+    assert sum(v.value is not None for v in series.vertices) == 3

@@ -26,6 +26,7 @@ from ..definitions import (
     definition_to_dict,
 )
 from ..diff import ChangeKind
+from ..involvement import Involvement
 from ..models import Pathway, PathwayVersion, TimescaleFrom, TransitionKind
 from ..selectors import version_definition
 from ..yaml_io import parse_yaml
@@ -55,6 +56,15 @@ class StageDefinitionSerializer(serializers.Serializer):
     requires = serializers.ListField(
         child=serializers.CharField(), max_length=STAGE_MAX_REQUIRES, help_text="Artefact keys."
     )
+    involvements = serializers.ListField(
+        child=serializers.ChoiceField(choices=Involvement.choices),
+        required=False,
+        help_text="Whose route the stage is on; every child's when left out.",
+    )
+    needs_lead_practitioner = serializers.BooleanField(
+        required=False,
+        help_text="A case entering the stage gets a lead practitioner in the same step.",
+    )
 
 
 class TransitionDefinitionSerializer(serializers.Serializer):
@@ -66,6 +76,11 @@ class TransitionDefinitionSerializer(serializers.Serializer):
         help_text=f"Guard key to its argument (at most {TRANSITION_MAX_GUARDS})."
     )
     reason_required = serializers.BooleanField()
+    involvements = serializers.ListField(
+        child=serializers.ChoiceField(choices=Involvement.choices),
+        required=False,
+        help_text="The children it is offered for; when left out, those both its stages serve.",
+    )
 
     def get_fields(self) -> dict[str, serializers.Field]:
         fields = super().get_fields()

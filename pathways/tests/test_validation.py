@@ -300,14 +300,14 @@ def test_a_definition_with_many_faults_lists_them_in_rule_order():
         ("invalid_timescale", "stages[7] 'review'",
          "Stage 'review' counts its timescale from 'yesterday' "
          "(expected stage_entry or referral)."),
-        ("invalid_timescale", "stages[9] 'review'",
+        ("invalid_timescale", "stages[12] 'review'",
          "Stage 'review' has a timescale of 0 working days; it must be at least 1."),
-        ("invalid_timescale", "stages[9] 'review'",
+        ("invalid_timescale", "stages[12] 'review'",
          "Stage 'review' counts its timescale from 'yesterday' "
          "(expected stage_entry or referral)."),
-        ("invalid_key", "stages[10] 'Orphan Stage'",
+        ("invalid_key", "stages[13] 'Orphan Stage'",
          "Stage key 'Orphan Stage' must be 1-64 lower-case letters, digits, '_' or '-'."),
-        ("invalid_name", "stages[10] 'Orphan Stage'",
+        ("invalid_name", "stages[13] 'Orphan Stage'",
          "Stage 'Orphan Stage' needs a name of 1-200 characters."),
         ("unknown_stage", "transitions[1] 'route_to_early_help'",
          "Transition 'route_to_early_help' goes to unknown stage 'early_help_hub'."),
@@ -340,14 +340,20 @@ def test_a_definition_with_many_faults_lists_them_in_rule_order():
          "Close transition 'close_after_review' leads to 'closed', which is not terminal."),
         ("reopen_from_open_stage", "transitions[22] 'reopen'",
          "Reopen transition 'reopen' starts from 'review', which is not terminal."),
-        ("reopen_from_open_stage", "transitions[23] 'reopen'",
+        # The child harmed's two closing transitions (appended after 'reopen').
+        ("close_to_open_stage", "transitions[35] 'close_harmed_support'",
+         "Close transition 'close_harmed_support' leads to 'closed', which is not terminal."),
+        ("close_to_open_stage", "transitions[36] 'close_therapeutic_referral'",
+         "Close transition 'close_therapeutic_referral' leads to 'closed', which is not "
+         "terminal."),
+        ("reopen_from_open_stage", "transitions[37] 'reopen'",
          "Reopen transition 'reopen' starts from 'closed', which is not terminal."),
         ("no_terminal_stage", "stages", "No stage is terminal, so no case could ever close."),
         ("no_way_out", "stages[1] 'universal_support'",
          "Stage 'universal_support' is not terminal but has no transition out of it."),
-        ("no_way_out", "stages[10] 'Orphan Stage'",
+        ("no_way_out", "stages[13] 'Orphan Stage'",
          "Stage 'Orphan Stage' is not terminal but has no transition out of it."),
-        ("unreachable_stage", "stages[10] 'Orphan Stage'",
+        ("unreachable_stage", "stages[13] 'Orphan Stage'",
          "Stage 'Orphan Stage' cannot be reached from the first stage 'initial_decision'."),
     ]  # fmt: skip
 

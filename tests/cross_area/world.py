@@ -46,6 +46,7 @@ from partnership.figures import FIGURES
 from partnership.models import Domain, Statement
 from partnership.services import open_audit_round, record_agency_score
 from partnership.statements import load_statements
+from pathways.continuum import BROOK_COLOUR
 from pathways.services import create_draft_version
 from pathways.tests.factories import default_definition, published_default_version
 
@@ -100,7 +101,9 @@ def _refer(actor: Any, tag: str, children: list[tuple[str, str, str]], level: st
         source="2A",
         description=f"{tag}-only referral description.",
         parents_informed=True,
-        behaviours=[{"continuum_level": level, "traffic_light": "red", "setting": "school"}],
+        behaviours=[
+            {"continuum_level": level, "traffic_light": BROOK_COLOUR[level], "setting": "school"}
+        ],
         children=[
             {
                 "involvement": involvement,

@@ -295,6 +295,9 @@ def test_submitting_with_an_empty_section_is_400(case, tools, lead_practitioner,
         "development",
         "family",
         "environment",
+        "strengths_and_protective_factors",
+        "child_views",
+        "parents_carers_views",
     }
 
 

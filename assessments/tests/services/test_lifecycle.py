@@ -178,20 +178,6 @@ def test_submission_is_blocked_while_a_holistic_section_is_empty(case, brook, le
     assert Assessment.objects.get(pk=assessment.pk).status == AssessmentStatus.STARTED
 
 
-def test_the_other_sections_do_not_block_submission(case, brook, lead_practitioner):
-    assessment = started(case, lead_practitioner, brook)
-    holistic = {key: SECTIONS_DONE[key] for key in ("harmful_behaviours", "development")}
-    save_assessment_sections(
-        assessment=assessment,
-        sections={**holistic, "family": "f", "environment": "e"},
-        actor=lead_practitioner,
-    )
-
-    done = submit_assessment(assessment=assessment, actor=lead_practitioner, **OUTCOME)
-
-    assert done.status == AssessmentStatus.SUBMITTED
-
-
 def test_the_recommended_route_must_leave_the_cases_current_stage(case, brook, lead_practitioner):
     assessment = started(case, lead_practitioner, brook)
     save_assessment_sections(assessment=assessment, sections=SECTIONS_DONE, actor=lead_practitioner)
@@ -460,7 +446,7 @@ def test_nothing_changes_on_a_closed_case(case, brook, lead_practitioner):
         case=Case.objects.get(pk=case.pk),
         transition="close_early_help",
         actor=lead_practitioner,
-        data={"closure_reason": "RC7"},
+        data={"closure_reason": "support_completed"},
     )
 
     with pytest.raises(AssessmentNotAtStep, match="closed"):

@@ -129,8 +129,12 @@ def test_a_behaviours_description_is_accepted_at_its_limit_and_refused_beyond(fr
 
 def test_text_is_kept_stripped_and_the_level_is_the_highest_behaviours(front_door):
     behaviours = [
-        {"continuum_level": level, "traffic_light": "amber", "setting": "school"}
-        for level in ("problematic", "abusive", "inappropriate")
+        {"continuum_level": level, "traffic_light": colour, "setting": "school"}
+        for level, colour in (
+            ("problematic", "amber"),
+            ("abusive", "red"),
+            ("inappropriate", "amber"),
+        )
     ]
     valid = _validate(
         front_door, description="  Invented.  ", referrer_name=" Sam ", behaviours=behaviours

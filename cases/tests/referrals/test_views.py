@@ -167,9 +167,13 @@ def test_another_agencys_dsl_gets_404_for_the_confirmation(client, default_versi
          "Enter the child&#x27;s date of birth."),
         ({"children-1-date_of_birth": (TODAY + datetime.timedelta(days=2)).isoformat()},
          "id_children-1-date_of_birth", "The date of birth cannot be in the future."),
-        ({"children-0-date_of_birth": _born(27)}, "id_children-0-date_of_birth",
-         "The child was 27 when the referral was received; HSB pathways are for children and "
-         "young people up to 25."),
+        ({"children-0-date_of_birth": _born(18)}, "id_children-0-date_of_birth",
+         "A child displaying HSB must be under 18 at referral: this child was 18 when the "
+         "referral was received. HSB is behaviour of children under 18; a young adult&#x27;s "
+         "support is a matter for adult services."),
+        ({"behaviours-0-traffic_light": "red"}, "id_behaviours-0-traffic_light",
+         "A problematic behaviour cannot be red: on the Brook traffic light it is amber (green: "
+         "normal; amber: inappropriate or problematic; red: abusive or violent)."),
         ({"source": "2Z"}, "id_source",
          "Select a valid choice. 2Z is not one of the available choices."),
         ({"behaviours-0-traffic_light": ""}, "id_behaviours-0-traffic_light",

@@ -28,6 +28,7 @@ def test_the_partnership_root_links_to_collections_its_analyst_can_read(analyst,
         "dashboard": "http://testserver/api/partnership/dashboard/",
         "statements": "http://testserver/api/partnership/statements/",
         "rounds": "http://testserver/api/partnership/rounds/",
+        "process_feedback": "http://testserver/api/partnership/process-feedback/",
     }
     for url in links.values():
         assert client.get(urlsplit(url).path).status_code == 200, url

@@ -90,7 +90,7 @@ def _refer(actor, first_name="Ava", **overrides):
         "description": "Invented referral.",
         "parents_informed": True,
         "behaviours": [
-            {"continuum_level": "inappropriate", "traffic_light": "green", "setting": "home"}
+            {"continuum_level": "inappropriate", "traffic_light": "amber", "setting": "home"}
         ],
         "children": [
             {
@@ -149,7 +149,7 @@ def test_nested_shape_errors_come_back_as_dotted_field_messages(default_version,
                         "last_name": "Ashdown", "date_of_birth": "2999-01-01"}]},
          "children[0].date_of_birth"),
         ({"children": [{"involvement": "displaying_hsb", "first_name": "Leo",
-                        "last_name": "Ashdown", "date_of_birth": _born(30)}]},
+                        "last_name": "Ashdown", "date_of_birth": _born(18)}]},
          "children[0].date_of_birth"),
         ({"children": [{"involvement": "harmed", "first_name": "Mia",
                         "last_name": "Kettleby", "date_of_birth": _born(9)}]},

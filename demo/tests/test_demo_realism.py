@@ -1,0 +1,197 @@
+"""The demo looks like a partnership's caseload: who the children are, and when things happened.
+
+Each test loads the demo (32 referrals, 40 children) and asserts a property of what the
+services wrote: the sex ratio and ages the framework describes, distinct invented names that
+match each child's sex, referrals and moves in working hours, moves spread over the weeks
+since referral (most on time, a few late), and an audit trail whose events carry those
+moments and still verify.
+"""
+
+import datetime
+import statistics
+from collections import Counter
+
+import pytest
+from django.utils import timezone
+
+from audit.models import AuditEvent
+from audit.verification import verify_trail
+from cases.codes import Gender
+from cases.models import Case, Child, StageMove
+from demo.area import load_demo_area
+from demo.cast import (
+    ADOLESCENT_FROM,
+    BOY_NAMES,
+    GIRL_NAMES,
+    OLDEST_DISPLAYING_HSB,
+    YOUNGEST_DISPLAYING_HSB,
+)
+from demo.clock import replayed_time
+from demo.timeline import in_working_hours
+from pathways.working_days import working_days_between
+
+pytestmark = pytest.mark.django_db
+
+
+def _region() -> str:
+    return Case.objects.select_related("area").first().area.bank_holiday_region
+
+
+def _age_at_referral(case: Case) -> int:
+    return case.child.age_on(timezone.localtime(case.referral_received_at).date())
+
+
+def _cases(involvement: str) -> list[Case]:
+    return list(Case.objects.filter(involvement=involvement).select_related("child"))
+
+
+def test_demo_children_displaying_hsb_mostly_boys():
+    load_demo_area()
+
+    displaying = _cases("displaying_hsb")
+    sexes = Counter(case.child.gender for case in displaying)
+    assert len(displaying) == 32
+    # The framework: 97.4% of adolescents displaying HSB are male; younger children with
+    # problematic behaviour include a substantial number of girls.
+    assert sexes[Gender.BOY] >= 0.8 * len(displaying), sexes
+    adolescents = [case for case in displaying if _age_at_referral(case) >= ADOLESCENT_FROM]
+    younger = [case for case in displaying if _age_at_referral(case) < ADOLESCENT_FROM]
+    assert len(adolescents) >= 10 and len(younger) >= 8
+    adolescent_boys = sum(case.child.gender == Gender.BOY for case in adolescents)
+    assert adolescent_boys >= 0.9 * len(adolescents)
+    younger_girls = sum(case.child.gender == Gender.GIRL for case in younger)
+    assert 1 <= younger_girls < len(younger)
+    # Abusive and violent behaviour is an adolescent's more than a young child's.
+    serious = [c for c in displaying if c.confirmed_continuum_level in ("abusive", "violent")]
+    assert statistics.median(_age_at_referral(c) for c in serious) >= ADOLESCENT_FROM
+
+
+def test_demo_children_ages_within_the_intake_range():
+    load_demo_area()
+
+    ages = [_age_at_referral(case) for case in _cases("displaying_hsb")]
+    assert min(ages) >= YOUNGEST_DISPLAYING_HSB and max(ages) <= OLDEST_DISPLAYING_HSB
+    assert len(set(ages)) >= 8  # spread over the range, not bunched
+    harmed = _cases("harmed")
+    assert len(harmed) == 8
+    # Children harmed are children too: under 18, often younger, more girls than boys.
+    assert all(4 <= _age_at_referral(case) <= 17 for case in harmed)
+    assert sum(case.child.gender == Gender.GIRL for case in harmed) > len(harmed) / 2
+    assert any(case.child.gender == Gender.BOY for case in harmed)
+
+
+def test_demo_names_distinct_and_match_gender():
+    load_demo_area()
+
+    children = list(Child.objects.all())
+    assert len(children) == 40
+    full_names = Counter((child.first_name, child.last_name) for child in children)
+    assert full_names.most_common(1)[0][1] == 1, full_names.most_common(3)
+    assert len({child.first_name for child in children}) == len(children)
+    assert len({child.last_name for child in children}) == len(children)
+    for child in children:
+        names = BOY_NAMES if child.gender == Gender.BOY else GIRL_NAMES
+        assert child.first_name in names, (child.first_name, child.gender)
+        assert child.gender in (Gender.BOY, Gender.GIRL)
+
+
+def test_demo_referrals_received_in_working_hours():
+    load_demo_area()
+
+    region = _region()
+    cases = list(Case.objects.all())
+    for case in cases:
+        assert in_working_hours(case.referral_received_at, region), case.referral_received_at
+        # Recorded by the front door soon after, the same working day.
+        assert in_working_hours(case.created, region), case.created
+        assert case.referral_received_at <= case.created
+        assert case.created - case.referral_received_at <= datetime.timedelta(hours=1)
+    received = sorted(timezone.localtime(case.referral_received_at) for case in cases)
+    # Over the last months, not all on one day, and none in the future.
+    assert received[-1] < timezone.now()
+    assert received[-1] - received[0] >= datetime.timedelta(weeks=12)
+    assert len({moment.date() for moment in received}) >= 20
+    assert len({moment.strftime("%H:%M") for moment in received}) >= 20
+
+
+def test_demo_moves_spread_over_weeks_most_on_time():
+    load_demo_area()
+
+    region = _region()
+    moves = list(
+        StageMove.objects.exclude(kind="start").select_related("case").order_by("moved_at")
+    )
+    assert len(moves) >= 40
+    assert all(in_working_hours(move.moved_at, region) for move in moves)
+    assert moves[-1].moved_at < timezone.now()
+    # Spread over the weeks since each referral, not stamped when the demo loaded.
+    weeks = {timezone.localtime(move.moved_at).isocalendar()[:2] for move in moves}
+    assert len(weeks) >= 10
+    waits = [
+        working_days_between(
+            timezone.localtime(move.case.referral_received_at).date(),
+            timezone.localtime(move.moved_at).date(),
+            region,
+        )
+        for move in moves
+    ]
+    assert max(waits) >= 60 and min(waits) == 0
+
+    # Each move against the due date of the stage it left (the move into it recorded it).
+    entries = {}
+    late = on_time = 0
+    for move in StageMove.objects.order_by("case_id", "moved_at", "pk"):
+        entered = entries.get(move.case_id)
+        if entered is not None and entered.due_on is not None:
+            if timezone.localtime(move.moved_at).date() > entered.due_on:
+                late += 1
+            else:
+                on_time += 1
+        entries[move.case_id] = move
+    assert on_time >= 0.75 * (on_time + late)
+    assert late >= 2  # a few late, as in any partnership
+
+    # The front door decides within one working day, mostly: the dashboard's median is 0 or 1.
+    first_decisions = {}
+    for move, wait in zip(moves, waits, strict=True):
+        first_decisions.setdefault(move.case_id, wait)
+    within_a_day = sum(wait <= 1 for wait in first_decisions.values())
+    assert within_a_day >= 0.8 * len(first_decisions)
+    assert statistics.median(first_decisions.values()) <= 1
+
+    # Some open cases are past their stage's due date today, most are not.
+    today = timezone.localdate()
+    open_cases = Case.objects.filter(closed_at=None, involvement="displaying_hsb")
+    overdue = open_cases.filter(stage_due_on__lt=today).count()
+    assert 1 <= overdue <= 0.25 * open_cases.count()
+
+
+def test_demo_audit_events_carry_the_moments_replayed_and_verify():
+    load_demo_area()
+
+    moves = StageMove.objects.exclude(kind="start")
+    moved = {(str(move.case_id), move.moved_at) for move in moves}
+    kinds = {f"case.{kind}" for kind in moves.values_list("kind", flat=True)}
+    transitions = AuditEvent.objects.filter(action__in=kinds)
+    assert transitions.count() == moves.count()
+    assert {(event.object_id, event.occurred_at) for event in transitions} == moved
+    oldest = AuditEvent.objects.order_by("occurred_at").first()
+    assert oldest.occurred_at < timezone.now() - datetime.timedelta(weeks=12)
+    # Signed with the moments they carry: every event's MAC verifies (the SQLite demo test
+    # seals the trail and verifies it end to end).
+    assert verify_trail(check_anchor=False).problems == []
+
+
+def test_the_demo_clock_answers_the_replayed_moment_only_while_loading():
+    moment = datetime.datetime(2026, 3, 2, 10, 15, tzinfo=datetime.UTC)
+    with replayed_time() as clock:
+        assert abs(timezone.now() - datetime.datetime.now(datetime.UTC)).total_seconds() < 5
+        clock.set(moment)
+        assert timezone.now() == moment
+        assert timezone.localdate() == datetime.date(2026, 3, 2)
+        # Real datetimes are still datetimes to Django while the clock runs.
+        assert timezone.is_aware(datetime.datetime.now(datetime.UTC))
+        with pytest.raises(RuntimeError), replayed_time():
+            pass
+    assert timezone.now() != moment
+    assert abs(timezone.now() - datetime.datetime.now(datetime.UTC)).total_seconds() < 5
