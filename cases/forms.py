@@ -3,7 +3,8 @@ from typing import Any
 from django import forms
 
 from agencies.models import User
-from pathways.continuum import ClosureReason, ContinuumLevel
+from pathways.closure import CLOSURE_REASON_CHOICES
+from pathways.continuum import ContinuumLevel
 
 from .selectors import lead_candidates
 
@@ -19,10 +20,13 @@ class TransitionForm(forms.Form):
     transition = forms.CharField(widget=forms.HiddenInput)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    # Asked for, never defaulted: the referrer's level stays on the referral, and the level
+    # confirmed after screening is the practitioner's own (a route's guard requires one).
     continuum_level = forms.ChoiceField(
-        choices=[("", "— unchanged —"), *ContinuumLevel.choices],
+        choices=[("", "— choose the level confirmed after screening —"), *ContinuumLevel.choices],
         required=False,
         label="Confirmed continuum level",
+        help_text="Your judgement after screening; the referrer's level is on the referral.",
     )
     significant_harm_suspected = forms.NullBooleanField(
         required=False,
@@ -32,7 +36,10 @@ class TransitionForm(forms.Form):
         ),
     )
     closure_reason = forms.ChoiceField(
-        choices=[("", "— not closing —"), *ClosureReason.choices], required=False
+        # The page offers only the reasons the move allows (case_closure.closure_choices).
+        choices=[("", "— not closing —"), *CLOSURE_REASON_CHOICES],
+        required=False,
+        label="Closure reason",
     )
     outcome = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Outcome summary"
