@@ -19,10 +19,13 @@ class TransitionForm(forms.Form):
     transition = forms.CharField(widget=forms.HiddenInput)
     expected_version = forms.IntegerField(widget=forms.HiddenInput)
     reason = forms.CharField(widget=forms.Textarea(attrs={"rows": 2}), required=False)
+    # Asked for, never defaulted: the referrer's level stays on the referral, and the level
+    # confirmed after screening is the practitioner's own (a route's guard requires one).
     continuum_level = forms.ChoiceField(
-        choices=[("", "— unchanged —"), *ContinuumLevel.choices],
+        choices=[("", "— choose the level confirmed after screening —"), *ContinuumLevel.choices],
         required=False,
         label="Confirmed continuum level",
+        help_text="Your judgement after screening; the referrer's level is on the referral.",
     )
     significant_harm_suspected = forms.NullBooleanField(
         required=False,

@@ -20,6 +20,7 @@ from core.limits import (
     LINE_MAX_LENGTH,
     NAME_MAX_LENGTH,
 )
+from pathways.closure import CLOSURE_REASON_CHOICES, CLOSURE_REASON_MAX_LENGTH
 from pathways.continuum import ClosureReason, ContinuumLevel
 from pathways.models import PathwayVersion, Stage, Transition
 
@@ -178,7 +179,11 @@ class Case(Process):
         blank=True,
         related_name="lead_cases",
     )
-    closure_reason = models.CharField(max_length=3, choices=ClosureReason.choices, blank=True)
+    # A census code (RC1-RC9) where a children's social care episode closed, else a plain
+    # reason (pathways.closure).
+    closure_reason = models.CharField(
+        max_length=CLOSURE_REASON_MAX_LENGTH, choices=CLOSURE_REASON_CHOICES, blank=True
+    )
     outcome_summary = models.TextField(blank=True)
     closed_at = models.DateTimeField(null=True, blank=True)
     # A later referral about a child with an open case joins it and flags a repeat concern;
@@ -189,6 +194,14 @@ class Case(Process):
     )
     # The cases of the other children in the same referrals (harmed and displaying HSB).
     linked_cases = models.ManyToManyField("self", symmetrical=True, blank=True)
+    # The case's last children's social care episode (pathways.closure): it opens with the
+    # referral to children's social care (the named event stages may count their timescale
+    # from) and ends, with its census closure reason, when the case steps down or closes.
+    csc_referred_at = models.DateTimeField(null=True, blank=True)
+    csc_episode_ended_at = models.DateTimeField(null=True, blank=True)
+    csc_episode_end_reason = models.CharField(
+        max_length=CLOSURE_REASON_MAX_LENGTH, choices=ClosureReason.choices, blank=True
+    )
     # Optimistic concurrency: a client that loaded an older version gets a conflict.
     lock_version = models.PositiveIntegerField(default=1)
 

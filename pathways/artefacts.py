@@ -4,7 +4,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
-from .continuum import ClosureReason
+from .closure import CLOSURE_REASONS
 
 
 @dataclass(frozen=True)
@@ -51,8 +51,9 @@ ARTEFACTS: dict[str, Artefact] = {
         ),
         Artefact(
             key="closure_reason",
-            description="a census closure reason (RC1-RC9)",
-            present=lambda case, data: data.get("closure_reason") in ClosureReason.values,
+            # Which reason fits the move is the closure rule's (pathways.closure).
+            description="a closure reason",
+            present=lambda case, data: data.get("closure_reason") in CLOSURE_REASONS,
         ),
     ]
 }

@@ -15,13 +15,41 @@ def local_date(moment: datetime) -> date:
 
 
 def stage_due_on(
-    *, stage: Stage, entered_at: datetime, referral_received_at: datetime, region: str
+    *,
+    stage: Stage,
+    entered_at: datetime,
+    referral_received_at: datetime,
+    region: str,
+    csc_referred_at: datetime | None = None,
 ) -> date | None:
-    """The last working day of the stage's timescale, counted from entry or from referral."""
+    """The last working day of the stage's timescale, counted from its anchor: the stage's
+    entry, the referral, or the referral to children's social care (`csc_referred_at`, the
+    named event a move into a statutory stage records: pathways.closure)."""
     if stage.is_terminal or stage.timescale_working_days is None:
         return None
-    start = referral_received_at if stage.timescale_from == TimescaleFrom.REFERRAL else entered_at
+    start = timescale_start(
+        stage,
+        entered_at=entered_at,
+        referral_received_at=referral_received_at,
+        csc_referred_at=csc_referred_at,
+    )
     return add_working_days(local_date(start), stage.timescale_working_days, region)
+
+
+def timescale_start(
+    stage: Stage,
+    *,
+    entered_at: datetime,
+    referral_received_at: datetime,
+    csc_referred_at: datetime | None,
+) -> datetime:
+    if stage.timescale_from == TimescaleFrom.REFERRAL:
+        return referral_received_at
+    if stage.timescale_from == TimescaleFrom.CSC_REFERRAL:
+        # Recorded by the move into the stage; a case that entered before the event was
+        # recorded (none can now) counts from the referral, as the stage did then.
+        return csc_referred_at or referral_received_at
+    return entered_at
 
 
 def breach_moment(due_on: date) -> datetime:

@@ -18,6 +18,7 @@ from core.limits import (
 )
 from core.yaml_schema import ShapeErrors
 
+from .closure import CLOSURE_REASONS
 from .involvement import Involvement, every_involvement
 from .models import PathwayVersion, ServiceTier, Stage, TimescaleFrom, Transition
 
@@ -57,6 +58,8 @@ class TransitionDefinition:
     roles: list[str] = field(default_factory=list)
     guards: dict[str, Any] = field(default_factory=dict)
     reason_required: bool = False
+    # Closure reasons it allows (pathways.closure); none: every reason the case's kind needs.
+    closure_reasons: list[str] = field(default_factory=list)
     # The children it is offered for; unnamed in YAML, those both its stages serve.
     involvements: list[str] = field(default_factory=every_involvement)
 
@@ -151,6 +154,9 @@ def definition_from_dict(data: Any) -> PathwayDefinition:
                     f"{path}.guards",
                 ),
                 reason_required=errors.optional(raw, "reason_required", bool, False, path),
+                closure_reasons=errors.optional_texts(
+                    raw, "closure_reasons", path, len(CLOSURE_REASONS)
+                ),
                 involvements=_involvements(
                     errors,
                     raw,
@@ -218,6 +224,7 @@ def definition_to_dict(definition: PathwayDefinition) -> dict[str, Any]:
                 "roles": list(t.roles),
                 "guards": dict(t.guards),
                 "reason_required": t.reason_required,
+                "closure_reasons": list(t.closure_reasons),
                 "involvements": list(t.involvements),
             }
             for t in definition.transitions
@@ -259,6 +266,7 @@ def definition_from_version(version: PathwayVersion) -> PathwayDefinition:
                 roles=list(t.allowed_roles),
                 guards=dict(t.guards),
                 reason_required=t.reason_required,
+                closure_reasons=list(t.closure_reasons),
                 involvements=list(t.involvements),
             )
             for t in transitions
@@ -307,6 +315,7 @@ def write_definition_rows(version: PathwayVersion, definition: PathwayDefinition
                 allowed_roles=list(t.roles),
                 guards=dict(t.guards),
                 reason_required=t.reason_required,
+                closure_reasons=list(t.closure_reasons),
                 involvements=list(t.involvements),
             )
             for position, t in enumerate(definition.transitions)

@@ -120,6 +120,13 @@ TRANSITION_FIELDS = [
     _Field("roles", "roles", lambda t: list(t.roles), _listed, _same_members),
     _Field("guards", "guards", lambda t: dict(t.guards), _guards),
     _Field("reason_required", "reason required", lambda t: t.reason_required, _yes_no),
+    _Field(
+        "closure_reasons",
+        "closure reasons",
+        lambda t: list(t.closure_reasons),
+        _listed,
+        _same_members,
+    ),
     _Field("involvements", "for", lambda t: list(t.involvements), _listed, _same_members),
 ]
 

@@ -76,7 +76,9 @@ def _role_label(role: str) -> str:
 def _timescale(stage: Any) -> str:
     if stage.timescale_working_days is None:
         return "no timescale"
-    origin = "of referral" if stage.timescale_from == "referral" else "of entry"
+    origin = {"referral": "of referral", "csc_referral": "of referral to social care"}.get(
+        stage.timescale_from, "of entry"
+    )
     return f"{stage.timescale_working_days} working day(s) {origin}"
 
 

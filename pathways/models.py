@@ -27,6 +27,8 @@ class ServiceTier(models.IntegerChoices):
 class TimescaleFrom(models.TextChoices):
     STAGE_ENTRY = "stage_entry", "Stage entry"
     REFERRAL = "referral", "Referral received"
+    # A named event recorded on the case: the move into a statutory stage (pathways.closure).
+    CSC_REFERRAL = "csc_referral", "Referral to children's social care"
 
 
 class TransitionKind(models.TextChoices):
@@ -179,6 +181,9 @@ class Transition(VersionPart):
     # The children it is offered for (pathways.involvement keys): the case's child's
     # involvement must be among them.
     involvements = models.JSONField(default=every_involvement)
+    # The closure reasons a closing transition (or a step-down out of children's social care)
+    # allows (pathways.closure); none listed: every reason of the kind the case needs.
+    closure_reasons = models.JSONField(default=list, blank=True)
 
     class Meta(VersionPart.Meta):
         constraints = [

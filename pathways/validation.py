@@ -14,6 +14,7 @@ from agencies.roles import ROLE_KEYS
 from core.limits import PATHWAY_KEY_MAX_LENGTH, PATHWAY_NAME_MAX_LENGTH
 
 from .artefacts import ARTEFACTS
+from .closure import CLOSURE_REASON_CHOICES, CLOSURE_REASONS, SupportClosureReason, is_census
 from .definitions import TIER_KEYS, PathwayDefinition, StageDefinition, TransitionDefinition
 from .guards import GUARDS
 from .involvement import Involvement, involvement_label
@@ -134,7 +135,7 @@ def _stage_timescale(path: str, stage: StageDefinition) -> Iterator[Problem]:
             "invalid_timescale",
             path,
             f"Stage '{stage.key}' counts its timescale from '{stage.timescale_from}' "
-            "(expected stage_entry or referral).",
+            f"(expected one of {', '.join(TimescaleFrom.values)}).",
         )
 
 
@@ -428,6 +429,130 @@ def _first_stage_serves_every_child(
         )
 
 
+# Timescale anchors and closure reasons (pathways.closure)
+
+
+def _timescale_anchors(definition: PathwayDefinition, stages: Stages) -> Iterator[Problem]:
+    """A stage counting from the referral to children's social care needs that event recorded
+    by the time the case enters it: it is recorded as a case enters a statutory stage."""
+    for index, stage in enumerate(definition.stages):
+        if stage.timescale_from != TimescaleFrom.CSC_REFERRAL:
+            continue
+        if index == 0:
+            yield Problem(
+                "timescale_anchor_unknown",
+                _stage_path(index, stage),
+                f"Stage '{stage.key}' is the first stage, entered on the referral itself: "
+                "count its timescale from 'referral', not from the referral to children's "
+                "social care.",
+            )
+        elif stage.tier != "statutory":
+            yield Problem(
+                "timescale_anchor_unknown",
+                _stage_path(index, stage),
+                f"Stage '{stage.key}' counts its timescale from the referral to children's "
+                "social care, which is recorded only as a case enters a statutory stage; "
+                f"'{stage.key}' is a {stage.tier} stage.",
+            )
+
+
+def _reached(
+    definition: PathwayDefinition,
+    stages: Stages,
+    start: set[str],
+    follow: Callable[[TransitionDefinition], bool],
+) -> set[str]:
+    reached = {key for key in start if key in stages}
+    queue = deque(reached)
+    while queue:
+        here = queue.popleft()
+        for t in definition.transitions:
+            onward = t.from_stage == here and t.to_stage in stages
+            if onward and t.to_stage not in reached and follow(t):
+                reached.add(t.to_stage)
+                queue.append(t.to_stage)
+    return reached
+
+
+def _episode_stages(definition: PathwayDefinition, stages: Stages) -> tuple[set[str], set[str]]:
+    """Where a children's social care episode may be open (a statutory stage and whatever a
+    route or step-up leads on to), and where a case may be outside one (from the first stage
+    or a step-down, short of a statutory stage)."""
+    statutory = {key for key, stage in stages.items() if stage.tier == "statutory"}
+    onwards = (TransitionKind.ROUTE, TransitionKind.STEP_UP)
+    inside = _reached(definition, stages, statutory, lambda t: t.kind in onwards)
+    starts = {definition.stages[0].key} | {
+        t.to_stage for t in definition.transitions if t.kind == TransitionKind.STEP_DOWN
+    }
+    outside = _reached(definition, stages, starts, lambda t: t.to_stage not in statutory)
+    return inside, outside - statutory
+
+
+def _closure_reasons(definition: PathwayDefinition, stages: Stages) -> Iterator[Problem]:
+    """Census codes only where a children's social care episode can end; plain reasons only
+    where a case can close outside one."""
+    inside, outside = _episode_stages(definition, stages)
+    for index, t in enumerate(definition.transitions):
+        path = f"transitions[{index}] '{t.key}'"
+        for reason in t.closure_reasons:
+            if reason not in CLOSURE_REASONS:
+                yield Problem(
+                    "unknown_closure_reason",
+                    path,
+                    f"Transition '{t.key}' lists unknown closure reason '{reason}' "
+                    f"(known: {', '.join(value for value, _ in CLOSURE_REASON_CHOICES)}).",
+                )
+        known = [reason for reason in t.closure_reasons if reason in CLOSURE_REASONS]
+        census = [reason for reason in known if is_census(reason)]
+        plain = [reason for reason in known if not is_census(reason)]
+        if known and t.kind not in (TransitionKind.CLOSE, TransitionKind.STEP_DOWN):
+            yield Problem(
+                "closure_reason_not_closing",
+                path,
+                f"Transition '{t.key}' is a {t.kind}: only a closing transition or a step-down "
+                "lists closure reasons.",
+            )
+            continue
+        if census and t.from_stage not in inside:
+            yield Problem(
+                "census_code_outside_csc",
+                path,
+                f"Transition '{t.key}' lists census closure reason(s) {', '.join(census)}, but "
+                f"no children's social care episode can be open at '{t.from_stage}': census "
+                "codes (RC1-RC9) are only for ending one.",
+            )
+        if known and not census and t.from_stage in inside:
+            yield Problem(
+                "census_code_missing",
+                path,
+                f"Transition '{t.key}' can end a children's social care episode open at "
+                f"'{t.from_stage}' but lists no census closure reason (RC1-RC9).",
+            )
+        if plain and t.kind == TransitionKind.STEP_DOWN:
+            yield Problem(
+                "plain_reason_on_step_down",
+                path,
+                f"Step-down '{t.key}' lists {', '.join(plain)}: a step-down records only the "
+                "census code (RC1-RC9) that ends a children's social care episode.",
+            )
+        elif plain and t.from_stage not in outside:
+            yield Problem(
+                "plain_reason_inside_csc",
+                path,
+                f"Transition '{t.key}' lists {', '.join(plain)}, but a case at "
+                f"'{t.from_stage}' is always in a children's social care episode, which ends "
+                "with a census code (RC1-RC9).",
+            )
+        if known and not plain and t.kind == TransitionKind.CLOSE and t.from_stage in outside:
+            yield Problem(
+                "plain_reason_missing",
+                path,
+                f"Close transition '{t.key}' lists no closure reason for a case outside "
+                f"children's social care at '{t.from_stage}' (such as "
+                f"'{SupportClosureReason.SUPPORT_COMPLETED.value}').",
+            )
+
+
 DEFINITION_RULES: tuple[DefinitionRule, ...] = (
     _unique_keys,
     _each_stage,
@@ -435,5 +560,7 @@ DEFINITION_RULES: tuple[DefinitionRule, ...] = (
     _some_stage_is_terminal,
     _every_open_stage_has_a_way_out,
     _every_stage_is_reachable,
+    _timescale_anchors,
+    _closure_reasons,
     _first_stage_serves_every_child,
 )

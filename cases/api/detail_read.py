@@ -57,6 +57,9 @@ _CASE_VALUES = (
     "significant_harm_suspected",
     "referral_received_at",
     "closure_reason",
+    "csc_referred_at",
+    "csc_episode_ended_at",
+    "csc_episode_end_reason",
     "pathway_version_id",
     "pathway_version__number",
     "pathway_version__pathway__key",
@@ -275,6 +278,9 @@ def case_detail(user: Actor, pk: int) -> dict[str, Any] | None:
         significant_harm_suspected,
         referral_received_at,
         closure_reason,
+        csc_referred_at,
+        csc_episode_ended_at,
+        csc_episode_end_reason,
         pathway_version_id,
         pathway_version_number,
         pathway_key,
@@ -300,6 +306,13 @@ def case_detail(user: Actor, pk: int) -> dict[str, Any] | None:
         "significant_harm_suspected": significant_harm_suspected,
         "referral_received_at": _moment(referral_received_at),
         "closure_reason": closure_reason,
+        "csc_episode": None
+        if csc_referred_at is None
+        else {
+            "referred_at": _moment(csc_referred_at),
+            "ended_at": _moment(csc_episode_ended_at),
+            "end_reason": csc_episode_end_reason,
+        },
         "transition_to_adult_services": adult_transition(
             date_of_birth=child_date_of_birth,
             involvement=involvement,

@@ -7,6 +7,7 @@ from rest_framework import serializers
 from cases.ages import adult_transition
 from cases.models import Case, StageMove
 from core.limits import SHORT_TEXT_MAX_LENGTH
+from pathways.closure import CLOSURE_REASON_CHOICES
 from pathways.continuum import ClosureReason, ContinuumLevel
 
 
@@ -112,9 +113,39 @@ class StageMoveSerializer(serializers.ModelSerializer):
         ]
 
 
+class CscEpisodeSerializer(serializers.Serializer):
+    """The case's last children's social care episode (pathways.closure)."""
+
+    referred_at = serializers.DateTimeField(
+        help_text="The referral to children's social care: the referral itself when the front "
+        "door routed the case there, else the step-up. Statutory assessment clocks count from it."
+    )
+    ended_at = serializers.DateTimeField(
+        allow_null=True, help_text="When the case stepped down or closed; null while open."
+    )
+    end_reason = serializers.ChoiceField(
+        choices=ClosureReason.choices, allow_blank=True, help_text="Its census closure reason."
+    )
+
+
+def csc_episode(case: Case) -> dict[str, Any] | None:
+    if case.csc_referred_at is None:
+        return None
+    return dict(
+        CscEpisodeSerializer(
+            {
+                "referred_at": case.csc_referred_at,
+                "ended_at": case.csc_episode_ended_at,
+                "end_reason": case.csc_episode_end_reason,
+            }
+        ).data
+    )
+
+
 class CaseDetailSerializer(CaseListSerializer):
     route = StageMoveSerializer(source="route_moves", many=True)
     pathway_version = serializers.SerializerMethodField()
+    csc_episode = serializers.SerializerMethodField()
     transition_to_adult_services = serializers.SerializerMethodField(
         help_text="The case is open and its child displaying HSB is 18 or over today: the "
         "transition to adult services (18 to 21) is due or under way. Computed from the date "
@@ -127,6 +158,7 @@ class CaseDetailSerializer(CaseListSerializer):
             "significant_harm_suspected",
             "referral_received_at",
             "closure_reason",
+            "csc_episode",
             "transition_to_adult_services",
             "pathway_version",
             "route",
@@ -143,6 +175,10 @@ class CaseDetailSerializer(CaseListSerializer):
             )
             is not None
         )
+
+    @extend_schema_field(CscEpisodeSerializer(allow_null=True))
+    def get_csc_episode(self, case: Case) -> dict[str, Any] | None:
+        return csc_episode(case)
 
     def get_pathway_version(self, case: Case) -> dict[str, Any]:
         version = case.pathway_version
@@ -164,7 +200,12 @@ class TransitionOptionSerializer(serializers.Serializer):
 class TransitionDataSerializer(serializers.Serializer):
     continuum_level = serializers.ChoiceField(choices=ContinuumLevel.choices, required=False)
     significant_harm_suspected = serializers.BooleanField(required=False)
-    closure_reason = serializers.ChoiceField(choices=ClosureReason.choices, required=False)
+    closure_reason = serializers.ChoiceField(
+        choices=CLOSURE_REASON_CHOICES,
+        required=False,
+        help_text="A census code (RC1-RC9) where a children's social care episode ends, else "
+        "one of the plain reasons the closing transition lists.",
+    )
     outcome = serializers.CharField(
         required=False, allow_blank=True, max_length=SHORT_TEXT_MAX_LENGTH
     )

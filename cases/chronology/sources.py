@@ -22,7 +22,8 @@ from cases.models import (
     StageMove,
     TeamMember,
 )
-from pathways.continuum import ClosureReason, ContinuumLevel
+from pathways.closure import closure_reason_label
+from pathways.continuum import ContinuumLevel
 
 from .entries import (
     KIND_RANK,
@@ -121,7 +122,7 @@ def _stage_moves(scope: Scope) -> list[ChronologyEntry]:
             reason = data.get("closure_reason", "")
             title = "Case closed"
             if reason:
-                title += f": {choice_label(ClosureReason, reason)}"
+                title += f": {closure_reason_label(reason)}"
             detail = lines(
                 transition,
                 f"Outcome: {data['outcome']}" if data.get("outcome") else "",
@@ -135,8 +136,12 @@ def _stage_moves(scope: Scope) -> list[ChronologyEntry]:
             title = template.format(stage=move.to_stage.name)
             level = data.get("continuum_level")
             harm = data.get("significant_harm_suspected")
+            ended = data.get("closure_reason")  # a step-down that ended a CSC episode
             detail = lines(
                 transition,
+                f"Children's social care episode ended: {closure_reason_label(ended)}"
+                if ended
+                else "",
                 f"Reason: {move.reason}" if move.reason else "",
                 f"Continuum level: {choice_label(ContinuumLevel, level)}" if level else "",
                 f"Significant harm suspected: {'yes' if harm else 'no'}"

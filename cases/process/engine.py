@@ -30,8 +30,9 @@ from audit.services import announce_written, new_event
 from cases.models import Case, StageMove
 from cases.selectors import holds_cases, role_scope
 from pathways.artefacts import ARTEFACTS, missing_artefacts
+from pathways.closure import CLOSURE_REASONS, closure_reason_refusal, record_csc_episode
 from pathways.compiled import CompiledVersion, compiled_version
-from pathways.continuum import ClosureReason, ContinuumLevel
+from pathways.continuum import ContinuumLevel
 from pathways.deadlines import breach_moment, stage_due_on
 from pathways.exceptions import (
     GuardFailed,
@@ -43,7 +44,7 @@ from pathways.exceptions import (
     TransitionNotAvailable,
 )
 from pathways.guards import GUARDS, failed_guards
-from pathways.models import Stage, Transition, TransitionKind
+from pathways.models import Stage, Transition
 
 from . import task_rows
 from .flow import PathwayFlow, initialise_case
@@ -70,8 +71,8 @@ def clean_transition_data(data: dict[str, Any] | None) -> dict[str, Any]:
     if harm is not None and not isinstance(harm, bool):
         errors["significant_harm_suspected"] = ["Must be true or false."]
     reason = data.get("closure_reason")
-    if reason not in (None, "") and reason not in ClosureReason.values:
-        errors["closure_reason"] = [f"'{reason}' is not a census closure reason (RC1-RC9)."]
+    if reason not in (None, "") and reason not in CLOSURE_REASONS:
+        errors["closure_reason"] = [f"'{reason}' is not a closure reason."]
     outcome = data.get("outcome")
     if outcome is not None and not isinstance(outcome, str):
         errors["outcome"] = ["Must be text."]
@@ -95,10 +96,8 @@ class TransitionOption:
 
 
 def _required_artefacts(transition: Transition) -> list[str]:
-    required = list(transition.from_stage.requires)
-    if transition.kind == TransitionKind.CLOSE and "closure_reason" not in required:
-        required.append("closure_reason")
-    return required
+    # A closure reason is the closure rule's (pathways.closure), checked with the move's data.
+    return list(transition.from_stage.requires)
 
 
 def transitions_for(*, case: Case, actor: Actor) -> list[TransitionOption]:
@@ -380,6 +379,9 @@ def take_transition(
                 + ".",
                 artefacts=missing,
             )
+        refusal = closure_reason_refusal(chosen, locked, facts)
+        if refusal:
+            raise InvalidTransitionData(refusal, fields={"closure_reason": [refusal]})
         _move(locked, chosen, compiled, actor=actor, reason=reason, facts=facts)
     return locked
 
@@ -395,6 +397,9 @@ _MOVED_COLUMNS = (
     "closed_at",
     "closure_reason",
     "outcome_summary",
+    "csc_referred_at",
+    "csc_episode_ended_at",
+    "csc_episode_end_reason",
 )
 
 
@@ -409,10 +414,14 @@ def _move(
 ) -> None:
     now = timezone.now()
     source, target = chosen.from_stage, chosen.to_stage
+    # Before the deadline: a step-up into children's social care is the event its clock
+    # counts from.
+    record_csc_episode(case, chosen, facts, now)
     due_on = stage_due_on(
         stage=target,
         entered_at=now,
         referral_received_at=case.referral_received_at,
+        csc_referred_at=case.csc_referred_at,
         region=compiled.region,
     )
     before = {

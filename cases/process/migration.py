@@ -283,6 +283,7 @@ def _migrate_case(
         stage=stage,
         entered_at=case.stage_entered_at,
         referral_received_at=case.referral_received_at,
+        csc_referred_at=case.csc_referred_at,
         region=new.region,
     )
     # The overdue flag stands only if the stage is still late under the new timescale.

@@ -35,7 +35,7 @@ from ..exceptions import (
     NotAllowedToRefer,
     ReferralConflict,
 )
-from ..models import Case, Child, Involvement, Referral, ReferralBehaviour, ReferralChild
+from ..models import Case, Child, Referral, ReferralBehaviour, ReferralChild
 from ..selectors import as_pk
 from .rules import ChildEntry, ReferralRequest, linked_child_id, validated_referral
 from .selectors import children_nameable_by, referring_agencies
@@ -84,7 +84,6 @@ def _consider_children(
     referral: Referral,
     version_id: int,
     area_id: int,
-    level: str,
     actor: User,
 ) -> list[_Consideration]:
     """Each child's own safeguarding consideration: join their open case or open a new one.
@@ -116,11 +115,8 @@ def _consider_children(
         )
         opening = None
         if open_case is None:
-            facts = (
-                {"continuum_level": level}
-                if entry.involvement == Involvement.DISPLAYING_HSB
-                else {}
-            )
+            # The referrer's level stays on the referral; the case's confirmed level is asked
+            # for after screening, never copied from it (figure 3.7 compares the two).
             opening = engine.new_case(
                 child=child,
                 involvement=entry.involvement,
@@ -128,7 +124,6 @@ def _consider_children(
                 referral=referral,
                 referral_received_at=referral.received_at,
                 actor=actor,
-                facts=facts,
             )
             opening.case.previous_episode = max(
                 (held for held in theirs if held.closed_at is not None),
@@ -380,7 +375,6 @@ def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
         referral=referral,
         version_id=version_id,
         area_id=referring_agency.area_id,
-        level=level,
         actor=actor,
     )
 

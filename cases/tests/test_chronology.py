@@ -105,7 +105,13 @@ def _full_history(child, version, front_door, manager, make_user, agency):
     record_view(case=case, holder="child", view="I feel safer now.", actor=manager)
     add_case_note(case=case, text="Spoke with the DSL.", actor=manager)
     second = open_case(version=version, actor=front_door, child=child)
-    _move(second, "no_further_action", front_door, reason="Advice given.", closure_reason="RC8")
+    _move(
+        second,
+        "no_further_action",
+        front_door,
+        reason="Advice given.",
+        closure_reason="no_further_action",
+    )
     return case, second
 
 
@@ -146,7 +152,7 @@ def test_the_chronology_merges_every_kind_in_time_order(
     assert titles[8].startswith("Joined the team around the child: Northwold Academy")
     assert titles[9].startswith("Left the team around the child")
     assert titles[11] == "Decision not to share with Northwold Academy"
-    assert titles[-1] == "Case closed: RC8 Closed after assessment, no further action"
+    assert titles[-1] == "Case closed: No further action at the front door"
     assert entries[9].actor == str(manager)  # who removed the member, from the audit trail
     assert "Reason: Child moved school." in entries[9].detail
     assert {entry.case_id for entry in entries} == {case.pk, second.pk}

@@ -119,7 +119,9 @@ def test_a_referral_about_two_children_opens_two_cases_linked_both_ways(default_
     assert list(displaying.linked_cases.all()) == [harmed]
     assert list(harmed.linked_cases.all()) == [displaying]
     assert referral.continuum_level == "abusive"
-    assert displaying.confirmed_continuum_level == "abusive"
+    # The referrer's level stays on the referral: the confirmed level is asked for after
+    # screening, not copied (issue 16).
+    assert displaying.confirmed_continuum_level == ""
     assert harmed.confirmed_continuum_level == ""
     assert displaying.pathway_version_id == default_version.pk
     assert displaying.current_stage.key == "initial_decision"

@@ -44,7 +44,7 @@ def _close(case, actor):
         transition="no_further_action",
         actor=actor,
         reason="Advice given to the school.",
-        data={"closure_reason": "RC8"},
+        data={"closure_reason": "no_further_action"},
     )
     case.refresh_from_db()
     return case

@@ -48,7 +48,7 @@ def test_a_missing_reason_is_shown_on_the_form_with_400(client, default_version,
 
     response = client.post(
         reverse("cases:case_transition", args=[case.pk]),
-        _form(case, "no_further_action", closure_reason="RC8"),
+        _form(case, "no_further_action", closure_reason="no_further_action"),
     )
 
     assert response.status_code == 400

@@ -267,7 +267,8 @@ SPECTACULAR_SETTINGS = {
     "COMPONENT_SPLIT_REQUEST": True,
     "ENUM_NAME_OVERRIDES": {
         "ContinuumLevelEnum": "pathways.continuum.ContinuumLevel",
-        "ClosureReasonEnum": "pathways.continuum.ClosureReason",
+        "ClosureReasonEnum": "pathways.closure.CLOSURE_REASON_CHOICES",
+        "CensusClosureReasonEnum": "pathways.continuum.ClosureReason",
     },
 }
 

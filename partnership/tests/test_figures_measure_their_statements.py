@@ -179,6 +179,8 @@ def test_feedback_page_lets_the_lead_practitioner_record_it(dataset, led_case, c
     client.force_login(lead)
     url = reverse("cases:case_process_feedback", args=[case.pk])
 
+    # The case page leads to it.
+    assert url.encode() in client.get(reverse("cases:case_detail", args=[case.pk])).content
     page = client.get(url)
     assert page.status_code == 200
     assert b"Record feedback" in page.content

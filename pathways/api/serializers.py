@@ -76,6 +76,13 @@ class TransitionDefinitionSerializer(serializers.Serializer):
         help_text=f"Guard key to its argument (at most {TRANSITION_MAX_GUARDS})."
     )
     reason_required = serializers.BooleanField()
+    closure_reasons = serializers.ListField(
+        child=serializers.CharField(),
+        required=False,
+        help_text="For a closing transition or a step-down: the closure reasons it allows, census "
+        "codes (RC1-RC9) only where a children's social care episode ends; none listed, every "
+        "reason of the kind the case needs.",
+    )
     involvements = serializers.ListField(
         child=serializers.ChoiceField(choices=Involvement.choices),
         required=False,

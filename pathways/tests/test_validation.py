@@ -299,12 +299,12 @@ def test_a_definition_with_many_faults_lists_them_in_rule_order():
          "Stage 'review' has a timescale of 0 working days; it must be at least 1."),
         ("invalid_timescale", "stages[7] 'review'",
          "Stage 'review' counts its timescale from 'yesterday' "
-         "(expected stage_entry or referral)."),
+         "(expected one of stage_entry, referral, csc_referral)."),
         ("invalid_timescale", "stages[12] 'review'",
          "Stage 'review' has a timescale of 0 working days; it must be at least 1."),
         ("invalid_timescale", "stages[12] 'review'",
          "Stage 'review' counts its timescale from 'yesterday' "
-         "(expected stage_entry or referral)."),
+         "(expected one of stage_entry, referral, csc_referral)."),
         ("invalid_key", "stages[13] 'Orphan Stage'",
          "Stage key 'Orphan Stage' must be 1-64 lower-case letters, digits, '_' or '-'."),
         ("invalid_name", "stages[13] 'Orphan Stage'",

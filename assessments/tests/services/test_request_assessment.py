@@ -178,7 +178,7 @@ def test_no_request_on_a_closed_case(default_version, front_door):
         transition="no_further_action",
         actor=front_door,
         reason="Advice given.",
-        data={"closure_reason": "RC8"},
+        data={"closure_reason": "no_further_action"},
     )
 
     with pytest.raises(InvalidAssessment, match="closed"):

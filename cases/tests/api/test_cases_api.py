@@ -98,7 +98,7 @@ def test_a_stale_version_is_a_409_conflict(default_version, front_door):
         {
             "transition": "no_further_action",
             "reason": "x",
-            "data": {"closure_reason": "RC8"},
+            "data": {"closure_reason": "no_further_action"},
             "expected_version": case.lock_version,
         },
         format="json",

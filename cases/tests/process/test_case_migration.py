@@ -72,7 +72,10 @@ def _at(stage, *, version, front_door, lead, coordinator=None):
         return case
     if stage == "closed":
         return take_transition(
-            case=case, transition="close_early_help", actor=lead, data={"closure_reason": "RC7"}
+            case=case,
+            transition="close_early_help",
+            actor=lead,
+            data={"closure_reason": "support_completed"},
         )
     return take_transition(
         case=case, transition="step_up_to_hsb_panel", actor=lead, reason="Escalated"

@@ -165,11 +165,11 @@ def test_a_case_follows_the_default_pathway_from_referral_to_closure_and_reopens
         case=case,
         transition="close_early_help",
         actor=lead_practitioner,
-        data={"closure_reason": "RC7", "outcome": "Plan complete"},
+        data={"closure_reason": "support_completed", "outcome": "Plan complete"},
     )
     case.refresh_from_db()
     assert case.current_stage.key == "closed"
-    assert case.closure_reason == "RC7"
+    assert case.closure_reason == "support_completed"
     assert case.closed_at is not None
     assert case.current_task_id is None
     assert case.stage_due_on is None
@@ -211,7 +211,7 @@ def test_a_case_follows_the_default_pathway_from_referral_to_closure_and_reopens
     ]
     assert moves[2].reason == "Behaviour escalated at school"
     assert moves[2].actor == lead_practitioner
-    assert moves[7].data == {"closure_reason": "RC7", "outcome": "Plan complete"}
+    assert moves[7].data == {"closure_reason": "support_completed", "outcome": "Plan complete"}
     assert moves[7].due_on is None
 
     events = list(_case_events(case))
@@ -359,7 +359,7 @@ def test_a_missing_artefact_is_named(early_help_case, manager):
             case=early_help_case,
             transition="close_early_help",
             actor=manager,
-            data={"closure_reason": "RC7"},
+            data={"closure_reason": "support_completed"},
         )
 
     assert refused.value.status_code == 400
@@ -368,17 +368,21 @@ def test_a_missing_artefact_is_named(early_help_case, manager):
     assert "a designated lead practitioner" in refused.value.message
 
 
-def test_closing_without_a_census_closure_reason_is_a_missing_artefact(
+def test_closing_without_a_closure_reason_is_refused_on_the_field(
     early_help_case, lead_practitioner
 ):
+    # The reasons a closure takes are the pathway's (cases/tests/process/test_csc_episode.py).
     _set_lead(early_help_case, lead_practitioner)
 
-    with pytest.raises(MissingArtefact) as refused:
+    with pytest.raises(InvalidTransitionData) as refused:
         take_transition(
             case=early_help_case, transition="close_early_help", actor=lead_practitioner
         )
 
-    assert refused.value.extra["artefacts"] == ["closure_reason"]
+    assert refused.value.status_code == 400
+    assert refused.value.fields["closure_reason"][0].startswith(
+        "'Close: early help plan complete' closes with one of: support_completed"
+    )
 
 
 def test_a_case_loaded_before_another_move_is_stale(case, front_door):
@@ -397,7 +401,7 @@ def test_a_case_loaded_before_another_move_is_stale(case, front_door):
             transition="no_further_action",
             actor=front_door,
             reason="Duplicate",
-            data={"closure_reason": "RC8"},
+            data={"closure_reason": "no_further_action"},
         )
 
     assert refused.value.status_code == 409
@@ -475,7 +479,14 @@ def _snapshot(case):
             {"data": {"continuum_level": "inappropriate"}},
             GuardFailed,
         ),
-        (Role.FRONT_DOOR, "no_further_action", {"reason": "NFA"}, MissingArtefact),
+        # No closure reason, then a census code where no children's social care episode ends.
+        (Role.FRONT_DOOR, "no_further_action", {"reason": "NFA"}, InvalidTransitionData),
+        (
+            Role.FRONT_DOOR,
+            "no_further_action",
+            {"reason": "NFA", "data": {"closure_reason": "RC8"}},
+            InvalidTransitionData,
+        ),
         (Role.FRONT_DOOR, "no_further_action", {}, InvalidTransitionData),
         (
             Role.FRONT_DOOR,

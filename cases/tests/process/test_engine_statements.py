@@ -87,7 +87,7 @@ def test_closing_and_reopening_are_two_statements_too(
             case=case,
             transition="close_early_help",
             actor=lead_practitioner,
-            data={"closure_reason": "RC7"},
+            data={"closure_reason": "support_completed"},
         )
     with CaptureQueriesContext(connection) as reopening:
         take_transition(case=case, transition="reopen", actor=front_door, reason="New concern")

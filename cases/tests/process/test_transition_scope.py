@@ -62,7 +62,7 @@ def test_a_lead_practitioner_who_does_not_lead_the_case_is_refused(
     early_help = take_transition(case=case, actor=front_door, **ROUTE)
     Case.objects.filter(pk=case.pk).update(lead_practitioner=lead_practitioner)
     early_help.refresh_from_db()
-    close = {"transition": "close_early_help", "data": {"closure_reason": "RC7"}}
+    close = {"transition": "close_early_help", "data": {"closure_reason": "support_completed"}}
 
     _refused(early_help, make_user(Role.LEAD_PRACTITIONER), **close)
 

@@ -150,7 +150,7 @@ def test_a_closed_case_takes_views_and_notes_but_no_new_team_members(web, case, 
         transition="no_further_action",
         actor=front_door,
         reason="Advice given.",
-        data={"closure_reason": "RC8"},
+        data={"closure_reason": "no_further_action"},
     )
 
     page = web.get(_url("case_detail", case)).content.decode()
