@@ -18,17 +18,28 @@ from django.utils import timezone
 
 from agencies.models import Agency, AgencyType, LocalArea, User
 from agencies.roles import ADMINISTRATORS, Role
-from assessments.models import Assessment, AssessmentStatus, AssessmentTool
+from assessments.models import (
+    Assessment,
+    AssessmentContribution,
+    AssessmentStatus,
+    AssessmentTool,
+    AssessmentType,
+)
 from cases.models import Case, Child, ViewHolder
 from cases.process import engine
 from cases.process.timers import due_timers, run_pass
 from cases.referrals.services import record_referral
 from cases.selectors import cases_by_role
-from cases.services import can_work_on_case, designate_lead_practitioner, record_view
+from cases.services import (
+    add_team_member,
+    can_work_on_case,
+    designate_lead_practitioner,
+    record_view,
+)
 from demo.safety import refuse_under_production
 from pathways.compiled import CompiledVersion, compiled_version
 from pathways.deadlines import breach_moment
-from pathways.models import Pathway, PathwayVersion
+from pathways.models import Pathway, PathwayVersion, ServiceTier
 from pathways.services import create_draft_version, publish_version
 from pathways.yaml_io import parse_yaml
 
@@ -159,6 +170,12 @@ ROUTES: list[tuple[list[str], dict[str, Any]]] = [
         {"continuum_level": "abusive"},
     ),
     (["route_to_early_help", "close_early_help"], {"continuum_level": "inappropriate"}),
+    (["route_to_universal_support", "step_up_to_early_help"], {"continuum_level": "normal"}),
+    (["refer_to_hsb_panel", "panel_steps_down_to_early_help"], {"continuum_level": "abusive"}),
+    (
+        ["open_csc_assessment", "start_statutory_plan"],
+        {"continuum_level": "violent", "significant_harm_suspected": True},
+    ),
 ]
 # The children harmed's own routes: support, safety planning, therapeutic referral. Taken
 # when the pathway has them (the default pathway does, for a child harmed only).
@@ -173,6 +190,28 @@ HARMED_CLOSES = {
     "therapeutic_referral": "close_therapeutic_referral",
 }
 HARMED_SUPPORT_DAYS = 45
+# What a later move records: a step-up or step-down says the level that justifies it.
+MOVE_FACTS: dict[str, dict[str, Any]] = {
+    "step_up_to_early_help": {"continuum_level": "problematic"},
+    "panel_steps_down_to_early_help": {"continuum_level": "problematic"},
+}
+CONTRIBUTIONS: dict[str, str] = {
+    AgencyType.SCHOOL: "Invented: behaviour log and the safety plan in school.",
+    AgencyType.CAMHS: "Invented: mental health history and current therapeutic work.",
+    AgencyType.POLICE: "Invented: what the police investigation found, and its outcome.",
+}
+# How the demo's cases close, likeliest first: support completed or advice given outside
+# children's social care; after a statutory assessment, no further action (RC8).
+LIKELY_CLOSURE_REASONS = ["support_completed", "advice_given", "RC8", "RC7"]
+# One referral in six places the behaviour a level off the one confirmed after screening.
+REGRADE_EVERY = 6
+REGRADED = {
+    "normal": "inappropriate",
+    "inappropriate": "problematic",
+    "problematic": "inappropriate",
+    "abusive": "problematic",
+    "violent": "abusive",
+}
 # Every eighth case is past its stage's due date today; the rest are not (yet).
 OVERDUE_NOW_EVERY = 8
 # How often the child's and the family's views are on the record once the case is worked on.
@@ -258,21 +297,37 @@ ASSESSMENT_TEXT = {
 }
 
 
-def _assessment(case: Case, actor: User, moments: list[datetime.datetime]) -> None:
-    # An assessment with invented content, as if its lifecycle had run at these moments
-    # (requested, started, then submitted and authorised when given).
+def _tool_for(case: Case, stage: Any, on: datetime.date) -> AssessmentTool | None:
+    # The statutory assessment uses the Assessment Framework; a specialist HSB assessment
+    # uses AIM's tool for the child's age (AIM3 from 12, AIM under-12s from 8).
+    age = case.child.age_on(on)
+    key = "dh_assessment_framework"
+    if stage.tier != ServiceTier.STATUTORY:
+        key = "aim3" if age >= 12 else "aim_under_12s" if age >= 8 else key
+    return AssessmentTool.objects.filter(key=key).first()
+
+
+def _assessment(
+    case: Case, stage: Any, reviewer: User, moments: list[datetime.datetime], agencies: list[Agency]
+) -> None:
+    """An assessment with invented content, as if its lifecycle had run at these moments
+    (requested, started, then submitted and authorised when given), with the contributions
+    of `agencies` (the child's school among them: multi-agency assessment, 3.4 and 3.6)."""
     requested, started, *rest = moments
     submitted, authorised = rest if rest else (None, None)
-    Assessment.objects.create(
+    statutory = stage.tier == ServiceTier.STATUTORY
+    assessment = Assessment.objects.create(
         case=case,
-        assessment_type="hsb_focused_risk_assessment",
+        assessment_type=AssessmentType.CSC_ASSESSMENT
+        if statutory
+        else AssessmentType.HSB_FOCUSED_RISK_ASSESSMENT,
         status=AssessmentStatus.AUTHORISED if authorised else AssessmentStatus.STARTED,
         requested_at=requested,
         started_at=started,
         submitted_at=submitted,
         authorised_at=authorised,
-        authorised_by=actor if authorised else None,
-        tool=AssessmentTool.objects.filter(key="dh_assessment_framework").first(),
+        authorised_by=reviewer if authorised else None,
+        tool=_tool_for(case, stage, timezone.localtime(started).date()),
         confirmed_continuum_level=case.confirmed_continuum_level,
         risk_level="medium" if authorised else "",
         **(
@@ -281,6 +336,14 @@ def _assessment(case: Case, actor: User, moments: list[datetime.datetime]) -> No
             else {"harmful_behaviours": ASSESSMENT_TEXT["harmful_behaviours"]}
         ),
     )
+    for number, agency in enumerate(agencies):
+        AssessmentContribution.objects.create(
+            assessment=assessment,
+            agency=agency,
+            summary=CONTRIBUTIONS.get(agency.agency_type, "Invented: what the agency knows."),
+            recorded_at=started + datetime.timedelta(minutes=20 * (number + 1)),
+            recorded_by=case.lead_practitioner or reviewer,
+        )
 
 
 def _worker(case: Case, allowed: list[User]) -> User:
@@ -292,8 +355,27 @@ def _worker(case: Case, allowed: list[User]) -> User:
 
 
 def _closure_data(transition: Any) -> dict[str, str]:
-    reasons = list(getattr(transition, "closure_reasons", None) or [])
-    return {"closure_reason": reasons[0] if reasons else "RC7"}
+    # The likeliest of the reasons the transition allows (the census's RC7 where it lists none).
+    allowed = list(getattr(transition, "closure_reasons", None) or [])
+    liked = [reason for reason in LIKELY_CLOSURE_REASONS if reason in allowed]
+    return {"closure_reason": (liked or allowed or ["RC7"])[0]}
+
+
+def _recorder(case: Case, users: dict[str, User]) -> User:
+    # Who adds to the case's record: its lead, or someone whose role works on every case.
+    return next(
+        (users[name] for name in WORKERS if can_work_on_case(users[name], case)),
+        users["frontdoor"],
+    )
+
+
+def _contributors(case: Case, agencies: dict[str, Agency], *, authorised: bool) -> list[Agency]:
+    school = case.child.school
+    others = [agencies["Northwold CAMHS"], agencies["Northwold Police Safeguarding Hub"]]
+    # An authorised assessment heard from the school and another agency; one under way, so
+    # far from the school only.
+    chosen = [school, others[case.pk % len(others)]] if authorised else [school]
+    return [agency for agency in chosen if agency is not None]
 
 
 def _fire_timers_until(clock: Clock, until: datetime.datetime) -> int:
@@ -318,6 +400,7 @@ def _replay(
     calendar: Calendar,
     facts: dict[str, Any],
     users: dict[str, User],
+    agencies: dict[str, Agency],
     clock: Clock,
 ) -> int:
     """Take the plan's steps through the services, each at its own moment on the clock;
@@ -336,7 +419,7 @@ def _replay(
                     case.refresh_from_db()
             clock.set(at)
             allowed = [users[u.username] for u in USERS if u.role in transition.allowed_roles]
-            data = dict(facts) if first_move else {}
+            data = dict(facts) if first_move else dict(MOVE_FACTS.get(step.key, {}))
             if transition.kind == "close":
                 data.update(_closure_data(transition))
             case = engine.take_transition(
@@ -353,17 +436,31 @@ def _replay(
         clock.set(at)
         if step.kind == "lead":
             if case.lead_practitioner_id is None:
+                statutory = compiled.transition(step.key).to_stage.tier == ServiceTier.STATUTORY
                 case = designate_lead_practitioner(
-                    case=case, practitioner=users["lead"], actor=users["manager"]
+                    case=case,
+                    practitioner=users["lead.csc" if statutory else "lead"],
+                    actor=users["manager"],
                 )
         elif step.kind in ("assessment", "started_assessment"):
-            _assessment(case, users["manager"], [calendar.moment(slot) for slot in step.span])
-        elif step.kind == "view":
-            recorder = next(
-                (users[name] for name in WORKERS if can_work_on_case(users[name], case)),
-                users["frontdoor"],
+            _assessment(
+                case,
+                case.current_stage,
+                users["manager"],
+                [calendar.moment(slot) for slot in step.span],
+                _contributors(case, agencies, authorised=step.kind == "assessment"),
             )
-            record_view(case=case, holder=step.key, view=VIEW_TEXTS[step.key], actor=recorder)
+        elif step.kind == "view":
+            record_view(
+                case=case, holder=step.key, view=VIEW_TEXTS[step.key], actor=_recorder(case, users)
+            )
+        elif step.kind == "team" and case.closed_at is None:
+            add_team_member(
+                case=case,
+                agency=case.child.school,
+                role_on_case="Designated safeguarding lead: the safety plan in school",
+                actor=_recorder(case, users),
+            )
     return fired
 
 
@@ -461,6 +558,10 @@ def _load_records(*, referrals: int, clock: Clock, today: datetime.date) -> dict
         # Draw every value whether or not the referral exists, so reruns stay identical.
         route, facts = ROUTES[index % len(ROUTES)]
         level = facts.get("continuum_level") or rng.choice(["inappropriate", "problematic"])
+        # Some referrers place the behaviour a level off; the front door's screening confirms
+        # the level the route follows (statement 3.7 compares the two).
+        regraded = route and index % REGRADE_EVERY == REGRADE_EVERY - 2
+        referred_level = REGRADED[level] if regraded else level
         school = rng.choice(schools)
         plan = plan_case(
             rng, compiled, route, overdue_now=index % OVERDUE_NOW_EVERY == OVERDUE_NOW_EVERY - 3
@@ -507,8 +608,8 @@ def _load_records(*, referrals: int, clock: Clock, today: datetime.date) -> dict
             behaviours=[
                 {
                     "description": "Invented behaviour for the demonstration.",
-                    "continuum_level": level,
-                    "traffic_light": TRAFFIC_LIGHTS[level],
+                    "continuum_level": referred_level,
+                    "traffic_light": TRAFFIC_LIGHTS[referred_level],
                     "setting": setting,
                     "technology_assisted": setting == "online",
                 }
@@ -520,10 +621,10 @@ def _load_records(*, referrals: int, clock: Clock, today: datetime.date) -> dict
             crime_reference=f"NW/{index + 1:05d}/26" if source == "6" else "",
         )
         case = Case.objects.get(referral=referral, involvement="displaying_hsb")
-        flagged += _replay(case, plan, calendar, facts, users, clock)
+        flagged += _replay(case, plan, calendar, facts, users, agencies, clock)
         if harmed_plan is not None:
             case = Case.objects.get(referral=referral, involvement="harmed")
-            flagged += _replay(case, harmed_plan, calendar, {}, users, clock)
+            flagged += _replay(case, harmed_plan, calendar, {}, users, agencies, clock)
         created += len(children)
     clock.moment = None
     return {

@@ -20,12 +20,14 @@ from zoneinfo import ZoneInfo
 from django.conf import settings
 
 from pathways.compiled import CompiledVersion
-from pathways.models import Stage, TimescaleFrom
+from pathways.models import ServiceTier, Stage, TimescaleFrom
 from pathways.working_days import add_working_days, is_working_day
 
 WORKDAY_START = datetime.time(9, 0)
 WORKDAY_MINUTES = 8 * 60  # 09:00 to 17:00
 LATE_SHARE = 0.12  # moves made after the stage's due date
+# Cases routed beyond universal advice whose school joins the team around the child.
+SCHOOL_ON_TEAM_SHARE = 0.7
 # What the demo's text and views say happened: recorded by the front door within the hour.
 RECORDED_WITHIN_MINUTES = (5, 45)
 
@@ -44,8 +46,8 @@ class Slot:
 @dataclass(frozen=True)
 class Step:
     at: Slot
-    kind: str  # "move", "lead", "assessment", "started_assessment", "view"
-    key: str = ""  # a move's transition key, a view's holder
+    kind: str  # "move", "lead", "assessment", "started_assessment", "view", "team"
+    key: str = ""  # a move's (or its lead's) transition key, a view's holder
     # An assessment's requested, started, submitted and authorised moments.
     span: tuple[Slot, ...] = ()
 
@@ -129,8 +131,11 @@ def plan_case(
             plan.steps.append(_assessment(rng, entered, move))
         if stage_needs_lead(transition.to_stage):
             # Named with the route (the lead's designation just before the move).
-            plan.steps.append(Step(at=move, kind="lead"))
+            plan.steps.append(Step(at=move, kind="lead", key=key))
         plan.steps.append(Step(at=move, kind="move", key=key))
+        beyond_universal = transition.to_stage.tier > ServiceTier.UNIVERSAL
+        if key == route[0] and beyond_universal and rng.random() < SCHOOL_ON_TEAM_SHARE:
+            plan.steps.append(Step(at=later(rng, move), kind="team"))
         stage, entered, last = transition.to_stage, move, move
     if alongside is None:
         plan.today = _today(rng, stage, entered, last, overdue_now=overdue_now)

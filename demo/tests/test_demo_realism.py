@@ -28,6 +28,8 @@ from demo.cast import (
 )
 from demo.clock import replayed_time
 from demo.timeline import in_working_hours
+from partnership.figures.dashboard import dashboard_figures
+from partnership.figures.scope import dashboard_scope, default_period
 from pathways.working_days import working_days_between
 
 pytestmark = pytest.mark.django_db
@@ -195,3 +197,31 @@ def test_the_demo_clock_answers_the_replayed_moment_only_while_loading():
             pass
     assert timezone.now() != moment
     assert abs(timezone.now() - datetime.datetime.now(datetime.UTC)).total_seconds() < 5
+
+
+def test_demo_dashboard_timeliness_figures_are_believable():
+    load_demo_area()
+
+    area_id = Case.objects.values_list("area_id", flat=True).first()
+    date_from, date_to = default_period()
+    scope = dashboard_scope(area_id=area_id, date_from=date_from, date_to=date_to)
+    figures = {
+        figure.key: figure
+        for figure in dashboard_figures(
+            scope,
+            [
+                "initial_decision_within_one_working_day",
+                "stages_overdue_now",
+                "lead_practitioner_designated",
+            ],
+        )
+    }
+    decision = figures["initial_decision_within_one_working_day"]
+    # Most decided within a working day, a few not; the median a day at most (34 before).
+    assert decision.denominator >= 25
+    assert 0.75 * decision.denominator <= decision.numerator < decision.denominator
+    assert decision.value is not None and decision.value <= 1
+    overdue = figures["stages_overdue_now"]
+    assert 1 <= overdue.numerator <= 0.25 * overdue.denominator
+    lead = figures["lead_practitioner_designated"]
+    assert lead.numerator >= 10 and lead.value is not None and lead.value <= 7
