@@ -337,3 +337,27 @@ def test_the_page_shows_the_suggestions_in_the_same_order_with_the_reason(
     assert AIM_UNDER_12S_REASON in content
     assert "AssetPlus: only where a youth justice service is involved — not here" in content
     assert '<input type="radio" name="start-tool" value="assetplus" disabled>' in content
+
+
+def test_the_admin_refuses_an_age_band_outside_the_tools_ages(admin_client, tools):
+    url = f"/admin/assessments/assessmenttool/{tools['aim3'].pk}/change/"
+
+    response = admin_client.post(
+        url,
+        {
+            "key": "aim3",
+            "name": "AIM3",
+            "min_age": 12,
+            "max_age": 18,
+            "age_bands": '[{"min_age": 8, "max_age": 11, "fit": "lead", "guidance": "g"}]',
+            "requires_youth_justice": "",
+            "active": "on",
+            "position": 5,
+            "certifications-TOTAL_FORMS": 0,
+            "certifications-INITIAL_FORMS": 0,
+        },
+    )
+
+    assert response.status_code == 200
+    assert "age band 1: 8-11 lies outside the tool&#x27;s ages 12-18." in response.content.decode()
+    assert tools["aim3"].age_bands == type(tools["aim3"]).objects.get(key="aim3").age_bands
