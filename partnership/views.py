@@ -30,6 +30,7 @@ from core.errors import DomainError
 from .disclosure import show_figures
 from .drilldown import drilldown
 from .evidence import suggested_evidence
+from .exceptions import PartnershipNotFound
 from .exports import round_pdf, round_xlsx
 from .figures import (
     FIGURES,
@@ -467,7 +468,10 @@ def case_feedback(request: HttpRequest, pk: int) -> HttpResponse:
     Any user who may see the case reads it; `record_process_feedback` decides who records.
     """
     user = signed_in(request.user)
-    case = visible_case_for_feedback(user, pk)
+    try:
+        case = visible_case_for_feedback(user, pk)
+    except PartnershipNotFound:
+        raise Http404 from None  # a case the user may not see is a 404, as on its own page
     form = ProcessFeedbackForm(request.POST or None)
     status = 200
     if request.method == "POST":

@@ -174,11 +174,15 @@ def test_feedback_api_records_it_and_refuses_naming_the_rule(dataset, led_case, 
     assert _figure(dataset, "family_process_feedback") == (3, 10)
 
 
-def test_feedback_page_lets_the_lead_practitioner_record_it(dataset, led_case, client):
+def test_feedback_page_lets_the_lead_practitioner_record_it(dataset, led_case, client, make_user):
     case, lead = led_case
     client.force_login(lead)
     url = reverse("cases:case_process_feedback", args=[case.pk])
 
+    # Another lead practitioner's case they cannot see: a 404, not an error.
+    client.force_login(make_user(Role.LEAD_PRACTITIONER))
+    assert client.get(url).status_code == 404
+    client.force_login(lead)
     # The case page leads to it.
     assert url.encode() in client.get(reverse("cases:case_detail", args=[case.pk])).content
     page = client.get(url)
