@@ -109,3 +109,23 @@ class InvalidBreakGlassReview(DomainValidationError):
 
 class BreakGlassAlreadyReviewed(DomainConflict):
     code = "break_glass_already_reviewed"
+
+
+class NotAllowedToDecideReferral(DomainPermissionDenied):
+    code = "not_allowed_to_decide_referral"
+
+
+class InvalidRepeatReferralDecision(DomainValidationError):
+    code = "invalid_repeat_referral_decision"
+
+
+class RepeatReferralDecisionNotFound(InvalidRepeatReferralDecision):
+    """The decision named does not exist or is on a case the actor's role does not give them
+    (another area's, among others): one answer for both."""
+
+    status_code = 404
+    code = "not_found"
+
+
+class RepeatReferralAlreadyDecided(DomainConflict):
+    code = "repeat_referral_already_decided"

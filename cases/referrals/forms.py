@@ -26,11 +26,12 @@ from core.limits import (
     NAME_MAX_LENGTH,
     REFERRAL_MAX_BEHAVIOURS,
     REFERRAL_MAX_CHILDREN,
+    TEXT_MAX_LENGTH,
 )
 from pathways.continuum import ContinuumLevel, brook_colour_guide
 
 from ..codes import Ethnicity, Gender, ReferralSource
-from ..models import Channel, Involvement, Setting, TrafficLight
+from ..models import Channel, Involvement, RepeatReferralOutcome, Setting, TrafficLight
 from .selectors import likely_duplicates
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -421,3 +422,53 @@ class ReferralForms:
                     reference=data.get("reference") or None,
                 )
             ]
+
+
+# --- the front door's decision on a referral that joined an open case ------------------------
+
+
+class RepeatDecisionForm(forms.Form):
+    """Shape only: `decide_repeat_referral` holds the rules (a reason always; a step-up names
+    one the actor may take from the case's current stage)."""
+
+    outcome = forms.ChoiceField(
+        choices=[("", "Choose…"), *RepeatReferralOutcome.choices], required=False
+    )
+    transition = forms.ChoiceField(choices=[("", "—")], required=False, label="Step-up")
+    continuum_level = forms.ChoiceField(
+        choices=[("", "—"), *ContinuumLevel.choices],
+        required=False,
+        label="Continuum level now (with a step-up)",
+    )
+    significant_harm_suspected = forms.BooleanField(
+        required=False, label="Significant harm suspected (with a step-up)"
+    )
+    reason = forms.CharField(
+        widget=forms.Textarea(attrs={"rows": 3}),
+        required=False,
+        max_length=TEXT_MAX_LENGTH,
+        label="Reason (required): what this incident adds to the pattern",
+    )
+    expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
+
+    def __init__(self, *args: Any, step_ups: list[tuple[str, str]], **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        field = self.fields["transition"]
+        assert isinstance(field, forms.ChoiceField)
+        field.choices = [("", "—"), *step_ups]
+
+    def decision(self) -> dict[str, Any]:
+        """The service's keywords."""
+        data = self.cleaned_data
+        facts: dict[str, Any] = {}
+        if data.get("continuum_level"):
+            facts["continuum_level"] = data["continuum_level"]
+        if data.get("significant_harm_suspected"):
+            facts["significant_harm_suspected"] = True
+        return {
+            "outcome": data.get("outcome") or "",
+            "transition": data.get("transition") or "",
+            "reason": data.get("reason") or "",
+            "data": facts or None,
+            "expected_version": data.get("expected_version"),
+        }

@@ -14,7 +14,8 @@ from dataclasses import dataclass
 from typing import Any, TypeGuard, TypeVar
 
 from django.db import DEFAULT_DB_ALIAS, connection, connections
-from django.db.models import Exists, Model, OuterRef, Q, QuerySet, Subquery
+from django.db.models import Exists, F, Model, OuterRef, Prefetch, Q, QuerySet, Subquery
+from django.utils import timezone
 
 from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
@@ -22,8 +23,15 @@ from agencies.roles import CAN_LOG_REFERRAL, CAN_READ_REFERRALS, CASEWORK, Role
 from cases.process.task_rows import prepared_on
 from pathways.models import PathwayVersion, VersionStatus
 
-from ..models import Case, Child, Referral, ReferralChild
-from ..selectors import cases_by_role
+from ..models import (
+    Case,
+    Child,
+    Referral,
+    ReferralBehaviour,
+    ReferralChild,
+    RepeatReferralDecision,
+)
+from ..selectors import cases_by_role, role_case_ids
 
 DEFAULT_PATHWAY_KEY = "default"
 
@@ -333,3 +341,115 @@ def referrals_visible_to(user: Actor) -> QuerySet[Referral]:
         )
         return referrals.filter(Q(recorded_by=user) | Exists(their_case))
     return referrals.none()
+
+
+# --- decisions on referrals that joined an open case, and a case's referral pattern ----------
+
+DECISION_RELATED = (
+    "referral",
+    "case__child",
+    "case__current_stage",
+    "case__lead_practitioner",
+    "transition",
+    "decided_by",
+)
+
+
+def _with_behaviours(prefix: str) -> Prefetch[Any]:
+    return Prefetch(
+        f"{prefix}behaviours",
+        queryset=ReferralBehaviour.objects.order_by("pk"),
+        to_attr="behaviour_list",
+    )
+
+
+def repeat_decisions_for(user: Actor) -> QuerySet[RepeatReferralDecision]:
+    """Decisions on referrals that joined an open case, on the cases the user's role gives
+    them (`cases.selectors.role_case_ids`: the front door every case of their area, a lead
+    practitioner the cases they lead or are on, a manager their team's); undecided first,
+    soonest due first, with the referral's behaviours. Read access through a grant is not
+    work: not listed. None for a role that holds no case."""
+    ids = role_case_ids(user)
+    decisions = RepeatReferralDecision.objects.select_related(*DECISION_RELATED)
+    if ids is None:
+        return decisions.none()
+    return (
+        decisions.filter(case_id__in=ids)
+        .prefetch_related(_with_behaviours("referral__"))
+        .order_by(F("decided_at").asc(nulls_first=True), "due_on", "pk")
+    )
+
+
+def undecided_repeat_decisions_for(user: Actor) -> QuerySet[RepeatReferralDecision]:
+    """`repeat_decisions_for`, only those still awaiting a decision."""
+    return repeat_decisions_for(user).filter(decided_at__isnull=True)
+
+
+def is_overdue(decision: RepeatReferralDecision, today: datetime.date) -> bool:
+    """Undecided after its due day (decided late counts as late, not overdue)."""
+    return decision.decided_at is None and decision.due_on < today
+
+
+def decided_late(decision: RepeatReferralDecision) -> bool:
+    return decision.decided_at is not None and (
+        timezone.localtime(decision.decided_at).date() > decision.due_on
+    )
+
+
+@dataclass(frozen=True)
+class PatternRow:
+    """One referral about the child on their case, as the case's pattern shows it."""
+
+    referral: Referral
+    involvement: str
+    joined_open_case: bool
+    behaviours: list[ReferralBehaviour]
+    decision: RepeatReferralDecision | None
+    overdue: bool
+
+    @property
+    def levels(self) -> list[str]:
+        return [behaviour.continuum_level for behaviour in self.behaviours]
+
+    @property
+    def status(self) -> str:
+        """new_undecided: a later referral the front door has yet to decide; decided: one
+        they have; opened: the referral that opened the case (decided at its first stage)."""
+        if self.decision is None:
+            # A referral that joined before decisions were recorded has none: "joined".
+            return "joined" if self.joined_open_case else "opened"
+        return "new_undecided" if self.decision.decided_at is None else "decided"
+
+
+def case_referral_pattern(case: Case) -> list[PatternRow]:
+    """Every referral about the child on this case, oldest first, with its behaviours'
+    continuum levels and, for one that joined the open case, the front door's decision:
+    patterns across incidents matter more than single ones. Three queries, whatever the
+    number of referrals. The caller has checked the case is the user's to read."""
+    links = list(
+        ReferralChild.objects.filter(case=case)
+        .select_related("referral")
+        .prefetch_related(_with_behaviours("referral__"))
+        .order_by("referral__received_at", "referral_id")
+    )
+    decisions = {
+        decision.referral_id: decision
+        for decision in RepeatReferralDecision.objects.filter(case=case).select_related(
+            "transition", "decided_by"
+        )
+    }
+    today = timezone.localdate()
+    rows = []
+    for link in links:
+        decision = decisions.get(link.referral_id)
+        rows.append(
+            PatternRow(
+                referral=link.referral,
+                involvement=link.involvement,
+                joined_open_case=link.joined_open_case,
+                behaviours=list(getattr(link.referral, "behaviour_list", [])),
+                decision=decision,
+                overdue=decision is not None and is_overdue(decision, today),
+            )
+        )
+    return rows

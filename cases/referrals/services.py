@@ -21,26 +21,45 @@ from typing import Any
 
 from django.db import DEFAULT_DB_ALIAS, DatabaseError, IntegrityError, transaction
 from django.db.models import QuerySet
+from django.utils import timezone
 
-from agencies.actors import Actor
+from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
-from agencies.roles import CAN_LOG_REFERRAL, Role
-from audit.services import announce_written, new_event
+from agencies.roles import CAN_DECIDE_REPEAT_REFERRALS, CAN_LOG_REFERRAL, Role
+from audit.services import announce_written, new_event, record_event
 from cases.process import engine, task_rows
 from cases.process.flow import statement_lost
-from pathways.models import PathwayVersion
+from pathways.compiled import compiled_version
+from pathways.deadlines import local_date
+from pathways.models import PathwayVersion, TransitionKind
+from pathways.working_days import add_working_days
 
 from ..exceptions import (
+    InvalidRepeatReferralDecision,
     NoPublishedPathway,
+    NotAllowedToDecideReferral,
     NotAllowedToRefer,
     ReferralConflict,
+    RepeatReferralAlreadyDecided,
+    RepeatReferralDecisionNotFound,
 )
-from ..models import Case, Child, Referral, ReferralBehaviour, ReferralChild
+from ..models import (
+    Case,
+    Child,
+    Referral,
+    ReferralBehaviour,
+    ReferralChild,
+    RepeatReferralDecision,
+    RepeatReferralOutcome,
+)
 from ..selectors import as_pk
 from .rules import ChildEntry, ReferralRequest, linked_child_id, validated_referral
-from .selectors import children_nameable_by, referring_agencies
+from .selectors import children_nameable_by, decided_late, referring_agencies, repeat_decisions_for
 
 REFERENCE_PREFIX = "HSB-"
+# Working Together: every referral is decided within one working day of its receipt. A new
+# case meets it as its pathway's first stage; a referral that joins an open case, here.
+REPEAT_DECISION_WORKING_DAYS = 1
 
 
 def _new_reference() -> str:
@@ -151,6 +170,7 @@ def _write_intake(
     behaviours: list[ReferralBehaviour],
     considered: list[_Consideration],
     received_changes: Callable[[list[_Consideration]], dict[str, Any]],
+    region: str,
 ) -> None:
     """Write the referral, its children and cases, its behaviours, links and audit events in
     two statements of data-modifying CTEs (task_rows).
@@ -158,8 +178,10 @@ def _write_intake(
     The first: the referral, each new child's record and each new case's rows. The second:
     what names them, which row-level security checks against the case or referral and so
     cannot share their statement: the behaviours, each child's link, each new case's first
-    move, the links between the referral's cases, a joined case's repeat-concern flag, and
-    the audit events (signed with the new ids, in the order they were recorded before).
+    move, the links between the referral's cases, a joined case's repeat-concern flag and
+    the front door's decision it awaits (due `REPEAT_DECISION_WORKING_DAYS` after receipt, in
+    working days of the area's `region`), and the audit events (signed with the new ids, in
+    the order they were recorded before).
     """
     first = task_rows.intake_statement()
     task_rows.stamped(referral)
@@ -218,12 +240,25 @@ def _write_intake(
                 " lock_version = lock_version + 1 WHERE process_ptr_id = %s",
                 [True, item.case.pk],
             )
+            due_on = add_working_days(
+                local_date(referral.received_at), REPEAT_DECISION_WORKING_DAYS, region
+            )
+            second.insert(
+                f"repeat_decision_{number}",
+                RepeatReferralDecision(
+                    referral=referral, case=item.case, area_id=item.case.area_id, due_on=due_on
+                ),
+            )
             events.append(
                 new_event(
                     actor=actor,
                     action="case.repeat_referral",
                     target=item.case,
-                    changes={"referral": referral.pk, "involvement": item.entry.involvement},
+                    changes={
+                        "referral": referral.pk,
+                        "involvement": item.entry.involvement,
+                        "decision_due_on": due_on.isoformat(),
+                    },
                 )
             )
     # Every child's case linked to every other's, both ways (a pair linked by an earlier
@@ -406,5 +441,137 @@ def _record_referral(*, actor: Actor, given: ReferralRequest) -> Referral:
         behaviours=[ReferralBehaviour(**behaviour) for behaviour in valid.behaviours],
         considered=considered,
         received_changes=received,
+        # The area's bank holidays: its pathway version's, compiled once per process.
+        region=compiled_version(version_id).region,
     )
     return referral
+
+
+# --- the front door's decision on a referral that joined an open case ------------------------
+
+REASON_NEEDED = (
+    "Say why: a decision on a repeat referral weighs the pattern across incidents, "
+    "not this one alone."
+)
+
+
+def step_ups_open_to(case: Case, actor: Actor) -> list[Any]:
+    """The step-up transitions out of the case's current stage that the actor's role may take
+    (the pathway's; the engine checks them again as it moves the case)."""
+    role = getattr(actor, "role", None)
+    return [
+        transition
+        for transition in compiled_version(case.pathway_version_id).exits.get(
+            case.current_stage_id, []
+        )
+        if transition.kind == TransitionKind.STEP_UP and role in transition.allowed_roles
+    ]
+
+
+@transaction.atomic
+def decide_repeat_referral(
+    *,
+    decision: RepeatReferralDecision | int,
+    actor: Actor,
+    outcome: str,
+    reason: str = "",
+    transition: str = "",
+    data: dict[str, Any] | None = None,
+    expected_version: int | None = None,
+) -> RepeatReferralDecision:
+    """Decide what a referral that joined a child's open case changes, once.
+
+    `outcome`: "no_change" (the current route stands) or "step_up", which moves the case
+    along `transition`, a step-up out of its current stage, through the engine
+    (`engine.take_transition`: its role, guards, artefacts and the case's version are
+    checked there, the move audited there; `data` carries the facts it may need, such as
+    the continuum level or suspected significant harm). Always with a reason.
+
+    Refuses: a role that does not decide referrals (403); a decision on a case the actor's
+    role does not give them, another area's among them (404, as one that does not exist);
+    one already decided (409); a missing or unknown outcome, a missing reason, a step-up
+    with no transition or one that is not a step-up open to the actor from the case's
+    current stage, a transition with "no change" (400, field messages). Nothing is written
+    on refusal: the decision, the move and both audit events commit together.
+    """
+    if not (active_user(actor) and actor.role in CAN_DECIDE_REPEAT_REFERRALS):
+        raise NotAllowedToDecideReferral(
+            "Only the front door or a team manager decides a repeat referral."
+        )
+    pk = decision.pk if isinstance(decision, RepeatReferralDecision) else decision
+    found = (
+        repeat_decisions_for(actor)
+        .select_related(None)
+        .select_related("case")
+        .prefetch_related(None)
+        .select_for_update(of=("self",))
+        .filter(pk=pk)
+        .first()
+    )
+    if found is None:
+        raise RepeatReferralDecisionNotFound("No such referral decision.")
+    if found.decided_at is not None:
+        raise RepeatReferralAlreadyDecided(
+            f"This referral was already decided on {timezone.localtime(found.decided_at):%d %b %Y}"
+            f" ({found.get_outcome_display().lower()}).",
+        )
+    case = found.case
+    reason = (reason or "").strip()
+    transition = (transition or "").strip()
+    errors: dict[str, list[str]] = {}
+    if outcome not in RepeatReferralOutcome.values:
+        errors["outcome"] = [
+            "Choose an outcome: "
+            + "; ".join(f"'{value}' ({label})" for value, label in RepeatReferralOutcome.choices)
+            + "."
+        ]
+    if not reason:
+        errors["reason"] = [REASON_NEEDED]
+    chosen = None
+    if outcome == RepeatReferralOutcome.STEP_UP:
+        open_to = {option.key: option for option in step_ups_open_to(case, actor)}
+        chosen = open_to.get(transition)
+        if chosen is None:
+            named = ", ".join(f"'{key}'" for key in open_to) or "none"
+            errors["transition"] = [
+                f"A step-up names one of the step-ups your role may take from the case's "
+                f"current stage: {named}."
+            ]
+    elif outcome == RepeatReferralOutcome.NO_CHANGE and (transition or data):
+        errors["transition"] = ["'No change to the current route' moves nothing: leave it out."]
+    if errors:
+        raise InvalidRepeatReferralDecision(
+            "The decision has errors; nothing was saved.", fields=errors
+        )
+
+    if chosen is not None:
+        # The engine's own checks and audit; a refusal there rolls this whole decision back.
+        engine.take_transition(
+            case=case,
+            transition=chosen.key,
+            actor=actor,
+            reason=reason,
+            data=data,
+            expected_version=expected_version,
+        )
+    found.outcome = outcome
+    found.reason = reason
+    found.transition = chosen
+    found.decided_by = actor
+    found.decided_at = timezone.now()
+    found.save(update_fields=["outcome", "reason", "transition", "decided_by", "decided_at"])
+    record_event(
+        actor=actor,
+        action="case.repeat_referral_decided",
+        target=case,
+        changes={
+            "referral": found.referral_id,
+            "decision": found.pk,
+            "outcome": outcome,
+            "transition": chosen.key if chosen is not None else None,
+            "due_on": found.due_on.isoformat(),
+            "late": decided_late(found),
+        },
+        reason=reason,
+    )
+    return found

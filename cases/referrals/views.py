@@ -7,13 +7,16 @@ from django.db.models import Prefetch
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect
 from django.template.response import TemplateResponse
+from django.utils import timezone
 
 from agencies.actors import signed_in
-from agencies.roles import CAN_LOG_REFERRAL, Role
+from agencies.roles import CAN_DECIDE_REPEAT_REFERRALS, CAN_LOG_REFERRAL, Role
 from core.errors import DomainError, DomainPermissionDenied
 
-from ..models import Child, ReferralChild
+from ..models import Child, ReferralChild, RepeatReferralDecision
+from ..pages import show_errors
 from ..read_audit import (
+    CASE_READ,
     CHILD_READ,
     REFERRAL_READ,
     audited_read,
@@ -21,10 +24,15 @@ from ..read_audit import (
     record_read,
     rendered,
 )
-from ..selectors import cases_visible_to
-from .forms import ReferralForms
-from .selectors import referrals_visible_to
-from .services import record_referral
+from ..selectors import cases_visible_to, holds_cases
+from .forms import ReferralForms, RepeatDecisionForm
+from .selectors import (
+    case_referral_pattern,
+    is_overdue,
+    referrals_visible_to,
+    repeat_decisions_for,
+)
+from .services import decide_repeat_referral, record_referral, step_ups_open_to
 
 ROW_SECTIONS = ("behaviour", "child")
 
@@ -119,5 +127,99 @@ def referral_detail(request: HttpRequest, pk: int) -> HttpResponse:
             action=REFERRAL_READ,
             target=referral,
             cases=[link.case_id for link in children],
+        )
+    return response
+
+
+# --- repeat referrals: the front door's decisions -----------------------------------------------
+
+
+@login_required
+def repeat_decisions(request: HttpRequest) -> HttpResponse:
+    """Referrals that joined an open case on the user's cases: those awaiting the front
+    door's decision (soonest due first, overdue marked), then the latest decided."""
+    user = signed_in(request.user)
+    if not holds_cases(user):
+        raise PermissionDenied
+    today = timezone.localdate()
+    with audited_read():
+        decisions = repeat_decisions_for(user)
+        undecided = list(decisions.filter(decided_at__isnull=True)[:100])
+        decided = list(decisions.filter(decided_at__isnull=False).order_by("-decided_at")[:25])
+        response = rendered(
+            TemplateResponse(
+                request,
+                "cases/referrals/repeat_decisions.html",
+                {
+                    "heading": "Repeat referrals",
+                    "undecided": [{"d": d, "overdue": is_overdue(d, today)} for d in undecided],
+                    "decided": decided,
+                },
+            )
+        )
+        record_list_read(
+            actor=user,
+            action=REFERRAL_READ,
+            model=RepeatReferralDecision,
+            ids=[decision.pk for decision in undecided + decided],
+            list="repeat_decisions",
+        )
+    return response
+
+
+@login_required
+def repeat_decision(request: HttpRequest, pk: int) -> HttpResponse:
+    """One repeat referral: what it says, the child's pattern of referrals on the case, and
+    (to the front door or a team manager, while undecided) the decision form."""
+    user = signed_in(request.user)
+    if not holds_cases(user):
+        raise PermissionDenied
+    decision = get_object_or_404(repeat_decisions_for(user), pk=pk)
+    case = decision.case
+    step_ups = [(t.key, f"{t.name} → {t.to_stage.name}") for t in step_ups_open_to(case, user)]
+    status = 200
+    form = RepeatDecisionForm(initial={"expected_version": case.lock_version}, step_ups=step_ups)
+    if request.method == "POST":
+        form = RepeatDecisionForm(request.POST, step_ups=step_ups)
+        status = 400
+        if form.is_valid():
+            try:
+                decide_repeat_referral(decision=decision.pk, actor=user, **form.decision())
+            except DomainError as error:
+                if isinstance(error, DomainPermissionDenied):
+                    raise PermissionDenied(error.message) from error
+                status = error.status_code
+                show_errors(form, error)
+                if error.fields:
+                    form.add_error(None, error.message)
+            else:
+                messages.success(request, "Decision recorded.")
+                return redirect("cases:repeat_decisions")
+        decision = get_object_or_404(repeat_decisions_for(user), pk=pk)
+    with audited_read():
+        response = rendered(
+            TemplateResponse(
+                request,
+                "cases/referrals/repeat_decision.html",
+                {
+                    "heading": f"Repeat referral about {case.child.full_name}",
+                    "decision": decision,
+                    "case": case,
+                    "overdue": is_overdue(decision, timezone.localdate()),
+                    "pattern": case_referral_pattern(case),
+                    "form": form,
+                    "can_decide": decision.decided_at is None
+                    and user.role in CAN_DECIDE_REPEAT_REFERRALS,
+                },
+                status=status,
+            )
+        )
+        record_read(
+            actor=user,
+            action=CASE_READ,
+            target=case,
+            section="repeat_decision",
+            decision=decision.pk,
+            referral=decision.referral_id,
         )
     return response

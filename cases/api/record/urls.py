@@ -3,6 +3,7 @@
 from django.urls import URLPattern, path
 
 from .. import access
+from ..referrals.decisions import CaseReferralPatternApi
 from . import views as record
 
 urlpatterns: list[URLPattern] = [
@@ -19,6 +20,7 @@ urlpatterns: list[URLPattern] = [
         name="case-sharing-decisions",
     ),
     path("notes/", record.NotesApi.as_view(), name="case-notes"),
+    path("referrals/", CaseReferralPatternApi.as_view(), name="case-referrals"),
     path("chronology/", record.ChronologyApi.as_view(), name="case-chronology"),
     path("chronology.csv", record.ChronologyCsvApi.as_view(), name="case-chronology-csv"),
     path("chronology.pdf", record.ChronologyPdfApi.as_view(), name="case-chronology-pdf"),
