@@ -227,7 +227,7 @@ def _youth_justice_block(
     return Finding(
         "youth_justice",
         f"{tool.name}: only where a youth justice service is involved — not here: {why} "
-        "(HSB framework: AssetPlus is the youth justice assessment, completed by youth "
+        "(HSB framework: youth justice assessments such as AssetPlus are completed by youth "
         "justice practitioners).",
     )
 

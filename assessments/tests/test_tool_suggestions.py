@@ -101,8 +101,8 @@ def test_assetplus_not_suggested_without_youth_justice_involvement(
     assert [f.rule for f in assetplus.blocks] == ["youth_justice"]
     assert assetplus.reason == (
         YOUTH_JUSTICE_ONLY + "no youth justice service is on the team around the child and the "
-        "police are not involved (HSB framework: AssetPlus is the youth justice assessment, "
-        "completed by youth justice practitioners)."
+        "police are not involved (HSB framework: youth justice assessments such as AssetPlus "
+        "are completed by youth justice practitioners)."
     )
     # Listed after every tool that suits the child, not first.
     suited = [item for item in judged if item.suits_child]
