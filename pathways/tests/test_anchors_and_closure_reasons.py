@@ -9,6 +9,8 @@ children's social care episode can end, plain reasons where a case closes outsid
 from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
+import pytest
+
 from pathways.deadlines import stage_due_on
 from pathways.definitions import definition_from_dict, definition_to_dict
 from pathways.models import Stage, TimescaleFrom
@@ -77,7 +79,8 @@ def test_a_stage_counted_from_the_referral_to_csc_is_due_45_working_days_after_i
         region="ENG",
     )
 
-    # 45 working days from Monday 3 March 2025 (Good Friday, Easter Monday and the early May bank holiday fall between).
+    # 45 working days from Monday 3 March 2025 (Good Friday, Easter Monday and the early May
+    # bank holiday fall between).
     assert due == date(2025, 5, 8)
     # Counted from the HSB referral instead, the same assessment was overdue on arrival.
     from_referral = Stage(key="s", timescale_working_days=45, timescale_from="referral")
@@ -227,3 +230,16 @@ def test_closure_reasons_belong_to_closing_transitions_and_step_downs():
         "Transition 'close_early_help' lists unknown closure reason 'finished' (known: RC1, "
     )
     assert unknown[0][2].endswith("moved_away, adult_services).")
+
+
+@pytest.mark.django_db
+def test_the_version_page_shows_each_anchor_and_closure_reasons(
+    client, default_version, coordinator
+):
+    client.force_login(coordinator)
+
+    page = client.get(f"/pathways_app/versions/{default_version.pk}/").content.decode()
+
+    assert "45 working days from referral to children&#x27;s social care" in page
+    assert "1 working day from referral received" in page
+    assert "closure reasons: no_further_action" in page
