@@ -18,6 +18,7 @@ from audit.models import AuditEvent
 from cases.models import Case, StageMove
 from cases.process.engine import take_transition
 from cases.process.flow import PathwayFlow
+from cases.process.timers import sweep_due_timers
 from cases.tests.factories import open_case
 from pathways.deadlines import breach_moment, local_date
 from pathways.exceptions import InvalidTransitionData
@@ -109,6 +110,19 @@ def test_assessment_clock_after_step_up_counts_from_csc_referral(
     assert _armed_timer(case).scheduled == breach_moment(case.stage_due_on)
     move = StageMove.objects.filter(case=case).latest("moved_at")
     assert move.due_on == case.stage_due_on
+
+
+def test_the_deadline_timer_does_not_flag_a_late_step_up_overdue(
+    early_help_case, lead_practitioner
+):
+    # Counted from the referral 80 days ago, the assessment would be overdue on arrival and
+    # its timer due at once; counted from the step-up, the timer waits for its deadline.
+    case = _step_up_to_csc(early_help_case, lead_practitioner)
+
+    assert sweep_due_timers().fired == 0
+    case.refresh_from_db()
+    assert case.stage_overdue_since is None
+    assert _armed_timer(case).scheduled > timezone.now() + timedelta(days=50)
 
 
 def test_assessment_clock_on_a_route_from_the_front_door_counts_from_the_referral(
