@@ -15,6 +15,7 @@ from viewflow.workflow.status import STATUS
 
 from assessments.models import Assessment, AssessmentStatus
 from audit.models import AuditEvent
+from cases.chronology.timeline import child_chronology
 from cases.models import Case, StageMove
 from cases.process.engine import take_transition
 from cases.process.flow import PathwayFlow
@@ -327,6 +328,14 @@ def test_step_down_from_csc_records_episode_end(early_help_case, lead_practition
     assert case.csc_episode_end_reason == "RC9"
     assert case.csc_episode_ended_at == case.stage_entered_at
     assert StageMove.objects.filter(case=case).latest("moved_at").data == {"closure_reason": "RC9"}
+
+    # The child's chronology names the episode's end with its census code.
+    entries = child_chronology(child=case.child, user=lead_practitioner)
+    assert any(
+        "Children's social care episode ended: RC9 Closed after assessment, referred to "
+        "early help" in entry.detail
+        for entry in entries
+    )
 
     # Back in early help, the case closes as early help does: no census code.
     case = take_transition(
