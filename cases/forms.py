@@ -3,7 +3,8 @@ from typing import Any
 from django import forms
 
 from agencies.models import User
-from pathways.continuum import ClosureReason, ContinuumLevel
+from pathways.closure import CLOSURE_REASON_CHOICES
+from pathways.continuum import ContinuumLevel
 
 from .selectors import lead_candidates
 
@@ -35,7 +36,10 @@ class TransitionForm(forms.Form):
         ),
     )
     closure_reason = forms.ChoiceField(
-        choices=[("", "— not closing —"), *ClosureReason.choices], required=False
+        # The page offers only the reasons the move allows (case_closure.closure_choices).
+        choices=[("", "— not closing —"), *CLOSURE_REASON_CHOICES],
+        required=False,
+        label="Closure reason",
     )
     outcome = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Outcome summary"

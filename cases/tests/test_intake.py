@@ -533,7 +533,7 @@ def test_a_referral_after_closure_opens_a_new_episode(default_version, dsl, fron
         transition="no_further_action",
         actor=front_door,
         reason="Invented: no further action after screening.",
-        data={"closure_reason": "RC8"},
+        data={"closure_reason": "no_further_action"},
     )
 
     referral = _refer(dsl, children=[{"child_id": child.pk, "involvement": "displaying_hsb"}])
