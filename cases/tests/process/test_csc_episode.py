@@ -7,8 +7,10 @@ a census closure reason (RC1-RC9); other closures have plain reasons of their ow
 """
 
 from datetime import timedelta
+from importlib import import_module
 
 import pytest
+from django.apps import apps
 from django.utils import timezone
 from viewflow.workflow.models import Task
 from viewflow.workflow.status import STATUS
@@ -387,3 +389,19 @@ def test_a_route_onwards_keeps_the_episode_open(csc_case, lead_practitioner, man
     )
     case.refresh_from_db()
     assert (case.closure_reason, case.csc_episode_end_reason) == ("RC7", "RC7")
+
+
+def test_the_migration_backfills_the_episode_of_a_case_already_in_csc(
+    early_help_case, csc_case, lead_practitioner
+):
+    # Cases that entered children's social care before the episode was recorded (0013).
+    stepped_up = _step_up_to_csc(early_help_case, lead_practitioner)
+    moved_at = StageMove.objects.filter(case=stepped_up).latest("moved_at").moved_at
+    Case.objects.update(csc_referred_at=None)
+
+    backfill = import_module("cases.migrations.0013_csc_episode").open_episodes
+    backfill(apps, None)
+
+    assert Case.objects.get(pk=stepped_up.pk).csc_referred_at == moved_at
+    routed = Case.objects.get(pk=csc_case.pk)
+    assert routed.csc_referred_at == routed.referral_received_at
