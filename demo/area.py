@@ -25,7 +25,7 @@ from assessments.models import (
     AssessmentTool,
     AssessmentType,
 )
-from cases.models import Case, Child, ViewHolder
+from cases.models import Case, Child, Referral, ViewHolder
 from cases.process import engine
 from cases.process.timers import due_timers, run_pass
 from cases.referrals.services import record_referral
@@ -37,6 +37,8 @@ from cases.services import (
     record_view,
 )
 from demo.safety import refuse_under_production
+from partnership.models import FeedbackGiver, ProcessAspect
+from partnership.services import record_process_feedback
 from pathways.compiled import CompiledVersion, compiled_version
 from pathways.deadlines import breach_moment
 from pathways.models import Pathway, PathwayVersion, ServiceTier
@@ -46,7 +48,7 @@ from pathways.yaml_io import parse_yaml
 from .cast import Cast, CastMember
 from .clock import Clock, replayed_time
 from .paths import DEFAULT_PATHWAY_YAML
-from .timeline import Calendar, Plan, add_views, plan_case
+from .timeline import Calendar, Plan, Slot, Step, add_feedback, add_views, plan_case
 
 AREA_NAME = "Northwold (demo)"
 DEMO_PASSWORD = "northwold-demo-2026"  # noqa: S105 - printed for the demo, synthetic users only
@@ -212,6 +214,13 @@ REGRADED = {
     "abusive": "problematic",
     "violent": "abusive",
 }
+# One child referred again after their early help closed, now with problematic behaviour.
+RE_REFERRAL_ROUTE: tuple[list[str], dict[str, Any]] = (
+    ["route_to_early_help"],
+    {"continuum_level": "problematic"},
+)
+RE_REFERRAL_MARK = "NW-DEMO-R001"
+RE_REFERRAL_AFTER = datetime.timedelta(weeks=2)
 # Every eighth case is past its stage's due date today; the rest are not (yet).
 OVERDUE_NOW_EVERY = 8
 # How often the child's and the family's views are on the record once the case is worked on.
@@ -219,6 +228,12 @@ VIEW_SHARES = {ViewHolder.CHILD: 0.75, ViewHolder.PARENT_CARER: 0.65}
 VIEW_TEXTS: dict[str, str] = {
     ViewHolder.CHILD: "Invented: says they want things to go back to normal at school.",
     ViewHolder.PARENT_CARER: "Invented: wants help to talk with their child about what happened.",
+}
+# Feedback on the process (statement 3.8) from the child and the family, where given.
+FEEDBACK_SHARES = {FeedbackGiver.CHILD: 0.4, FeedbackGiver.PARENT_CARER: 0.5}
+FEEDBACK_TEXTS: dict[str, str] = {
+    FeedbackGiver.CHILD: "Invented: the meetings were easier once they were held at school.",
+    FeedbackGiver.PARENT_CARER: "Invented: wanted to know sooner what would happen next.",
 }
 # Who moves a case, in order of preference, among those the engine lets work on it.
 WORKERS = ["lead", "lead.csc", "coordinator", "frontdoor", "dsl", "dsl.academy", "manager"]
@@ -240,6 +255,10 @@ def _harmed_route(
 
 def _views(rng: random.Random) -> list[str]:
     return [holder for holder, share in VIEW_SHARES.items() if rng.random() < share]
+
+
+def _feedback(rng: random.Random) -> list[str]:
+    return [giver for giver, share in FEEDBACK_SHARES.items() if rng.random() < share]
 
 
 def _agency_map(area: LocalArea) -> dict[str, Agency]:
@@ -394,73 +413,113 @@ def _fire_timers_until(clock: Clock, until: datetime.datetime) -> int:
         fired += fired_now
 
 
+@dataclass
+class _History:
+    """One case of a referral, with the plan of what happens to it."""
+
+    case: Case
+    plan: Plan
+    facts: dict[str, Any]  # what its first move records
+    moved: bool = False
+
+
 def _replay(
-    case: Case,
-    plan: Plan,
+    histories: list[_History],
     calendar: Calendar,
-    facts: dict[str, Any],
     users: dict[str, User],
     agencies: dict[str, Agency],
     clock: Clock,
 ) -> int:
-    """Take the plan's steps through the services, each at its own moment on the clock;
-    returns how many deadline timers fired on the way (at late moves)."""
-    compiled = compiled_version(case.pathway_version_id)
-    first_move = True
+    """Take the plans' steps through the services, each at its own moment on the clock, the
+    cases of one referral in step with each other (a deadline timer fired at a late move sees
+    every case as it was then); returns how many deadline timers fired on the way."""
+    steps = [(history, step) for history in histories for step in history.plan.steps]
+    steps.sort(key=lambda pair: pair[1].at)  # stable: each case's own order holds
     fired = 0
-    for step in plan.steps:
-        at = calendar.moment(step.at)
-        if step.kind == "move":
-            transition = compiled.transition(step.key)
-            if case.stage_due_on is not None:
-                breach = breach_moment(case.stage_due_on)
-                if breach < at:  # a late move: the worker flagged the stage at its deadline
-                    fired += _fire_timers_until(clock, at)
-                    case.refresh_from_db()
-            clock.set(at)
-            allowed = [users[u.username] for u in USERS if u.role in transition.allowed_roles]
-            data = dict(facts) if first_move else dict(MOVE_FACTS.get(step.key, {}))
-            if transition.kind == "close":
-                data.update(_closure_data(transition))
-            case = engine.take_transition(
-                case=case,
-                transition=step.key,
-                actor=_worker(case, allowed),
-                reason="Demo: agreed at the multi-agency meeting."
-                if transition.reason_required
-                else "",
-                data=data,
-            )
-            first_move = False
-            continue
+    for history, step in steps:
+        fired_now = _take_step(history, step, calendar, users, agencies, clock)
+        if fired_now:  # the timers changed the cases' rows: read them again
+            for other in histories:
+                other.case.refresh_from_db()
+        fired += fired_now
+    return fired
+
+
+def _take_step(
+    history: _History,
+    step: Step,
+    calendar: Calendar,
+    users: dict[str, User],
+    agencies: dict[str, Agency],
+    clock: Clock,
+) -> int:
+    case = history.case
+    compiled = compiled_version(case.pathway_version_id)
+    fired = 0
+    at = calendar.moment(step.at)
+    if step.kind == "move":
+        transition = compiled.transition(step.key)
+        if case.stage_due_on is not None:
+            breach = breach_moment(case.stage_due_on)
+            if breach < at:  # a late move: the worker flagged the stage at its deadline
+                fired += _fire_timers_until(clock, at)
+                case.refresh_from_db()
         clock.set(at)
-        if step.kind == "lead":
-            if case.lead_practitioner_id is None:
-                statutory = compiled.transition(step.key).to_stage.tier == ServiceTier.STATUTORY
-                case = designate_lead_practitioner(
-                    case=case,
-                    practitioner=users["lead.csc" if statutory else "lead"],
-                    actor=users["manager"],
-                )
-        elif step.kind in ("assessment", "started_assessment"):
-            _assessment(
-                case,
-                case.current_stage,
-                users["manager"],
-                [calendar.moment(slot) for slot in step.span],
-                _contributors(case, agencies, authorised=step.kind == "assessment"),
-            )
-        elif step.kind == "view":
-            record_view(
-                case=case, holder=step.key, view=VIEW_TEXTS[step.key], actor=_recorder(case, users)
-            )
-        elif step.kind == "team" and case.closed_at is None:
-            add_team_member(
+        allowed = [users[u.username] for u in USERS if u.role in transition.allowed_roles]
+        data = dict(MOVE_FACTS.get(step.key, {})) if history.moved else dict(history.facts)
+        if transition.kind == "close":
+            data.update(_closure_data(transition))
+        case = engine.take_transition(
+            case=case,
+            transition=step.key,
+            actor=_worker(case, allowed),
+            reason="Demo: agreed at the multi-agency meeting."
+            if transition.reason_required
+            else "",
+            data=data,
+        )
+        history.moved = True
+        history.case = case
+        return fired
+    clock.set(at)
+    if step.kind == "lead":
+        if case.lead_practitioner_id is None:
+            statutory = compiled.transition(step.key).to_stage.tier == ServiceTier.STATUTORY
+            case = designate_lead_practitioner(
                 case=case,
-                agency=case.child.school,
-                role_on_case="Designated safeguarding lead: the safety plan in school",
-                actor=_recorder(case, users),
+                practitioner=users["lead.csc" if statutory else "lead"],
+                actor=users["manager"],
             )
+    elif step.kind in ("assessment", "started_assessment"):
+        _assessment(
+            case,
+            case.current_stage,
+            users["manager"],
+            [calendar.moment(slot) for slot in step.span],
+            _contributors(case, agencies, authorised=step.kind == "assessment"),
+        )
+    elif step.kind == "view":
+        record_view(
+            case=case, holder=step.key, view=VIEW_TEXTS[step.key], actor=_recorder(case, users)
+        )
+    elif step.kind == "feedback":
+        record_process_feedback(
+            case=case,
+            given_by=step.key,
+            aspect=ProcessAspect.OVERALL if case.closed_at else ProcessAspect.SUPPORT,
+            feedback=FEEDBACK_TEXTS[step.key],
+            # Most found it accessible; some did not (the partnership's review asks why).
+            found_accessible=case.pk % 4 != 0,
+            actor=_recorder(case, users),
+        )
+    elif step.kind == "team" and case.closed_at is None:
+        add_team_member(
+            case=case,
+            agency=case.child.school,
+            role_on_case="Designated safeguarding lead: the safety plan in school",
+            actor=_recorder(case, users),
+        )
+    history.case = case
     return fired
 
 
@@ -516,8 +575,72 @@ def _child_details(
     }
 
 
+def _re_referral(
+    rng: random.Random,
+    compiled: CompiledVersion,
+    users: dict[str, User],
+    agencies: dict[str, Agency],
+    clock: Clock,
+    today: datetime.date,
+) -> int:
+    """A new incident for a child whose early help had closed: the school refers them again
+    and the front door routes them back to early help, at a higher level (a re-referral
+    within 12 months, statement 3.5; the case shows the pattern). Returns the timers fired."""
+    route, facts = RE_REFERRAL_ROUTE
+    received = Slot(0, rng.randint(0, 6 * 60))
+    recorded = Slot(0, received.minute + rng.randint(10, 45))
+    description = f"Invented demo referral {RE_REFERRAL_MARK}: a new incident at school."
+    if Referral.objects.filter(description=description).exists():
+        return 0
+    earlier = (
+        Case.objects.filter(child__reference__startswith="NW-DEMO-", involvement="displaying_hsb")
+        .exclude(closed_at=None)
+        .select_related("child__school")
+        .order_by("closed_at", "pk")
+        .first()
+    )
+    if earlier is None:
+        return 0
+    calendar = Calendar.starting(
+        timezone.localtime(earlier.closed_at).date() + RE_REFERRAL_AFTER, compiled.region
+    )
+    days = calendar.days_until(today)
+    if days < 2:
+        return 0  # closed too recently for a new incident before today
+    plan = plan_case(
+        rng, compiled, route, alongside=Plan(received=received, recorded=recorded, today=days)
+    )
+    add_views(rng, plan, _views(rng))
+    school = earlier.child.school or agencies["Northwold Academy"]
+    clock.set(calendar.moment(plan.recorded))
+    referral = record_referral(
+        actor=users["frontdoor"],
+        received_at=calendar.moment(plan.received),
+        source="2A",
+        referring_agency=school,
+        referrer_name="Demo referrer (invented)",
+        description=description,
+        behaviours=[
+            {
+                "description": "Invented behaviour for the demonstration: a second incident.",
+                "continuum_level": facts["continuum_level"],
+                "traffic_light": TRAFFIC_LIGHTS[facts["continuum_level"]],
+                "setting": "school",
+                "technology_assisted": False,
+            }
+        ],
+        children=[{"child_id": earlier.child_id, "involvement": "displaying_hsb"}],
+        immediate_safety_actions="Supervised at break times; parents called.",
+        parents_informed=True,
+        police_involved=False,
+    )
+    case = Case.objects.get(referral=referral, involvement="displaying_hsb")
+    return _replay([_History(case, plan, facts)], calendar, users, agencies, clock)
+
+
 def load_demo_area(*, referrals: int = 32) -> dict[str, Any]:
-    """The demo area: every fourth referral also names a child harmed (40 children in all).
+    """The demo area: every fourth referral also names a child harmed (40 children in all),
+    and one child whose early help closed is referred again (41 cases).
 
     Each case's history is replayed through the services at the moments its plan gives
     (demo.timeline), on the demo's clock (demo.clock): referrals over the last months in
@@ -567,6 +690,7 @@ def _load_records(*, referrals: int, clock: Clock, today: datetime.date) -> dict
             rng, compiled, route, overdue_now=index % OVERDUE_NOW_EVERY == OVERDUE_NOW_EVERY - 3
         )
         add_views(rng, plan, _views(rng))
+        add_feedback(rng, plan, _feedback(rng))
         calendar = Calendar.ending(today, plan.today, compiled.region)
         received_on = calendar.date(0)
         reference = f"NW-DEMO-{index + 1:03d}"
@@ -587,6 +711,7 @@ def _load_records(*, referrals: int, clock: Clock, today: datetime.date) -> dict
                 alongside=plan,
             )
             add_views(rng, harmed_plan, _views(rng))
+            add_feedback(rng, harmed_plan, _feedback(rng))
             children.append(
                 {
                     **_child_details(rng, harmed, f"NW-DEMO-H{index + 1:03d}", received_on, school),
@@ -620,12 +745,15 @@ def _load_records(*, referrals: int, clock: Clock, today: datetime.date) -> dict
             police_involved=source == "6",
             crime_reference=f"NW/{index + 1:05d}/26" if source == "6" else "",
         )
-        case = Case.objects.get(referral=referral, involvement="displaying_hsb")
-        flagged += _replay(case, plan, calendar, facts, users, agencies, clock)
+        histories = [
+            _History(Case.objects.get(referral=referral, involvement="displaying_hsb"), plan, facts)
+        ]
         if harmed_plan is not None:
-            case = Case.objects.get(referral=referral, involvement="harmed")
-            flagged += _replay(case, harmed_plan, calendar, {}, users, agencies, clock)
+            harmed_case = Case.objects.get(referral=referral, involvement="harmed")
+            histories.append(_History(harmed_case, harmed_plan, {}))
+        flagged += _replay(histories, calendar, users, agencies, clock)
         created += len(children)
+    flagged += _re_referral(rng, compiled, users, agencies, clock, today)
     clock.moment = None
     return {
         "area": area,

@@ -21,7 +21,7 @@ from django.conf import settings
 
 from pathways.compiled import CompiledVersion
 from pathways.models import ServiceTier, Stage, TimescaleFrom
-from pathways.working_days import add_working_days, is_working_day
+from pathways.working_days import add_working_days, is_working_day, working_days_between
 
 WORKDAY_START = datetime.time(9, 0)
 WORKDAY_MINUTES = 8 * 60  # 09:00 to 17:00
@@ -46,8 +46,8 @@ class Slot:
 @dataclass(frozen=True)
 class Step:
     at: Slot
-    kind: str  # "move", "lead", "assessment", "started_assessment", "view", "team"
-    key: str = ""  # a move's (or its lead's) transition key, a view's holder
+    kind: str  # "move", "lead", "assessment", "started_assessment", "view", "team", "feedback"
+    key: str = ""  # a move's (or its lead's) transition key; who gave a view or feedback
     # An assessment's requested, started, submitted and authorised moments.
     span: tuple[Slot, ...] = ()
 
@@ -189,6 +189,21 @@ def add_views(rng: random.Random, plan: Plan, views: list[str]) -> None:
     plan.steps.sort(key=lambda step: step.at)  # stable: a lead still precedes its move
 
 
+def add_feedback(rng: random.Random, plan: Plan, givers: list[str]) -> None:
+    """Feedback on the process from the child or family (`givers`), given once the case has
+    been worked on for a while: after its last move, before today."""
+    moves = [step for step in plan.steps if step.kind == "move"]
+    if len(moves) < 2:
+        return
+    last = moves[-1].at
+    for giver in givers:
+        day = rng.randint(last.day + 1, max(last.day + 1, plan.today - 1))
+        if day < plan.today:
+            at = Slot(day, rng.randint(0, WORKDAY_MINUTES))
+            plan.steps.append(Step(at=at, kind="feedback", key=giver))
+    plan.steps.sort(key=lambda step: step.at)
+
+
 @dataclass(frozen=True)
 class Calendar:
     """Where a plan's days fall: day 0 is the referral's working day, `today` days before today."""
@@ -208,6 +223,20 @@ class Calendar:
             while not is_working_day(day, region):
                 day -= datetime.timedelta(days=1)
         return cls(referral_day=day, region=region)
+
+    @classmethod
+    def starting(cls, on_or_after: datetime.date, region: str) -> Calendar:
+        day = on_or_after
+        while not is_working_day(day, region):
+            day += datetime.timedelta(days=1)
+        return cls(referral_day=day, region=region)
+
+    def days_until(self, today: datetime.date) -> int:
+        """Today in the plan's days: working days after the referral's day (today, when not a
+        working day, counts as the next one, as in `ending`)."""
+        return working_days_between(self.referral_day, today, self.region) + (
+            0 if is_working_day(today, self.region) else 1
+        )
 
     def date(self, day: int) -> datetime.date:
         return add_working_days(self.referral_day, day, self.region)

@@ -44,7 +44,9 @@ def _age_at_referral(case: Case) -> int:
 
 
 def _cases(involvement: str) -> list[Case]:
-    return list(Case.objects.filter(involvement=involvement).select_related("child"))
+    """Each child's first case (one child is referred again: test_demo_re_referral_...)."""
+    first = Case.objects.filter(involvement=involvement, previous_episode=None)
+    return list(first.select_related("child"))
 
 
 def test_demo_children_displaying_hsb_mostly_boys():
@@ -197,6 +199,24 @@ def test_the_demo_clock_answers_the_replayed_moment_only_while_loading():
             pass
     assert timezone.now() != moment
     assert abs(timezone.now() - datetime.datetime.now(datetime.UTC)).total_seconds() < 5
+
+
+def test_demo_re_referral_after_early_help_closed_opens_a_new_episode():
+    load_demo_area()
+
+    again = Case.objects.exclude(previous_episode=None).select_related("previous_episode")
+    assert again.count() == 1
+    case = again.get()
+    earlier = case.previous_episode
+    assert case.child_id == earlier.child_id
+    # A new incident some weeks after the case closed, within twelve months.
+    closed_on = timezone.localtime(earlier.closed_at).date()
+    received_on = timezone.localtime(case.referral_received_at).date()
+    assert closed_on + datetime.timedelta(weeks=2) <= received_on
+    assert case.referral_received_at - earlier.referral_received_at < datetime.timedelta(days=365)
+    assert in_working_hours(case.referral_received_at, _region())
+    assert case.confirmed_continuum_level == "problematic"
+    assert earlier.confirmed_continuum_level == "inappropriate"
 
 
 def test_demo_dashboard_timeliness_figures_are_believable():
