@@ -29,11 +29,15 @@ PERIOD = """
 """
 
 
-# Cases that entered a stage above the universal tier (early help, specialist, statutory).
+# Cases that entered a stage above the universal tier (early help, specialist, statutory):
+# each did so first from a universal-tier stage (a case starts at the initial decision).
 SERVED = """
     SELECT m.case_id FROM cases_stagemove m
-    WHERE m.to_stage_id IN (SELECT id FROM pathways_stage
-                            WHERE version_id = ANY(%(versions)s) AND tier > 1)
+    WHERE m.transition_id IN (
+        SELECT t.id FROM pathways_transition t
+        JOIN pathways_stage f ON f.id = t.from_stage_id
+        JOIN pathways_stage s ON s.id = t.to_stage_id
+        WHERE t.version_id = ANY(%(versions)s) AND f.tier = 1 AND s.tier > 1)
 """
 
 # Agencies that are schools.

@@ -10,7 +10,7 @@ from typing import Any
 from django.db.models import Count, OuterRef, Q, QuerySet
 
 from cases.models import Case, StageMove
-from pathways.models import ServiceTier, Stage
+from pathways.models import ServiceTier, Transition
 
 from .registry import CASES, Figure, cases_of_part, make_figure, register_figure
 from .scope import Scope, memo, period_cases
@@ -121,11 +121,18 @@ def served_case_ids(scope: Scope) -> QuerySet[Any]:
     """Ids of the cases that entered a stage above the universal tier (early help, specialist
     or statutory) at any time: the cases given a service beyond universal advice, which need
     a lead practitioner and a team around the child. Closed with no further action at the
-    door, or met with universal advice only, they never did."""
-    above = Stage.objects.filter(
-        version_id__in=scope.version_ids, tier__gt=ServiceTier.UNIVERSAL
+    door, or met with universal advice only, they never did.
+
+    A case starts at the initial decision, a universal-tier stage, so it first enters a higher
+    tier by a move from a universal-tier stage: those moves alone are read (about one per
+    served case), by their transitions (indexed), not every later move among higher tiers.
+    """
+    crossing = Transition.objects.filter(
+        version_id__in=scope.version_ids,
+        from_stage__tier=ServiceTier.UNIVERSAL,
+        to_stage__tier__gt=ServiceTier.UNIVERSAL,
     ).values("pk")
-    return StageMove.objects.filter(to_stage_id__in=above).values("case_id")
+    return StageMove.objects.filter(transition_id__in=crossing).values("case_id")
 
 
 def served_cases(scope: Scope) -> QuerySet[Case]:
