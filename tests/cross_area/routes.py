@@ -127,6 +127,10 @@ API_PAYLOADS: dict[str, Payload] = {
     },
     "POST /api/cases/break-glass-reviews/{id}/": lambda v: {"outcome": "justified", "notes": ""},
     "POST /api/cases/referrals/": _referral,
+    "POST /api/cases/referrals/decisions/{id}/decide/": lambda v: {
+        "outcome": "no_change",
+        "reason": REASON,
+    },
     "POST /api/cases/referrals/duplicates/": lambda v: {
         "first_name": v["child_first_name"],
         "last_name": v["child_last_name"],
@@ -194,6 +198,10 @@ WEB_PAYLOADS: dict[str, Payload] = {
         {**SHARING, "recipient_agency": v["agency"], "recipient_practitioner": v["user"]},
     ),
     "POST /work/cases/<int:pk>/notes/": lambda v: {"note-text": "Invented note."},
+    "POST /work/referrals/decisions/<int:pk>/": lambda v: {
+        "outcome": "no_change",
+        "reason": REASON,
+    },
     "POST /work/cases/<int:pk>/access-grants/": lambda v: _prefixed(
         "grant", {"user": v["user"], "kind": "consultant", "reason": "Invented."}
     ),
@@ -247,6 +255,8 @@ WEB_PAYLOADS: dict[str, Payload] = {
 
 # Which record an id in a path names: by the path's start (longest first), then the action.
 PREFIX_KINDS = [
+    ("cases/referrals/decisions/", "repeat_decision"),
+    ("work/referrals/decisions/", "repeat_decision"),
     ("cases/referrals/", "referral"),
     ("cases/break-glass-reviews/", "review"),
     ("cases/shared-with-me/", "decision"),

@@ -32,7 +32,7 @@ from assessments.services import (
 )
 from assessments.tests.factories import OUTCOME, SECTIONS_DONE, catalogue
 from cases.access.services import grant_case_access, request_break_glass_access, review_break_glass
-from cases.models import AccessGrantKind, BreakGlassReview
+from cases.models import AccessGrantKind, BreakGlassReview, RepeatReferralDecision
 from cases.process import engine
 from cases.referrals.services import record_referral
 from cases.services import (
@@ -211,6 +211,24 @@ def build_area(tag: str) -> Area:
         role_on_case=f"{tag}-only youth worker",
         actor=fd,
     )
+    # A later referral about the second child joins their open case and awaits the front
+    # door's decision (issue 16).
+    repeat = record_referral(
+        actor=dsl2,
+        received_at=timezone.now() - datetime.timedelta(hours=2),
+        source="2A",
+        description=f"{tag}-only repeat referral description.",
+        parents_informed=True,
+        behaviours=[
+            {
+                "continuum_level": "problematic",
+                "traffic_light": BROOK_COLOUR["problematic"],
+                "setting": "school",
+            }
+        ],
+        children=[{"involvement": "displaying_hsb", "child_id": case2.child_id}],
+    )
+    repeat_decision = RepeatReferralDecision.objects.get(referral=repeat)
 
     made = [
         request_assessment(
@@ -284,6 +302,7 @@ def build_area(tag: str) -> Area:
         "harmed_case": harmed_case.pk,
         "child": case.child_id,
         "referral": referral.pk,
+        "repeat_decision": repeat_decision.pk,
         "member": member.pk,
         "agency": specialist.pk,
         "contributor": agencies[AgencyType.HEALTH].pk,
