@@ -43,6 +43,9 @@ class Clock:
     def set(self, moment: datetime.datetime) -> None:
         if timezone.is_naive(moment):
             raise ValueError("the demo clock takes an aware datetime")
+        if moment > _REAL.now(datetime.UTC):
+            # Replaying the past only: nothing the demo writes is dated after it was written.
+            raise ValueError(f"the demo clock never runs ahead of the real time ({moment})")
         self.moment = moment
 
 

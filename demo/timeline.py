@@ -145,6 +145,8 @@ def plan_case(
         started = Slot(min(entered.day + rng.randint(1, 4), plan.today - 1), rng.randint(0, 420))
         if started > entered:
             plan.steps.append(Step(at=started, kind="started_assessment", span=(entered, started)))
+    # Nothing happens today or later (a school joining the team the morning after a move).
+    plan.steps = [step for step in plan.steps if step.at.day < plan.today]
     return plan
 
 

@@ -187,12 +187,16 @@ def test_demo_audit_events_carry_the_moments_replayed_and_verify():
 
 
 def test_the_demo_clock_answers_the_replayed_moment_only_while_loading():
-    moment = datetime.datetime(2026, 3, 2, 10, 15, tzinfo=datetime.UTC)
+    real = datetime.datetime.now(datetime.UTC)
+    moment = (real - datetime.timedelta(days=200)).replace(hour=10, minute=15)
     with replayed_time() as clock:
-        assert abs(timezone.now() - datetime.datetime.now(datetime.UTC)).total_seconds() < 5
+        assert abs(timezone.now() - real).total_seconds() < 5
         clock.set(moment)
         assert timezone.now() == moment
-        assert timezone.localdate() == datetime.date(2026, 3, 2)
+        assert timezone.localdate() == timezone.localtime(moment).date()
+        # It replays the past only.
+        with pytest.raises(ValueError):
+            clock.set(real + datetime.timedelta(hours=1))
         # Real datetimes are still datetimes to Django while the clock runs.
         assert timezone.is_aware(datetime.datetime.now(datetime.UTC))
         with pytest.raises(RuntimeError), replayed_time():
