@@ -187,6 +187,8 @@ HARMED_ROUTES: list[list[str]] = [
     ["support_child_harmed", "refer_for_therapeutic_support"],
     ["support_child_harmed", "close_harmed_support"],
 ]
+# A child harmed referred more than HARMED_SUPPORT_DAYS working days ago has finished with
+# the support or therapy their route ends in: the case closes from that stage.
 HARMED_CLOSES = {
     "harmed_support": "close_harmed_support",
     "therapeutic_referral": "close_therapeutic_referral",
@@ -235,7 +237,8 @@ FEEDBACK_TEXTS: dict[str, str] = {
     FeedbackGiver.CHILD: "Invented: the meetings were easier once they were held at school.",
     FeedbackGiver.PARENT_CARER: "Invented: wanted to know sooner what would happen next.",
 }
-# Who moves a case, in order of preference, among those the engine lets work on it.
+# Who adds a view, feedback or a team member to a case's record: the first of these who
+# works on it (its lead practitioner, else an area-wide role).
 WORKERS = ["lead", "lead.csc", "coordinator", "frontdoor", "dsl", "dsl.academy", "manager"]
 
 

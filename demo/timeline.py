@@ -28,7 +28,7 @@ WORKDAY_MINUTES = 8 * 60  # 09:00 to 17:00
 LATE_SHARE = 0.12  # moves made after the stage's due date
 # Cases routed beyond universal advice whose school joins the team around the child.
 SCHOOL_ON_TEAM_SHARE = 0.7
-# What the demo's text and views say happened: recorded by the front door within the hour.
+# The front door records a referral this many minutes after receiving it.
 RECORDED_WITHIN_MINUTES = (5, 45)
 
 LEAD = "lead_practitioner"
