@@ -248,11 +248,3 @@ class Calendar:
             self.date(slot.day), WORKDAY_START, tzinfo=ZoneInfo(settings.TIME_ZONE)
         )
         return start + datetime.timedelta(minutes=slot.minute, seconds=second)
-
-
-def in_working_hours(moment: datetime.datetime, region: str) -> bool:
-    local = moment.astimezone(ZoneInfo(settings.TIME_ZONE))
-    start = datetime.datetime.combine(local.date(), WORKDAY_START, tzinfo=local.tzinfo)
-    return is_working_day(local.date(), region) and (
-        start <= local <= start + datetime.timedelta(minutes=WORKDAY_MINUTES)
-    )

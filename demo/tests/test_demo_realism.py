@@ -10,6 +10,7 @@ moments and still verify.
 import datetime
 import statistics
 from collections import Counter
+from zoneinfo import ZoneInfo
 
 import pytest
 from django.utils import timezone
@@ -27,12 +28,18 @@ from demo.cast import (
     YOUNGEST_DISPLAYING_HSB,
 )
 from demo.clock import replayed_time
-from demo.timeline import in_working_hours
 from partnership.figures.dashboard import dashboard_figures
 from partnership.figures.scope import dashboard_scope, default_period
-from pathways.working_days import working_days_between
+from pathways.working_days import is_working_day, working_days_between
 
 pytestmark = pytest.mark.django_db
+
+
+def in_working_hours(moment: datetime.datetime, region: str) -> bool:
+    """Monday to Friday, not a bank holiday, 09:00 to 17:00 UK time."""
+    local = moment.astimezone(ZoneInfo("Europe/London"))
+    opens, closes = datetime.time(9, 0), datetime.time(17, 0)
+    return is_working_day(local.date(), region) and opens <= local.time() <= closes
 
 
 def _region() -> str:
