@@ -29,6 +29,8 @@ from agencies.roles import CAN_DECIDE_REPEAT_REFERRALS, CAN_LOG_REFERRAL, Role
 from audit.services import announce_written, new_event, record_event
 from cases.process import engine, task_rows
 from cases.process.flow import statement_lost
+from core.limits import TEXT_MAX_LENGTH
+from core.validation import identifier_problem_in_prose, required_problem, text
 from pathways.compiled import compiled_version
 from pathways.deadlines import local_date
 from pathways.models import PathwayVersion, TransitionKind
@@ -516,8 +518,8 @@ def decide_repeat_referral(
             f" ({found.get_outcome_display().lower()}).",
         )
     case = found.case
-    reason = (reason or "").strip()
-    transition = (transition or "").strip()
+    reason = text(reason)
+    transition = text(transition)
     errors: dict[str, list[str]] = {}
     if outcome not in RepeatReferralOutcome.values:
         errors["outcome"] = [
@@ -525,8 +527,11 @@ def decide_repeat_referral(
             + "; ".join(f"'{value}' ({label})" for value, label in RepeatReferralOutcome.choices)
             + "."
         ]
-    if not reason:
-        errors["reason"] = [REASON_NEEDED]
+    problem = required_problem(
+        reason, REASON_NEEDED, max_length=TEXT_MAX_LENGTH
+    ) or identifier_problem_in_prose(reason)
+    if problem:
+        errors["reason"] = [problem]
     chosen = None
     if outcome == RepeatReferralOutcome.STEP_UP:
         open_to = {option.key: option for option in step_ups_open_to(case, actor)}

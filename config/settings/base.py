@@ -269,6 +269,8 @@ SPECTACULAR_SETTINGS = {
         "ContinuumLevelEnum": "pathways.continuum.ContinuumLevel",
         "ClosureReasonEnum": "pathways.closure.CLOSURE_REASON_CHOICES",
         "CensusClosureReasonEnum": "pathways.continuum.ClosureReason",
+        "RepeatReferralOutcomeEnum": "cases.models.RepeatReferralOutcome",
+        "BreakGlassOutcomeEnum": "cases.models.BreakGlassOutcome",
     },
 }
 

@@ -216,7 +216,7 @@ class CaseReferralPatternApi(APIView):
 
     permission_classes = [HoldsCases]
 
-    @extend_schema(responses={200: dict})
+    @extend_schema(operation_id="cases_referral_pattern_retrieve", responses={200: dict})
     def get(self, request: Request, pk: int) -> Response:
         with audited_read():
             case: Case = get_object_or_404(cases_visible_to(request.user), pk=pk)

@@ -302,6 +302,11 @@ def test_repeat_decision_refusals_are_400_with_field_messages_and_write_nothing(
             "moves nothing",
         ),
         ({"outcome": "close", "reason": "Invented."}, "outcome", "not a valid choice"),
+        (
+            {"outcome": "no_change", "reason": "Invented \u202ereason."},
+            "reason",
+            "text-direction overrides are not allowed",
+        ),
     ]
     for payload, field, message in cases:
         answer = client.post(_decide_url(decision), payload, format="json")
