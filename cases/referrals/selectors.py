@@ -380,9 +380,42 @@ def repeat_decisions_for(user: Actor) -> QuerySet[RepeatReferralDecision]:
     )
 
 
+# What a list of decisions shows (the API's list, the pages' tables) and no more: no viewflow
+# process columns, no pathway version, no notes (as `cases.selectors.as_case_list`).
+DECISION_LIST_COLUMNS = (
+    "due_on",
+    "outcome",
+    "reason",
+    "decided_at",
+    "referral__received_at",
+    "referral__continuum_level",
+    "referral__description",
+    "case__involvement",
+    "case__lock_version",
+    "case__child__reference",
+    "case__child__first_name",
+    "case__child__last_name",
+    "case__current_stage__key",
+    "case__current_stage__name",
+    "case__lead_practitioner__username",
+    "case__lead_practitioner__first_name",
+    "case__lead_practitioner__last_name",
+    "transition__key",
+    "transition__name",
+    "decided_by__username",
+    "decided_by__first_name",
+    "decided_by__last_name",
+)
+
+
+def repeat_decision_list_for(user: Actor) -> QuerySet[RepeatReferralDecision]:
+    """`repeat_decisions_for` as a list shows them (`DECISION_LIST_COLUMNS`); the same rows."""
+    return repeat_decisions_for(user).only(*DECISION_LIST_COLUMNS)
+
+
 def undecided_repeat_decisions_for(user: Actor) -> QuerySet[RepeatReferralDecision]:
-    """`repeat_decisions_for`, only those still awaiting a decision."""
-    return repeat_decisions_for(user).filter(decided_at__isnull=True)
+    """`repeat_decision_list_for`, only those still awaiting a decision."""
+    return repeat_decision_list_for(user).filter(decided_at__isnull=True)
 
 
 def is_overdue(decision: RepeatReferralDecision, today: datetime.date) -> bool:
