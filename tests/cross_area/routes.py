@@ -136,6 +136,12 @@ API_PAYLOADS: dict[str, Payload] = {
         "last_name": v["child_last_name"],
         "date_of_birth": "2013-02-03",
     },
+    "POST /api/partnership/process-feedback/": lambda v: {
+        "case": v["case"],
+        "given_by": "child",
+        "aspect": "overall",
+        "feedback": "Invented feedback on the process.",
+    },
     "POST /api/partnership/rounds/": lambda v: {
         "label": "XT9",
         "period_start": "2026-04-01",
@@ -238,6 +244,11 @@ WEB_PAYLOADS: dict[str, Payload] = {
     },
     "POST /work/assessments/<int:pk>/return/": lambda v: {"return-comments": "Invented."},
     "POST /pathways_app/versions/<int:pk>/publish/": lambda v: {},
+    "POST /work/cases/<int:pk>/process-feedback/": lambda v: {
+        "given_by": "child",
+        "aspect": "overall",
+        "feedback": "Invented feedback on the process.",
+    },
     "POST /partnership_app/rounds/": lambda v: {
         "label": "XT9",
         "period_start": "2026-04-01",
