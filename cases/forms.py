@@ -44,6 +44,22 @@ class TransitionForm(forms.Form):
     outcome = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}), required=False, label="Outcome summary"
     )
+    # Asked for with a move into a stage that needs a lead practitioner (the engine's rule;
+    # it checks the practitioner as a designation does, this only offers the area's leads).
+    lead_practitioner = PractitionerChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Lead practitioner",
+        empty_label="Choose…",
+        help_text="Designated with this move: the single point of contact.",
+    )
+
+    def __init__(self, *args: Any, area_id: int | None = None, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if area_id is not None:
+            self.fields["lead_practitioner"].queryset = (  # type: ignore[attr-defined]
+                lead_candidates(area_id).order_by("last_name", "first_name")
+            )
 
     def transition_data(self) -> dict[str, Any]:
         data = {
@@ -53,6 +69,8 @@ class TransitionForm(forms.Form):
         }
         if self.cleaned_data.get("significant_harm_suspected") is not None:
             data["significant_harm_suspected"] = self.cleaned_data["significant_harm_suspected"]
+        if self.cleaned_data.get("lead_practitioner") is not None:
+            data["lead_practitioner"] = self.cleaned_data["lead_practitioner"].pk
         return data
 
 

@@ -2,13 +2,12 @@
 
 from typing import Any, TypeGuard
 
-from django.db import DEFAULT_DB_ALIAS, connection, connections
 from django.utils import timezone
 
 from agencies.actors import Actor, active_user
 from agencies.models import Agency, User
-from agencies.roles import AREA_WIDE, CAN_DESIGNATE_LEAD, CAN_LEAD, SHARING_RECIPIENTS
-from audit.services import announce_written, new_event, record_event
+from agencies.roles import AREA_WIDE, SHARING_RECIPIENTS
+from audit.services import announce_written, record_event
 from cases.process import task_rows
 from cases.process.engine import _lock_case_in_scope as lock_case_in_scope
 from cases.process.flow import PathwayFlow
@@ -22,7 +21,6 @@ from .exceptions import (
     InvalidRecordedView,
     InvalidSharingDecision,
     InvalidTeamMember,
-    LeadPractitionerNotFound,
     NotAllowedToDesignate,
     NotAllowedToWorkOnCase,
     TeamMemberNotFound,
@@ -39,20 +37,24 @@ from .models import (
     TeamMember,
     ViewHolder,
 )
+from .process.leads import (
+    NO_SUCH_PRACTITIONER,
+    NOT_YOURS_TO_DESIGNATE,
+    check_may_designate,
+    designation_rows,
+    lead_to_name,
+)
 from .selectors import (
     agency_of_area,
     as_pk,
     case_area_id,
     holds_cases,
     is_in_role_scope,
-    people_of_area,
     person_of_area,
 )
 
-# One answer for a person who does not exist and one of another area (see the exceptions).
-NO_SUCH_PRACTITIONER = "No such practitioner in this case's area."
+# One answer for an agency that does not exist and one of another area (see the exceptions).
 NO_SUCH_AGENCY = "No such agency in this case's area."
-NOT_YOURS_TO_DESIGNATE = "You may not designate a lead practitioner for this case."
 
 
 def practitioner_problem(practitioner: User, agency: Agency) -> str | None:
@@ -63,33 +65,6 @@ def practitioner_problem(practitioner: User, agency: Agency) -> str | None:
     if practitioner.agency_id != agency.pk:
         return f"This practitioner does not work for {agency}."
     return None
-
-
-# `person_of_area`'s read compiled once: the ORM takes longer to build and compile it than
-# PostgreSQL takes to run it, and its SQL depends on nothing but the two values (area, person).
-_PERSON_MARKS = (-2_000_000_001, -2_000_000_002)  # no row has a negative id
-_person_read: tuple[str, tuple[Any, ...], int, int] | None = None
-
-
-def _person_of_area(area_id: int | None, person: Any) -> User | None:
-    """`selectors.person_of_area`, the same rule and answer (its SQL built by the selector's
-    `people_of_area`), compiled once and prepared on the server (PostgreSQL only)."""
-    global _person_read
-    pk = as_pk(person)
-    if pk is None or area_id is None or connection.vendor != "postgresql":
-        return person_of_area(area_id, person)
-    if _person_read is None:
-        area_mark, pk_mark = _PERSON_MARKS
-        rows = people_of_area(area_mark).select_related(None).filter(pk=pk_mark).order_by()[:1]
-        sql, params = rows.query.get_compiler(using=rows.db).as_sql()
-        assert params.count(area_mark) == 1 and params.count(pk_mark) == 1
-        _person_read = (sql, tuple(params), params.index(area_mark), params.index(pk_mark))
-    sql, params, area_at, pk_at = _person_read
-    filled = list(params)
-    filled[area_at], filled[pk_at] = area_id, pk
-    with task_rows.prepared_on(connections[DEFAULT_DB_ALIAS], sql) as send:
-        found = list(User.objects.raw(send, filled))
-    return found[0] if found else None
 
 
 def designate_lead_practitioner(
@@ -103,8 +78,7 @@ def designate_lead_practitioner(
     someone who would then read it from outside the area; they are active and of a lead
     role; a handover says why.
     """
-    if not isinstance(actor, User) or actor.role not in CAN_DESIGNATE_LEAD:
-        raise NotAllowedToDesignate("Your role may not designate a lead practitioner.")
+    actor = check_may_designate(actor)
     if not holds_cases(actor):  # the role rule gives them no case at all
         raise NotAllowedToDesignate(NOT_YOURS_TO_DESIGNATE)
     # The case locked and read with the actor's role rule in one statement, as the engine
@@ -114,16 +88,7 @@ def designate_lead_practitioner(
         if not found:
             raise NotAllowedToDesignate(NOT_YOURS_TO_DESIGNATE)
         locked = found[0]
-        named = _person_of_area(case_area_id(locked), practitioner)
-        if named is None:
-            raise LeadPractitionerNotFound(
-                NO_SUCH_PRACTITIONER, fields={"practitioner": [NO_SUCH_PRACTITIONER]}
-            )
-        if not named.is_active or named.role not in CAN_LEAD:
-            raise InvalidLeadPractitioner(
-                "This person cannot act as lead practitioner.",
-                fields={"practitioner": ["Choose an active lead practitioner or manager."]},
-            )
+        named = lead_to_name(locked, practitioner)
         if locked.closed_at is not None:
             raise InvalidLeadPractitioner("The case is closed.")
         previous = locked.lead_practitioner_id
@@ -141,22 +106,15 @@ def designate_lead_practitioner(
             # A case without a lead has no active designation (one_active_lead_per_case
             # would refuse a second): only a handover ends one.
             LeadDesignation.objects.filter(case=locked, ended_at__isnull=True).update(ended_at=now)
-        designation = LeadDesignation(
-            case=locked,
-            practitioner=named,
-            designated_by=actor,
-            reason=reason.strip(),
-            started_at=now,
-        )
-        locked.lead_practitioner = named
-        locked.lock_version += 1
-        event = new_event(
+        designation, event = designation_rows(
+            locked=locked,
+            named=named,
             actor=actor,
-            action="case.lead_designated" if previous is None else "case.lead_handed_over",
-            target=locked,
-            changes={"lead_practitioner": [previous, named.pk]},
             reason=reason.strip(),
+            now=now,
+            previous=previous,
         )
+        locked.lock_version += 1
         # The designation, the case's lead and the audit event in one statement.
         task_rows.designate_lead_rows(case=locked, designation=designation, event=event)
         announce_written(event)

@@ -218,6 +218,8 @@ def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, A
                             "expected_version": case.lock_version,
                         },
                         prefix=option.transition.key,
+                        # The area's leads, for a move that names one (and only then).
+                        area_id=case.area_id if "lead_practitioner" in option.asks else None,
                     ),
                 ),
             }
@@ -284,7 +286,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
 def case_transition(request: HttpRequest, pk: int) -> HttpResponse:
     case = _workable_case(request, pk)
     key = request.POST.get("transition_key", "")
-    form = TransitionForm(request.POST, prefix=key)
+    form = TransitionForm(request.POST, prefix=key, area_id=case.area_id)
     status = 400
     if form.is_valid():
         try:

@@ -53,3 +53,16 @@ class CaseBusy(DomainConflict, FlowLockFailed):
     """
 
     code = "case_busy"
+
+
+class NotForThisChild(DomainValidationError):
+    """The transition is on the other child's route: each child is routed by their own
+    involvement (pathways.involvement)."""
+
+    code = "not_for_this_child"
+
+
+class LeadPractitionerRequired(DomainValidationError):
+    """The move enters a stage that needs a lead practitioner, and the case has none."""
+
+    code = "lead_practitioner_required"

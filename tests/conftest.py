@@ -195,13 +195,13 @@ def build_world() -> World:
     # Ben: referred by another school, at early help, led by the youth service.
     other_referral = _refer(dsl2, "Ben", "problematic")
     other_case = other_referral.cases.get()
+    # Its lead practitioner named with the routing (issue 16, item 10).
     other_case = engine.take_transition(
         case=other_case,
         transition="route_to_early_help",
         actor=fd,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": other_lead.pk},
     )
-    other_case = designate_lead_practitioner(case=other_case, practitioner=other_lead, actor=fd)
     other_member = add_team_member(
         case=other_case, agency=youth, role_on_case="Youth worker", actor=fd
     )

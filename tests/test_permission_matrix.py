@@ -138,6 +138,8 @@ def _transition(v: dict[str, Any]) -> dict[str, Any]:
     return {
         "transition": v["transition"],
         "reason": "Invented: agreed at the matrix meeting.",
+        # A step-up records the continuum level that justifies it (issue 16, item 10).
+        "data": {"continuum_level": "abusive"},
         "expected_version": v["case_version"],
     }
 
@@ -149,6 +151,7 @@ def _transition_form(v: dict[str, Any]) -> dict[str, Any]:
         f"{key}-transition": key,
         f"{key}-expected_version": v["case_version"],
         f"{key}-reason": "Invented: agreed at the matrix meeting.",
+        f"{key}-continuum_level": "abusive",
     }
 
 

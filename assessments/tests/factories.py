@@ -69,14 +69,16 @@ def routed_case(
     continuum_level: str = "problematic",
     **facts: Any,
 ) -> Any:
-    """A case the front door routed (to early help by default), with a designated lead."""
+    """A case the front door routed (to early help by default), with a designated lead: named
+    with the routing where the stage needs one, else designated by the manager after."""
     case = open_case(version=version, actor=front_door, child=child)
-    case = engine.take_transition(
-        case=case,
-        transition=route,
-        actor=front_door,
-        data={"continuum_level": continuum_level, **facts},
-    )
+    named_with_move = version.transitions.get(key=route).to_stage.needs_lead_practitioner
+    data = {"continuum_level": continuum_level, **facts}
+    if named_with_move:
+        data["lead_practitioner"] = lead.pk
+    case = engine.take_transition(case=case, transition=route, actor=front_door, data=data)
+    if named_with_move:
+        return case
     return designate_lead_practitioner(case=case, practitioner=lead, actor=manager)
 
 

@@ -190,11 +190,22 @@ class TransitionOptionSerializer(serializers.Serializer):
     name = serializers.CharField(source="transition.name")
     kind = serializers.CharField(source="transition.kind")
     to_stage = serializers.CharField(source="transition.to_stage.key")
-    reason_required = serializers.BooleanField(source="transition.reason_required")
+    # The pathway's reason requirement, or a step-up that skips a tier.
+    reason_required = serializers.BooleanField()
     guards = serializers.DictField(source="transition.guards")
     failed_guards = serializers.ListField(child=serializers.CharField())
     missing_artefacts = serializers.ListField(child=serializers.CharField())
     ready = serializers.BooleanField()
+    asks = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="The inputs taking it asks for: reason, or a field of `data`.",
+    )
+    needs = serializers.ListField(
+        child=serializers.CharField(),
+        help_text="Those of `asks` it cannot be taken without (a lead practitioner when it "
+        "enters a stage that needs one and the case has none; a continuum level on a "
+        "step-up of a child displaying HSB).",
+    )
 
 
 class TransitionDataSerializer(serializers.Serializer):
@@ -208,6 +219,13 @@ class TransitionDataSerializer(serializers.Serializer):
     )
     outcome = serializers.CharField(
         required=False, allow_blank=True, max_length=SHORT_TEXT_MAX_LENGTH
+    )
+    # Only its shape here: the engine checks it as a designation is checked (cases.process.leads).
+    lead_practitioner = serializers.IntegerField(
+        required=False,
+        min_value=1,
+        max_value=2**63 - 1,
+        help_text="A user id: the lead practitioner named with a move into a stage that needs one.",
     )
 
 

@@ -2,15 +2,21 @@
 
 `take_transition` is the only way a case changes stage. In one transaction it locks the
 case (the flow's row lock, `SELECT … FOR UPDATE NOWAIT`) as it reads it within the actor's
-role rule, checks the actor's role, the transition's guards and the current stage's required
-artefacts, completes the stage task, opens the next one with its deadline timer, and
-records the move and its audit event.
+role rule, checks the actor's role, that the transition is on the route of the case's own
+child (each child is routed by their own involvement: the continuum describes the behaviour
+of the child displaying HSB, never the child harmed), the transition's guards and the current
+stage's required artefacts, completes the stage task, opens the next one with its deadline
+timer, and records the move and its audit event. A move into a stage that needs a lead
+practitioner names one (checked by the lead rule, `leads.py`) and designates them in the same
+statement; a step-up of a child displaying HSB records the continuum level that justifies it,
+and one that skips a tier says why.
 
 Completing a task through viewflow's activation costs about 20 queries (4 of them
-permission checks viewflow does not need here). Here a move is three statements: the locked
-read, every row of the move in one statement (`task_rows.py`, the one module that writes
-viewflow's rows), and the audit event; opening a case is three as well, with no savepoint
-(benchmarks/transitions.py measures a move against viewflow's own task completion).
+permission checks viewflow does not need here). Here a move is two statements: the locked
+read, and every row of the move, its audit event included, in one statement (`task_rows.py`,
+the one module that writes viewflow's rows); naming a lead adds the practitioner's read.
+Opening a case is three, with no savepoint (benchmarks/transitions.py measures a move
+against viewflow's own task completion).
 """
 
 from __future__ import annotations
@@ -27,7 +33,7 @@ from agencies.actors import Actor
 from agencies.models import User
 from audit.models import AuditEvent
 from audit.services import announce_written, new_event
-from cases.models import Case, StageMove
+from cases.models import Case, LeadDesignation, StageMove
 from cases.selectors import holds_cases, role_scope
 from pathways.artefacts import ARTEFACTS, missing_artefacts
 from pathways.closure import CLOSURE_REASONS, closure_reason_refusal, record_csc_episode
@@ -37,24 +43,35 @@ from pathways.deadlines import breach_moment, stage_due_on
 from pathways.exceptions import (
     GuardFailed,
     InvalidTransitionData,
+    LeadPractitionerRequired,
     MissingArtefact,
     NotAllowedForRole,
     NotAllowedOnCase,
+    NotForThisChild,
     StaleCase,
     TransitionNotAvailable,
 )
 from pathways.guards import GUARDS, failed_guards
-from pathways.models import Stage, Transition
+from pathways.involvement import Involvement, involvement_label
+from pathways.models import Stage, Transition, TransitionKind
 
 from . import task_rows
 from .flow import PathwayFlow, initialise_case
+from .leads import check_may_designate, designation_rows, lead_to_name, may_designate
 
 NOT_YOURS = "You may not move this case: it is not one you work on."
 
 
 # --- transition data -----------------------------------------------------------------------
 
-_FACT_FIELDS = ("continuum_level", "significant_harm_suspected", "closure_reason", "outcome")
+_FACT_FIELDS = (
+    "continuum_level",
+    "significant_harm_suspected",
+    "closure_reason",
+    "outcome",
+    "lead_practitioner",
+)
+_MAX_ID = 2**63 - 1
 
 
 def clean_transition_data(data: dict[str, Any] | None) -> dict[str, Any]:
@@ -76,6 +93,11 @@ def clean_transition_data(data: dict[str, Any] | None) -> dict[str, Any]:
     outcome = data.get("outcome")
     if outcome is not None and not isinstance(outcome, str):
         errors["outcome"] = ["Must be text."]
+    lead = data.get("lead_practitioner")
+    if lead is not None and (
+        isinstance(lead, bool) or not isinstance(lead, int) or not 0 < lead <= _MAX_ID
+    ):
+        errors["lead_practitioner"] = ["Must be a user id."]
     if errors:
         raise InvalidTransitionData("The transition's data is invalid.", fields=errors)
     return {key: value for key, value in data.items() if value not in (None, "")}
@@ -89,10 +111,107 @@ class TransitionOption:
     transition: Transition
     failed_guards: list[str]
     missing_artefacts: list[str]
+    # What taking it asks of the actor: the inputs to show (`asks`) and those it cannot
+    # go without (`needs`), each an input of the move's data (or its reason).
+    asks: tuple[str, ...] = ()
+    needs: tuple[str, ...] = ()
 
     @property
     def ready(self) -> bool:
         return not self.failed_guards and not self.missing_artefacts
+
+    @property
+    def reason_required(self) -> bool:
+        return "reason" in self.needs
+
+    @property
+    def needs_text(self) -> str:
+        """What it cannot be taken without, in words (the case page's options)."""
+        return ", ".join(_INPUT_WORDS.get(key, key) for key in self.needs)
+
+
+_INPUT_WORDS = {
+    "reason": "a reason",
+    "continuum_level": "the continuum level that justifies it",
+    "closure_reason": "a closure reason",
+    "lead_practitioner": "a lead practitioner, designated with the move",
+}
+
+
+# --- the rules of a move that are not the pathway's guards --------------------------------------
+
+_LEVEL_ORDER = {level: rank for rank, level in enumerate(ContinuumLevel.values)}
+# The input each guard reads, for its refusal's field message.
+_GUARD_FIELDS = {
+    "continuum_level_in": "continuum_level",
+    "significant_harm_suspected": "significant_harm_suspected",
+}
+
+
+def for_this_child(transition: Transition, case: Case) -> bool:
+    """Each child is routed by their own involvement: the transition is on their route."""
+    return case.involvement in transition.involvements
+
+
+def skips_tiers(transition: Transition) -> bool:
+    """A step-up past a tier (universal advice straight to children's social care after a
+    violent incident): allowed, with a reason."""
+    rise = transition.to_stage.tier - transition.from_stage.tier
+    return transition.kind == TransitionKind.STEP_UP and rise > 1
+
+
+def needs_reason(transition: Transition) -> bool:
+    return transition.reason_required or skips_tiers(transition)
+
+
+def records_level(transition: Transition, case: Case) -> bool:
+    """A step-up of a child displaying HSB records the continuum level that justifies it."""
+    return (
+        case.involvement == Involvement.DISPLAYING_HSB and transition.kind == TransitionKind.STEP_UP
+    )
+
+
+def asks_level(transition: Transition, case: Case) -> bool:
+    """Whether the move asks for a continuum level: never for a child harmed (the continuum
+    describes the other child's behaviour); for a child displaying HSB at the initial
+    decision, on a step-up, or when a guard reads it."""
+    if case.involvement != Involvement.DISPLAYING_HSB:
+        return False
+    return (
+        "continuum_level_in" in transition.guards
+        or transition.kind == TransitionKind.STEP_UP
+        or transition.from_stage.is_initial
+    )
+
+
+def needs_lead(transition: Transition, case: Case) -> bool:
+    """Routing into a stage that needs a lead practitioner names one in the same step, unless
+    the case has one already."""
+    target = transition.to_stage
+    return (
+        target.needs_lead_practitioner
+        and not target.is_terminal
+        and case.lead_practitioner_id is None
+    )
+
+
+def _asks_and_needs(transition: Transition, case: Case) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    asks, needs = ["reason"], []
+    if needs_reason(transition):
+        needs.append("reason")
+    if asks_level(transition, case):
+        asks.append("continuum_level")
+        if records_level(transition, case):
+            needs.append("continuum_level")
+    if "significant_harm_suspected" in transition.guards:
+        asks.append("significant_harm_suspected")
+    if transition.kind == TransitionKind.CLOSE:
+        asks += ["closure_reason", "outcome"]
+        needs.append("closure_reason")
+    if needs_lead(transition, case):
+        asks.append("lead_practitioner")
+        needs.append("lead_practitioner")
+    return tuple(asks), tuple(needs)
 
 
 def _required_artefacts(transition: Transition) -> list[str]:
@@ -101,7 +220,8 @@ def _required_artefacts(transition: Transition) -> list[str]:
 
 
 def transitions_for(*, case: Case, actor: Actor) -> list[TransitionOption]:
-    """Transitions out of the case's current stage that the actor's role may take.
+    """Transitions out of the case's current stage, on the route of the case's child (by their
+    involvement), that the actor's role may take, each with what it asks for.
 
     Guards are evaluated on what the case already holds; a guard that needs a fact the actor
     supplies when taking the transition (a confirmed continuum level) shows as failing here.
@@ -110,14 +230,17 @@ def transitions_for(*, case: Case, actor: Actor) -> list[TransitionOption]:
     role = actor.role if isinstance(actor, User) else None
     options = []
     for transition in compiled.exits.get(case.current_stage_id, []):
-        if role not in transition.allowed_roles:
+        if role not in transition.allowed_roles or not for_this_child(transition, case):
             continue
         required = [key for key in _required_artefacts(transition) if key != "closure_reason"]
+        asks, needs = _asks_and_needs(transition, case)
         options.append(
             TransitionOption(
                 transition=transition,
                 failed_guards=failed_guards(transition.guards, case, {}),
                 missing_artefacts=missing_artefacts(required, case, {}),
+                asks=asks,
+                needs=needs,
             )
         )
     return options
@@ -318,9 +441,14 @@ def take_transition(
 
     Refuses, naming the rule: a role the transition does not allow, or a case the actor's
     role does not give them to work on (`cases.selectors.cases_by_role`: read access through
-    a grant is not enough) (403); a missing reason,
-    a failing guard or a missing artefact (400); a case that moved since the caller loaded
-    it, or a transition that does not leave its current stage (409).
+    a grant is not enough), or a lead named by a role that may not designate one (403); a
+    missing reason (a step-up past a tier needs one too), a transition on the other child's
+    route, a continuum level for a child harmed, a step-up of a child displaying HSB without
+    the level that justifies it (or with a lower one), a failing guard, a missing artefact, a
+    move into a stage that needs a lead practitioner without one, or a lead the lead rule
+    refuses (400; another area's practitioner is 404, as one that does not exist); a case
+    that moved since the caller loaded it, or a transition that does not leave its current
+    stage (409). Nothing is written on a refusal.
     """
     compiled = compiled_version(case.pathway_version_id)
     key = transition if isinstance(transition, str) else transition.key
@@ -334,10 +462,17 @@ def take_transition(
             f"Your role may not take '{chosen.name}'.",
             allowed_roles=list(chosen.allowed_roles),
         )
-    if chosen.reason_required and not reason:
-        raise InvalidTransitionData(
-            f"'{chosen.name}' needs a reason.", fields={"reason": ["A reason is required."]}
-        )
+    if needs_reason(chosen) and not reason:
+        if chosen.reason_required:
+            message = f"'{chosen.name}' needs a reason."
+            field = "A reason is required."
+        else:
+            source, target = chosen.from_stage, chosen.to_stage
+            message = field = (
+                f"'{chosen.name}' skips a tier (from {source.get_tier_display().lower()} to "
+                f"{target.get_tier_display().lower()}): a step-up past a tier says why."
+            )
+        raise InvalidTransitionData(message, fields={"reason": [field]})
 
     # Checked here, not only by the pages and endpoints, so every caller is held to it;
     # before anything about the case's state is said, and under the lock, so a handover that
@@ -363,12 +498,15 @@ def take_transition(
                 f"'{compiled.stages[locked.current_stage_id].name}'.",
                 current_stage=compiled.stages[locked.current_stage_id].key,
             )
+        _check_child_and_level(chosen, locked, facts)
         failing = failed_guards(chosen.guards, locked, facts)
         if failing:
+            messages = {
+                g: f"Guard failed: {GUARDS[g].description} {chosen.guards[g]}" for g in failing
+            }
             raise GuardFailed(
-                "; ".join(
-                    f"Guard failed: {GUARDS[g].description} {chosen.guards[g]}" for g in failing
-                ),
+                "; ".join(messages.values()),
+                fields={_GUARD_FIELDS.get(g, "transition"): [m] for g, m in messages.items()},
                 guards=failing,
             )
         missing = missing_artefacts(_required_artefacts(chosen), locked, facts)
@@ -382,8 +520,73 @@ def take_transition(
         refusal = closure_reason_refusal(chosen, locked, facts)
         if refusal:
             raise InvalidTransitionData(refusal, fields={"closure_reason": [refusal]})
-        _move(locked, chosen, compiled, actor=actor, reason=reason, facts=facts)
+        lead = _lead_named_with_move(chosen, locked, actor, facts)
+        _move(locked, chosen, compiled, actor=actor, reason=reason, facts=facts, lead=lead)
     return locked
+
+
+def _check_child_and_level(chosen: Transition, case: Case, facts: dict[str, Any]) -> None:
+    """The move is on the route of the case's own child, and records a continuum level only
+    for a child displaying HSB: on a step-up, the level that justifies it, never lower."""
+    if not for_this_child(chosen, case):
+        whose = " or ".join(involvement_label(key) for key in chosen.involvements) or "no child"
+        message = (
+            f"'{chosen.name}' is on the route of {whose}; this case is about "
+            f"{involvement_label(case.involvement)}, and each child is routed by their own "
+            "involvement."
+        )
+        raise NotForThisChild(message, fields={"transition": [message]})
+    level = facts.get("continuum_level")
+    if level and case.involvement != Involvement.DISPLAYING_HSB:
+        message = (
+            "A continuum level describes the behaviour of a child displaying HSB: none is "
+            f"recorded for {involvement_label(case.involvement)}."
+        )
+        raise InvalidTransitionData(message, fields={"continuum_level": [message]})
+    if not records_level(chosen, case):
+        return
+    if not level:
+        message = "A step-up records the continuum level that justifies it."
+        raise InvalidTransitionData(message, fields={"continuum_level": [message]})
+    current = case.confirmed_continuum_level
+    if current and _LEVEL_ORDER[level] < _LEVEL_ORDER[current]:
+        message = (
+            f"A step-up cannot record a lower continuum level than the confirmed '{current}': "
+            "a lower level is a step-down."
+        )
+        raise InvalidTransitionData(message, fields={"continuum_level": [message]})
+
+
+def _lead_named_with_move(
+    chosen: Transition, case: Case, actor: Actor, facts: dict[str, Any]
+) -> User | None:
+    """The lead practitioner the move designates, checked by the lead rule (cases.leads):
+    named when the move enters a stage that needs a lead and the case has none."""
+    practitioner = facts.get("lead_practitioner")
+    if practitioner is None:
+        if needs_lead(chosen, case):
+            message = (
+                f"'{chosen.to_stage.name}' needs a designated lead practitioner: name one with "
+                "this move."
+            )
+            if not may_designate(actor):
+                message += (
+                    " Your role may not designate one: a front-door practitioner, team "
+                    "manager or HSB coordinator can."
+                )
+            raise LeadPractitionerRequired(message, fields={"lead_practitioner": [message]})
+        return None
+    if case.lead_practitioner_id is not None:
+        message = (
+            "The case already has a lead practitioner: a handover is made in the case's lead "
+            "practitioner section, with a reason."
+        )
+        raise InvalidTransitionData(message, fields={"lead_practitioner": [message]})
+    if chosen.to_stage.is_terminal:
+        message = "A move that closes the case designates no lead practitioner."
+        raise InvalidTransitionData(message, fields={"lead_practitioner": [message]})
+    check_may_designate(actor)
+    return lead_to_name(case, practitioner, field="lead_practitioner")
 
 
 # The case's columns a move sets (its current task and lock version are the statement's own).
@@ -401,6 +604,8 @@ _MOVED_COLUMNS = (
     "csc_episode_ended_at",
     "csc_episode_end_reason",
 )
+# With a lead named in the same step, the case's lead too.
+_MOVED_COLUMNS_WITH_LEAD = (*_MOVED_COLUMNS, "lead_practitioner")
 
 
 def _move(
@@ -411,6 +616,7 @@ def _move(
     actor: User,
     reason: str,
     facts: dict[str, Any],
+    lead: User | None = None,
 ) -> None:
     now = timezone.now()
     source, target = chosen.from_stage, chosen.to_stage
@@ -428,6 +634,7 @@ def _move(
         "stage": compiled.stages[case.current_stage_id].key,
         "confirmed_continuum_level": case.confirmed_continuum_level,
         "significant_harm_suspected": case.significant_harm_suspected,
+        "lead_practitioner": case.lead_practitioner_id,
     }
     leaving_task_id = case.current_task_id
     case.current_stage = target
@@ -453,6 +660,12 @@ def _move(
         process_status = case.status = PROCESS.NEW
         case.finished = None
     case.lock_version += 1
+    designation: LeadDesignation | None = None
+    lead_event: AuditEvent | None = None
+    if lead is not None:
+        designation, lead_event = designation_rows(
+            locked=case, named=lead, actor=actor, reason=reason, now=now, previous=None
+        )
 
     move = StageMove(
         case=case,
@@ -470,6 +683,7 @@ def _move(
         "stage": target.key,
         "confirmed_continuum_level": case.confirmed_continuum_level,
         "significant_harm_suspected": case.significant_harm_suspected,
+        "lead_practitioner": case.lead_practitioner_id,
     }
     event = new_event(
         actor=actor,
@@ -484,7 +698,7 @@ def _move(
     # One statement for every row of the move, its audit event included (task_rows.py).
     case.current_task_id = task_rows.move_case_rows(
         case=case,
-        columns=_MOVED_COLUMNS,
+        columns=_MOVED_COLUMNS if lead is None else _MOVED_COLUMNS_WITH_LEAD,
         leaving_task_id=leaving_task_id,
         opening_stage_key=None if target.is_terminal else target.key,
         breach_at=breach_moment(due_on) if due_on is not None else None,
@@ -492,5 +706,9 @@ def _move(
         move=move,
         now=now,
         event=event,
+        designation=designation,
+        designation_event=lead_event,
     )
     announce_written(event)
+    if lead_event is not None:
+        announce_written(lead_event)

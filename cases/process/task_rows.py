@@ -355,13 +355,17 @@ def move_case_rows(
     move: StageMove,
     now: datetime,
     event: Model | None = None,
+    designation: Model | None = None,
+    designation_event: Model | None = None,
 ) -> int | None:
     """Write a move in one statement: finish the stage's work task and cancel its armed
     timer; open the next stage's task and timer (`opening_stage_key`; None into a closed
     stage), the task following the one left; update the case's `columns` from `case`, its
     current task the new one and its lock version one up; set the process row's status
     (`process_status`, when closing or reopening); insert the `move` and its audit `event`
-    (signed, from audit.services.new_event). Returns the new work task's id.
+    (signed, from audit.services.new_event); with a lead practitioner named in the same step,
+    their `designation` and its `designation_event` (the case's lead is then among
+    `columns`). Returns the new work task's id.
     """
     statement = _Statement()
     statement.add(
@@ -413,7 +417,18 @@ def move_case_rows(
     statement.insert("stage_move", move)
     if event is not None:
         statement.insert("audit_event", event)
-    (task_id,) = statement.run(f"SELECT {current_task}")
+    if designation is not None:
+        # The case had no lead, so no active designation: the unique index of one active
+        # lead per case holds whatever order the statement's parts run in.
+        statement.insert("lead_designation", designation)
+    final = f"SELECT {current_task}"
+    if designation_event is not None:
+        statement.insert("lead_event", designation_event)
+        # Read in this order, so the move's event is written (and numbered) before the
+        # designation's, as one INSERT after another would (see `in_order`).
+        reads = ["audit_event", "lead_event"] if event is not None else ["lead_event"]
+        final += "".join(f", {cte_id(name)}" for name in reads)
+    task_id = statement.run(final)[0]
     return task_id  # type: ignore[no-any-return]
 
 

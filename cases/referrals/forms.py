@@ -16,7 +16,7 @@ from django import forms
 from django.forms.utils import ErrorDict
 from django.utils import timezone
 
-from agencies.models import Agency, AgencyType
+from agencies.models import Agency, AgencyType, User
 from agencies.roles import Role
 from core.errors import DomainError
 from core.limits import (
@@ -32,6 +32,7 @@ from pathways.continuum import ContinuumLevel, brook_colour_guide
 
 from ..codes import Ethnicity, Gender, ReferralSource
 from ..models import Channel, Involvement, RepeatReferralOutcome, Setting, TrafficLight
+from ..selectors import lead_candidates
 from .selectors import likely_duplicates
 
 YES_NO = [("yes", "Yes"), ("no", "No")]
@@ -443,6 +444,12 @@ class RepeatDecisionForm(forms.Form):
     significant_harm_suspected = forms.BooleanField(
         required=False, label="Significant harm suspected (with a step-up)"
     )
+    # A step-up into a stage that needs a lead practitioner names one (the engine's rule).
+    lead_practitioner = forms.ModelChoiceField(
+        queryset=User.objects.none(),
+        required=False,
+        label="Lead practitioner (with a step-up into a stage that needs one)",
+    )
     reason = forms.CharField(
         widget=forms.Textarea(attrs={"rows": 3}),
         required=False,
@@ -451,11 +458,16 @@ class RepeatDecisionForm(forms.Form):
     )
     expected_version = forms.IntegerField(widget=forms.HiddenInput, required=False)
 
-    def __init__(self, *args: Any, step_ups: list[tuple[str, str]], **kwargs: Any) -> None:
+    def __init__(
+        self, *args: Any, step_ups: list[tuple[str, str]], area_id: int | None = None, **kwargs: Any
+    ) -> None:
         super().__init__(*args, **kwargs)
         field = self.fields["transition"]
         assert isinstance(field, forms.ChoiceField)
         field.choices = [("", "—"), *step_ups]
+        lead = self.fields["lead_practitioner"]
+        assert isinstance(lead, forms.ModelChoiceField)
+        lead.queryset = lead_candidates(area_id).order_by("last_name", "first_name")
 
     def decision(self) -> dict[str, Any]:
         """The service's keywords."""
@@ -465,6 +477,8 @@ class RepeatDecisionForm(forms.Form):
             facts["continuum_level"] = data["continuum_level"]
         if data.get("significant_harm_suspected"):
             facts["significant_harm_suspected"] = True
+        if data.get("lead_practitioner") is not None:
+            facts["lead_practitioner"] = data["lead_practitioner"].pk
         return {
             "outcome": data.get("outcome") or "",
             "transition": data.get("transition") or "",

@@ -30,7 +30,6 @@ from .selectors import (
     case_referral_pattern,
     is_overdue,
     referrals_visible_to,
-    repeat_decision_list_for,
     repeat_decisions_for,
 )
 from .services import decide_repeat_referral, record_referral, step_ups_open_to
@@ -144,7 +143,7 @@ def repeat_decisions(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     today = timezone.localdate()
     with audited_read():
-        decisions = repeat_decision_list_for(user)
+        decisions = repeat_decisions_for(user)
         undecided = list(decisions.filter(decided_at__isnull=True)[:100])
         decided = list(decisions.filter(decided_at__isnull=False).order_by("-decided_at")[:25])
         response = rendered(
@@ -179,9 +178,11 @@ def repeat_decision(request: HttpRequest, pk: int) -> HttpResponse:
     case = decision.case
     step_ups = [(t.key, f"{t.name} → {t.to_stage.name}") for t in step_ups_open_to(case, user)]
     status = 200
-    form = RepeatDecisionForm(initial={"expected_version": case.lock_version}, step_ups=step_ups)
+    form = RepeatDecisionForm(
+        initial={"expected_version": case.lock_version}, step_ups=step_ups, area_id=case.area_id
+    )
     if request.method == "POST":
-        form = RepeatDecisionForm(request.POST, step_ups=step_ups)
+        form = RepeatDecisionForm(request.POST, step_ups=step_ups, area_id=case.area_id)
         status = 400
         if form.is_valid():
             try:

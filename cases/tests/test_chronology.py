@@ -85,13 +85,25 @@ def _full_history(child, version, front_door, manager, make_user, agency):
     ReferralChild.objects.create(
         referral=referral, child=child, involvement="displaying_hsb", case=case
     )
-    _move(case, "route_to_early_help", front_door, continuum_level="problematic")
-    designate_lead_practitioner(case=case, practitioner=lead, actor=manager)
+    # The lead named with the routing (issue 16, item 10), then handed over.
+    _move(
+        case,
+        "route_to_early_help",
+        front_door,
+        continuum_level="problematic",
+        lead_practitioner=lead.pk,
+    )
     designate_lead_practitioner(
         case=case, practitioner=second_lead, actor=manager, reason="Lead on leave."
     )
     case.refresh_from_db()
-    _move(case, "step_up_to_hsb_panel", manager, reason="Behaviour escalated.")
+    _move(
+        case,
+        "step_up_to_hsb_panel",
+        manager,
+        reason="Behaviour escalated.",
+        continuum_level="abusive",
+    )
     assessment = Assessment.objects.create(
         case=case, assessment_type="AIM3", requested_at=timezone.now()
     )

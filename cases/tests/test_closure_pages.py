@@ -48,9 +48,12 @@ def csc_case(default_version, front_door, lead_practitioner):
         case=case,
         transition="open_csc_assessment",
         actor=front_door,
-        data={"significant_harm_suspected": True, "continuum_level": "abusive"},
+        data={
+            "significant_harm_suspected": True,
+            "continuum_level": "abusive",
+            "lead_practitioner": lead_practitioner.pk,
+        },
     )
-    Case.objects.filter(pk=case.pk).update(lead_practitioner=lead_practitioner)
     now = timezone.now()
     Assessment.objects.create(
         case=case,

@@ -201,7 +201,7 @@ def test_a_referral_on_new_years_eve_is_decided_by_the_next_working_day_of_the_a
 
 @pytest.mark.django_db
 def test_a_stage_timed_from_entry_starts_counting_when_the_case_moves_in(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     referred = datetime(2024, 12, 20, 10, 0, tzinfo=LONDON)
     case = open_case(version=default_version, actor=front_door, received_at=referred)
@@ -210,7 +210,7 @@ def test_a_stage_timed_from_entry_starts_counting_when_the_case_moves_in(
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "inappropriate"},
+        data={"continuum_level": "inappropriate", "lead_practitioner": lead_practitioner.pk},
     )
 
     # Early help: 30 working days from entry (today), not from the December referral.
@@ -221,7 +221,7 @@ def test_a_stage_timed_from_entry_starts_counting_when_the_case_moves_in(
 
 @pytest.mark.django_db
 def test_a_stage_timed_from_referral_keeps_the_referral_clock_after_a_move(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     referred = datetime(2024, 12, 20, 10, 0, tzinfo=LONDON)
     case = open_case(version=default_version, actor=front_door, received_at=referred)
@@ -231,7 +231,7 @@ def test_a_stage_timed_from_referral_keeps_the_referral_clock_after_a_move(
         case=case,
         transition="open_csc_assessment",
         actor=front_door,
-        data={"significant_harm_suspected": True},
+        data={"significant_harm_suspected": True, "lead_practitioner": lead_practitioner.pk},
     )
 
     assert case.stage_due_on == date(2025, 2, 26)

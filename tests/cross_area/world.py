@@ -198,13 +198,13 @@ def build_area(tag: str) -> Area:
     # The second referral: another school's child, at early help, led by the youth service.
     referral2 = _refer(dsl2, tag, [("displaying_hsb", f"{tag}ette", f"{tag}ley")], "problematic")
     case2 = referral2.cases.get()
+    # Its lead practitioner named with the routing (issue 16, item 10).
     case2 = engine.take_transition(
         case=case2,
         transition="route_to_early_help",
         actor=fd,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": other_lead.pk},
     )
-    case2 = designate_lead_practitioner(case=case2, practitioner=other_lead, actor=fd)
     add_team_member(
         case=case2,
         agency=agencies[AgencyType.YOUTH_JUSTICE],

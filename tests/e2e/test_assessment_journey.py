@@ -83,6 +83,7 @@ def test_an_authorised_early_help_assessment_recommends_the_step_up_the_lead_tak
     expect(page.get_by_text("A reason is required.")).to_be_visible()
     step_up = page.locator("details[data-transition='step_up_to_hsb_panel']")
     step_up.locator("textarea").fill("The authorised assessment recommends the HSB panel.")
+    step_up.locator("select[name$='continuum_level']").select_option("abusive")
     step_up.get_by_role("button", name="Step up to HSB panel").click()
     expect(page.locator("#current-stage")).to_have_text("Multi-agency HSB panel")
     expect(page.locator("[data-recommended]")).to_have_count(0)
@@ -98,5 +99,6 @@ def test_an_authorised_early_help_assessment_recommends_the_step_up_the_lead_tak
 
     case = Case.objects.get(pk=case.pk)
     assert case.current_stage.key == "specialist_assessment"
-    assert case.confirmed_continuum_level == "problematic"
+    # The step-up recorded the level that justified it (issue 16, item 10).
+    assert case.confirmed_continuum_level == "abusive"
     assert Assessment.objects.get(pk=assessment.pk).recommended_route == "step_up_to_hsb_panel"

@@ -71,22 +71,22 @@ def test_referral_about_two_children_to_a_complete_chronology(
     assert list(leo.linked_cases.all()) == [mia]
     assert list(mia.linked_cases.all()) == [leo]
 
-    # 2. The front door sees both cases, linked, and routes Leo's to early help.
+    # 2. The front door sees both cases, linked, and routes Leo's to early help with its lead
+    # practitioner named in the same step.
     _sign_in_as(page, log_in, front_door)
     page.goto(f"{live_server.url}/work/cases/{leo.pk}/")
     expect(page.locator("#linked-cases")).to_contain_text("Mia Kettleby (child harmed)")
     option = page.locator("details[data-transition='route_to_early_help']")
     option.locator("summary").click()
     option.locator("select[name$='continuum_level']").select_option("problematic")
+    option.locator("select[name$='lead_practitioner']").select_option(str(first_lead.pk))
     option.get_by_role("button", name="Early help with a lead practitioner").click()
     expect(page.locator("#current-stage")).to_have_text("Early help")
+    expect(page.locator("#lead-practitioner")).to_contain_text("Daniel Evans")
 
-    # 3. The manager designates a lead practitioner, then hands over to another.
+    # 3. The manager hands over to another lead practitioner.
     _sign_in_as(page, log_in, manager)
     page.goto(f"{live_server.url}/work/cases/{leo.pk}/")
-    page.select_option("#lead-designation select", value=str(first_lead.pk))
-    page.get_by_role("button", name="Designate").click()
-    expect(page.locator("#lead-practitioner")).to_contain_text("Daniel Evans")
     page.select_option("#lead-designation select", value=str(second_lead.pk))
     page.fill("#lead-designation textarea", "Daniel moves to the youth justice team.")
     page.get_by_role("button", name="Hand over").click()

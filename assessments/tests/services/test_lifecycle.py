@@ -353,6 +353,7 @@ def test_the_recommended_route_is_offered_as_the_next_transition(
         transition=recommendation.transition_key,
         actor=lead_practitioner,
         reason="Recommended by the authorised NICE early help assessment.",
+        data={"continuum_level": "abusive"},  # the level that justifies the step-up
     )
     assert moved.current_stage.key == "hsb_panel"
     assert case_recommendation(moved) is None  # taken: no longer offered

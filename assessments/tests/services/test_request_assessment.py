@@ -15,7 +15,6 @@ from assessments.models import AssessmentStatus
 from assessments.services import request_assessment
 from audit.models import AuditEvent
 from cases.process import engine
-from cases.services import designate_lead_practitioner
 from cases.tests.factories import open_case
 from pathways.working_days import add_working_days
 
@@ -85,9 +84,12 @@ def test_a_social_care_assessment_is_due_45_working_days_from_the_referral(
         case=case,
         transition="open_csc_assessment",
         actor=front_door,
-        data={"significant_harm_suspected": True, "continuum_level": "abusive"},
+        data={
+            "significant_harm_suspected": True,
+            "continuum_level": "abusive",
+            "lead_practitioner": lead_practitioner.pk,  # named with the routing
+        },
     )
-    case = designate_lead_practitioner(case=case, practitioner=lead_practitioner, actor=front_door)
 
     assessment = request_assessment(
         case=case,

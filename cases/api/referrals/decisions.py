@@ -27,7 +27,7 @@ from cases.referrals.selectors import (
     case_referral_pattern,
     decided_late,
     is_overdue,
-    repeat_decision_list_for,
+    repeat_decisions_for,
 )
 from cases.referrals.services import decide_repeat_referral
 from cases.selectors import cases_visible_to
@@ -111,6 +111,10 @@ class DecideSerializer(serializers.Serializer):
         choices=ContinuumLevel.choices, required=False, allow_blank=True, default=""
     )
     significant_harm_suspected = serializers.BooleanField(required=False, allow_null=True)
+    # With a step-up into a stage that needs a lead practitioner (the engine checks it).
+    lead_practitioner = serializers.IntegerField(
+        required=False, allow_null=True, min_value=1, max_value=2**63 - 1
+    )
     expected_version = serializers.IntegerField(required=False, allow_null=True, min_value=1)
 
 
@@ -142,7 +146,7 @@ class RepeatDecisionListApi(AuditedListMixin, generics.ListAPIView):
             raise InvalidRepeatReferralDecision(
                 "Unknown status.", fields={"status": [f"One of: {', '.join(STATUSES)}."]}
             )
-        decisions = repeat_decision_list_for(self.request.user)
+        decisions = repeat_decisions_for(self.request.user)
         if status == "undecided":
             return decisions.filter(decided_at__isnull=True)
         if status == "decided":
@@ -164,7 +168,7 @@ class RepeatDecisionDecideApi(APIView):
         values = payload.validated_data
         facts = {
             key: values[key]
-            for key in ("continuum_level", "significant_harm_suspected")
+            for key in ("continuum_level", "significant_harm_suspected", "lead_practitioner")
             if values.get(key) not in (None, "")
         }
         decision = decide_repeat_referral(

@@ -26,7 +26,7 @@ from cases.api import detail_read
 from cases.api.views import _answer_to_write
 from cases.models import AccessGrant, AccessGrantKind, Case, CaseUserObjectPermission, StageMove
 from cases.process import engine
-from cases.services import add_team_member, designate_lead_practitioner
+from cases.services import add_team_member
 from cases.tests.factories import open_case
 from pathways.tests.factories import published_default_version
 
@@ -48,9 +48,11 @@ def led_case(default_version, front_door, lead_practitioner):
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        # Its lead practitioner named with the routing (issue 16, item 10).
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
-    return designate_lead_practitioner(case=case, practitioner=lead_practitioner, actor=front_door)
+    case.refresh_from_db()
+    return case
 
 
 def _session_client(user) -> APIClient:
@@ -84,6 +86,7 @@ def test_a_longer_route_costs_no_more_queries(
         transition="step_up_to_hsb_panel",
         actor=lead_practitioner,
         reason="Invented: concerns grew.",
+        data={"continuum_level": "abusive"},
     )
 
     body, queries = _detail(_session_client(lead_practitioner), case)

@@ -24,7 +24,9 @@ def _client_for(user):
     return client
 
 
-def test_the_front_door_routes_a_case_through_the_api(default_version, front_door):
+def test_the_front_door_routes_a_case_through_the_api(
+    default_version, front_door, lead_practitioner
+):
     case = open_case(version=default_version, actor=front_door)
     client = _client_for(front_door)
 
@@ -35,7 +37,7 @@ def test_the_front_door_routes_a_case_through_the_api(default_version, front_doo
         reverse("api:cases:case-transitions", args=[case.pk]),
         {
             "transition": "route_to_early_help",
-            "data": {"continuum_level": "problematic"},
+            "data": {"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
             "expected_version": case.lock_version,
         },
         format="json",
@@ -82,13 +84,13 @@ def test_bad_transition_data_gets_field_messages(default_version, front_door):
     assert "expected_version" in fields
 
 
-def test_a_stale_version_is_a_409_conflict(default_version, front_door):
+def test_a_stale_version_is_a_409_conflict(default_version, front_door, lead_practitioner):
     case = open_case(version=default_version, actor=front_door)
     client = _client_for(front_door)
     url = reverse("api:cases:case-transitions", args=[case.pk])
     first = {
         "transition": "route_to_early_help",
-        "data": {"continuum_level": "problematic"},
+        "data": {"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
         "expected_version": case.lock_version,
     }
     assert client.post(url, first, format="json").status_code == 200

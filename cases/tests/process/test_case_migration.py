@@ -65,9 +65,8 @@ def _at(stage, *, version, front_door, lead, coordinator=None):
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead.pk},
     )
-    Case.objects.filter(pk=case.pk).update(lead_practitioner=lead)
     if stage == "early_help":
         return case
     if stage == "closed":
@@ -78,7 +77,11 @@ def _at(stage, *, version, front_door, lead, coordinator=None):
             data={"closure_reason": "support_completed"},
         )
     return take_transition(
-        case=case, transition="step_up_to_hsb_panel", actor=lead, reason="Escalated"
+        case=case,
+        transition="step_up_to_hsb_panel",
+        actor=lead,
+        reason="Escalated",
+        data={"continuum_level": "abusive"},
     )
 
 
@@ -476,7 +479,7 @@ def test_load_pathway_imports_and_publishes_a_yaml_file(db):
         (1, VersionStatus.PUBLISHED),
         (2, VersionStatus.DRAFT),
     ]
-    assert versions[0].stages.count() == 9
+    assert versions[0].stages.count() == 12
     assert "v1" in out.getvalue() and "published" in out.getvalue()
 
 

@@ -34,7 +34,7 @@ def _loaded(case):
 
 
 def test_two_practitioners_moving_the_same_case_at_once_make_exactly_one_move(
-    default_version, front_door, manager
+    default_version, front_door, manager, lead_practitioner
 ):
     case = open_case(version=default_version, actor=front_door)
     first, second = _loaded(case), _loaded(case)
@@ -45,7 +45,7 @@ def test_two_practitioners_moving_the_same_case_at_once_make_exactly_one_move(
             case=first,
             transition="route_to_early_help",
             actor=front_door,
-            data={"continuum_level": "problematic"},
+            data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
         ),
         lambda: take_transition(
             case=second,
@@ -82,14 +82,16 @@ def test_two_practitioners_moving_the_same_case_at_once_make_exactly_one_move(
     )
 
 
-def test_the_same_transition_sent_twice_at_once_moves_the_case_once(default_version, front_door):
+def test_the_same_transition_sent_twice_at_once_moves_the_case_once(
+    default_version, front_door, lead_practitioner
+):
     # A double-clicked button: both requests carry the version the page was loaded at.
     case = open_case(version=default_version, actor=front_door)
     call = lambda: take_transition(  # noqa: E731
         case=_loaded(case),
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
         expected_version=1,
     )
 
@@ -102,7 +104,7 @@ def test_the_same_transition_sent_twice_at_once_moves_the_case_once(default_vers
 
 
 def test_a_deadline_firing_while_the_case_moves_never_flags_the_new_stage(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     case = open_case(version=default_version, actor=front_door)
     Task.objects.filter(
@@ -114,7 +116,7 @@ def test_a_deadline_firing_while_the_case_moves_never_flags_the_new_stage(
             case=_loaded(case),
             transition="route_to_early_help",
             actor=front_door,
-            data={"continuum_level": "problematic"},
+            data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
         ),
         lambda: call_command("workflow_timers", stdout=open("/dev/null", "w")),  # noqa: SIM115
     )

@@ -64,25 +64,27 @@ def early_help_case(default_version, front_door, lead_practitioner):
     # Referred 80 days ago, routed to early help then.
     received = timezone.now() - timedelta(days=80)
     case = open_case(version=default_version, actor=front_door, received_at=received)
-    case = take_transition(
+    # Its lead practitioner named with the routing (issue 16, item 10).
+    return take_transition(
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
-    Case.objects.filter(pk=case.pk).update(lead_practitioner=lead_practitioner)
-    case.refresh_from_db()
-    return case
 
 
 @pytest.fixture
-def csc_case(default_version, front_door):
+def csc_case(default_version, front_door, lead_practitioner):
     case = open_case(version=default_version, actor=front_door)
     return take_transition(
         case=case,
         transition="open_csc_assessment",
         actor=front_door,
-        data={"significant_harm_suspected": True, "continuum_level": "abusive"},
+        data={
+            "significant_harm_suspected": True,
+            "continuum_level": "abusive",
+            "lead_practitioner": lead_practitioner.pk,
+        },
     )
 
 
@@ -129,7 +131,7 @@ def test_the_deadline_timer_does_not_flag_a_late_step_up_overdue(
 
 
 def test_assessment_clock_on_a_route_from_the_front_door_counts_from_the_referral(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     received = timezone.now() - timedelta(days=2)
     case = open_case(version=default_version, actor=front_door, received_at=received)
@@ -138,7 +140,11 @@ def test_assessment_clock_on_a_route_from_the_front_door_counts_from_the_referra
         case=case,
         transition="open_csc_assessment",
         actor=front_door,
-        data={"significant_harm_suspected": True, "continuum_level": "abusive"},
+        data={
+            "significant_harm_suspected": True,
+            "continuum_level": "abusive",
+            "lead_practitioner": lead_practitioner.pk,
+        },
     )
     case.refresh_from_db()
 

@@ -18,6 +18,7 @@ from cases.tests.factories import open_case
 from pathways.exceptions import (
     GuardFailed,
     InvalidTransitionData,
+    LeadPractitionerRequired,
     MissingArtefact,
     NotAllowedForRole,
     StaleCase,
@@ -81,12 +82,13 @@ def case(default_version, front_door):
 
 
 @pytest.fixture
-def early_help_case(case, front_door):
+def early_help_case(case, front_door, lead_practitioner):
+    # Routed into early help with its lead practitioner named in the same step.
     return take_transition(
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
 
 
@@ -101,36 +103,41 @@ def test_a_case_follows_the_default_pathway_from_referral_to_closure_and_reopens
     _assert_working_one_stage(case)
     versions = [case.lock_version]
 
+    # Early help needs a lead practitioner: the routing names one in the same step.
+    with pytest.raises(LeadPractitionerRequired) as refused:
+        take_transition(
+            case=case,
+            transition="route_to_early_help",
+            actor=front_door,
+            data={"continuum_level": "problematic"},
+        )
+    assert list(refused.value.fields) == ["lead_practitioner"]
     case = take_transition(
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
     assert case.current_stage.key == "early_help"
     assert case.confirmed_continuum_level == "problematic"
+    assert case.lead_practitioner == lead_practitioner
     _assert_working_one_stage(case)
     versions.append(case.lock_version)
 
-    # Until a lead is designated the case is the manager's to allocate (and not yet any
-    # lead practitioner's to move).
-    with pytest.raises(MissingArtefact) as refused:
+    with pytest.raises(InvalidTransitionData) as refused:
         take_transition(
             case=case,
             transition="step_up_to_hsb_panel",
-            actor=manager,
-            reason="Behaviour escalated at school",
+            actor=lead_practitioner,
+            data={"continuum_level": "abusive"},
         )
-    assert refused.value.extra["artefacts"] == ["lead_practitioner"]
-    _set_lead(case, lead_practitioner)
-    with pytest.raises(InvalidTransitionData) as refused:
-        take_transition(case=case, transition="step_up_to_hsb_panel", actor=lead_practitioner)
     assert "reason" in refused.value.fields
     case = take_transition(
         case=case,
         transition="step_up_to_hsb_panel",
         actor=lead_practitioner,
         reason="Behaviour escalated at school",
+        data={"continuum_level": "abusive"},
     )
     assert case.current_stage.key == "hsb_panel"
     _assert_working_one_stage(case)
@@ -218,6 +225,7 @@ def test_a_case_follows_the_default_pathway_from_referral_to_closure_and_reopens
     assert [event.action for event in events] == [
         "case.opened",
         "case.route",
+        "case.lead_designated",
         "case.step_up",
         "case.route",
         "case.route",
@@ -229,8 +237,9 @@ def test_a_case_follows_the_default_pathway_from_referral_to_closure_and_reopens
     assert events[1].changes["stage"] == ["initial_decision", "early_help"]
     assert events[1].changes["confirmed_continuum_level"] == ["", "problematic"]
     assert events[1].changes["transition"] == "route_to_early_help"
-    assert events[2].actor_role == Role.LEAD_PRACTITIONER
-    assert events[2].reason == "Behaviour escalated at school"
+    assert events[1].changes["lead_practitioner"] == [None, lead_practitioner.pk]
+    assert events[3].actor_role == Role.LEAD_PRACTITIONER
+    assert events[3].reason == "Behaviour escalated at school"
 
     # Each move bumps the version by one; the seven stages worked before closure are done,
     # each task following the one before; the reopened case starts a fresh task.
@@ -258,6 +267,7 @@ def test_the_actor_sees_only_the_transitions_their_role_may_take(
         option.transition.key: option for option in transitions_for(case=case, actor=front_door)
     }
 
+    # The child displaying HSB's routes: the child harmed's are not offered on this case.
     assert list(options) == [
         "route_to_universal_support",
         "route_to_early_help",
@@ -275,10 +285,12 @@ def test_the_actor_sees_only_the_transitions_their_role_may_take(
 def test_an_assessment_authorised_before_the_stage_began_does_not_count(
     early_help_case, lead_practitioner, coordinator
 ):
-    case = early_help_case
-    _set_lead(case, lead_practitioner)
     case = take_transition(
-        case=case, transition="step_up_to_hsb_panel", actor=lead_practitioner, reason="Escalated"
+        case=early_help_case,
+        transition="step_up_to_hsb_panel",
+        actor=lead_practitioner,
+        reason="Escalated",
+        data={"continuum_level": "abusive"},
     )
     _authorise_assessment(case, by=coordinator)  # authorised at the panel, not the assessment
     case = take_transition(case=case, transition="agree_specialist_assessment", actor=coordinator)
@@ -290,7 +302,7 @@ def test_an_assessment_authorised_before_the_stage_began_does_not_count(
 
 
 def test_significant_harm_opens_a_social_care_assessment_due_from_the_referral(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     received = timezone.now() - timedelta(days=14)
     case = open_case(version=default_version, actor=front_door, received_at=received)
@@ -299,7 +311,7 @@ def test_significant_harm_opens_a_social_care_assessment_due_from_the_referral(
         case=case,
         transition="open_csc_assessment",
         actor=front_door,
-        data={"significant_harm_suspected": True},
+        data={"significant_harm_suspected": True, "lead_practitioner": lead_practitioner.pk},
     )
 
     from pathways.deadlines import local_date
@@ -350,10 +362,14 @@ def test_a_guard_reads_the_level_already_confirmed_on_the_case(early_help_case, 
             transition="step_up_to_csc_assessment",
             actor=manager,
             reason="Concern",
+            data={"continuum_level": "problematic"},
         )
 
 
 def test_a_missing_artefact_is_named(early_help_case, manager):
+    # A case that reached early help without a lead (before leads were named with the move).
+    _set_lead(early_help_case, None)
+
     with pytest.raises(MissingArtefact) as refused:
         take_transition(
             case=early_help_case,
@@ -385,14 +401,14 @@ def test_closing_without_a_closure_reason_is_refused_on_the_field(
     )
 
 
-def test_a_case_loaded_before_another_move_is_stale(case, front_door):
+def test_a_case_loaded_before_another_move_is_stale(case, front_door, lead_practitioner):
     # Two practitioners load version 1; the first moves the case.
     same_case_elsewhere = Case.objects.get(pk=case.pk)
     take_transition(
         case=same_case_elsewhere,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
 
     with pytest.raises(StaleCase) as refused:
@@ -417,6 +433,7 @@ def test_an_expected_version_behind_the_case_is_stale(early_help_case, manager):
             transition="step_up_to_hsb_panel",
             actor=manager,
             reason="Escalated",
+            data={"continuum_level": "abusive"},
             expected_version=1,
         )
 

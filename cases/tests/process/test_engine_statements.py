@@ -26,7 +26,15 @@ from cases.tests.factories import open_case as open_test_case
 from pathways.compiled import compiled_version
 from pathways.exceptions import NotAllowedOnCase
 
-ROUTE = {"transition": "route_to_early_help", "data": {"continuum_level": "problematic"}}
+# A plain move: the panel needs no lead practitioner named with it.
+ROUTE = {"transition": "refer_to_hsb_panel", "data": {"continuum_level": "abusive"}}
+
+
+def _to_early_help(lead):
+    """Routing into early help, which needs a lead practitioner: named in the same step."""
+    data = {"continuum_level": "problematic", "lead_practitioner": lead.pk}
+    return {"transition": "route_to_early_help", "data": data}
+
 
 pytestmark = pytest.mark.skipif(
     connection.vendor != "postgresql",
@@ -74,13 +82,40 @@ def test_a_move_is_two_statements_in_its_own_transaction(default_version, front_
 
 
 @pytest.mark.django_db(transaction=True)
+def test_routing_with_a_lead_named_adds_one_statement_the_practitioners_read(
+    default_version, front_door, lead_practitioner
+):
+    case = open_test_case(version=default_version, actor=front_door)
+
+    with CaptureQueriesContext(connection) as captured:
+        moved = take_transition(case=case, actor=front_door, **_to_early_help(lead_practitioner))
+
+    locked_read, practitioner, move = _statements(captured)
+    assert locked_read.endswith('FOR UPDATE OF "cases_case" NOWAIT')
+    assert practitioner.startswith("SELECT ") and '"agencies_user"' in practitioner
+    # The designation, the case's lead and its audit event join the move's statement.
+    assert move.startswith("WITH left_stage AS (UPDATE")
+    assert 'lead_designation AS (INSERT INTO "cases_leaddesignation"' in move
+    assert 'lead_event AS (INSERT INTO "audit_auditevent"' in move
+    saved = Case.objects.get(pk=case.pk)
+    assert saved.lead_practitioner_id == lead_practitioner.pk == moved.lead_practitioner_id
+    assert saved.lock_version == case.lock_version + 1
+    designation = saved.lead_designations.get()
+    assert (designation.practitioner, designation.designated_by) == (lead_practitioner, front_door)
+    events = AuditEvent.objects.filter(object_type="cases.case", object_id=str(case.pk))
+    assert list(events.order_by("id").values_list("action", flat=True)) == [
+        "case.opened",
+        "case.route",
+        "case.lead_designated",
+    ]
+
+
+@pytest.mark.django_db(transaction=True)
 def test_closing_and_reopening_are_two_statements_too(
     default_version, front_door, lead_practitioner
 ):
     case = open_test_case(version=default_version, actor=front_door)
-    case = take_transition(case=case, actor=front_door, **ROUTE)
-    Case.objects.filter(pk=case.pk).update(lead_practitioner=lead_practitioner)
-    case.refresh_from_db()
+    case = take_transition(case=case, actor=front_door, **_to_early_help(lead_practitioner))
 
     with CaptureQueriesContext(connection) as closing:
         case = take_transition(
@@ -129,16 +164,17 @@ def test_the_role_rule_is_compiled_once_but_read_afresh_each_move(
     default_version, front_door, lead_practitioner, make_user
 ):
     def led_in_early_help():
-        case = take_transition(
+        return take_transition(
             case=open_test_case(version=default_version, actor=front_door),
             actor=front_door,
-            **ROUTE,
+            **_to_early_help(lead_practitioner),
         )
-        Case.objects.filter(pk=case.pk).update(lead_practitioner=lead_practitioner)
-        case.refresh_from_db()
-        return case
 
-    step_up = {"transition": "step_up_to_hsb_panel", "reason": "Escalate"}
+    step_up = {
+        "transition": "step_up_to_hsb_panel",
+        "reason": "Escalate",
+        "data": {"continuum_level": "abusive"},
+    }
     first, second = led_in_early_help(), led_in_early_help()
     take_transition(case=first, actor=lead_practitioner, **step_up)
     assert engine._scoped_read_key(lead_practitioner) in engine._SCOPED_READS
@@ -180,5 +216,5 @@ def test_statements_deallocated_behind_the_engines_back_are_prepared_again(
 
     moved = take_transition(case=second, actor=front_door, **ROUTE)
 
-    assert moved.current_stage.key == "early_help"
+    assert moved.current_stage.key == "hsb_panel"
     assert Case.objects.get(pk=second.pk).lock_version == second.lock_version + 1

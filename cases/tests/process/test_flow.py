@@ -16,14 +16,14 @@ pytestmark = pytest.mark.django_db
 
 
 def test_every_node_of_the_flow_runs_on_a_case_that_moves_and_goes_overdue(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     case = open_case(version=default_version, actor=front_door)  # start, work_stage
     case = take_transition(  # work_stage after work_stage, written by the engine
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
     Task.objects.filter(
         process_id=case.pk, flow_task=PathwayFlow.work_stage__timeout, status=STATUS.SCHEDULED

@@ -35,14 +35,14 @@ def _stored(case_id: int) -> tuple[str, set[str]]:
 
 @pytest.mark.django_db(transaction=True)
 def test_rows_stored_before_the_move_load_their_flow_and_fire_their_timer(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     case = open_case(version=default_version, actor=front_door)
     case = take_transition(
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
     Task.objects.filter(
         process_id=case.pk, flow_task=PathwayFlow.work_stage__timeout, status=STATUS.SCHEDULED

@@ -187,7 +187,7 @@ def test_a_new_case_has_the_rows_viewflows_start_path_writes(default_version, fr
 
 @pytest.mark.django_db
 def test_a_stage_task_and_its_timer_written_by_task_rows_match_those_viewflows_start_writes(
-    default_version, front_door, writing
+    default_version, front_door, writing, lead_practitioner
 ):
     """The first stage's rows are viewflow's own (its start path); the next stage's ours."""
     case = _started_by_viewflow(default_version)
@@ -200,7 +200,7 @@ def test_a_stage_task_and_its_timer_written_by_task_rows_match_those_viewflows_s
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
     our_task = _row(case.current_task_id)
     our_timer = _row(

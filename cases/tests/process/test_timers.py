@@ -99,7 +99,7 @@ def test_a_passed_deadline_flags_the_stage_overdue_and_escalates_exactly_once(
 
 
 def test_an_overdue_case_can_still_move_and_the_next_stage_starts_on_time(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     case = open_case(version=default_version, actor=front_door)
     _move_time_past_deadline(case)
@@ -111,7 +111,7 @@ def test_an_overdue_case_can_still_move_and_the_next_stage_starts_on_time(
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
 
     case.refresh_from_db()
@@ -122,7 +122,7 @@ def test_an_overdue_case_can_still_move_and_the_next_stage_starts_on_time(
 
 
 def test_the_timer_of_a_stage_already_left_is_cancelled_and_never_escalates(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     case = open_case(version=default_version, actor=front_door)
     first_timer = _timers(case).get()
@@ -130,7 +130,7 @@ def test_the_timer_of_a_stage_already_left_is_cancelled_and_never_escalates(
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
     _timers(case).filter(pk=first_timer.pk).update(scheduled=timezone.now() - timedelta(days=3))
 
@@ -143,7 +143,7 @@ def test_the_timer_of_a_stage_already_left_is_cancelled_and_never_escalates(
 
 
 def test_a_timer_that_fires_after_its_stage_was_left_does_not_flag_the_new_stage(
-    default_version, front_door
+    default_version, front_door, lead_practitioner
 ):
     # The race: the dispatcher picked the timer before the move cancelled it.
     case = open_case(version=default_version, actor=front_door)
@@ -152,7 +152,7 @@ def test_a_timer_that_fires_after_its_stage_was_left_does_not_flag_the_new_stage
         case=case,
         transition="route_to_early_help",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
     )
     _timers(case).filter(pk=first_timer.pk).update(
         status=STATUS.SCHEDULED, finished=None, scheduled=timezone.now() - timedelta(days=3)

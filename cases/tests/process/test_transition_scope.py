@@ -19,7 +19,8 @@ from pathways.exceptions import NotAllowedOnCase
 
 pytestmark = pytest.mark.django_db
 
-ROUTE = {"transition": "route_to_early_help", "data": {"continuum_level": "problematic"}}
+# A move that names no lead practitioner (the panel needs none).
+ROUTE = {"transition": "refer_to_hsb_panel", "data": {"continuum_level": "abusive"}}
 
 
 @pytest.fixture
@@ -59,9 +60,12 @@ def test_a_front_door_practitioner_of_another_area_is_refused(case):
 def test_a_lead_practitioner_who_does_not_lead_the_case_is_refused(
     case, front_door, make_user, lead_practitioner
 ):
-    early_help = take_transition(case=case, actor=front_door, **ROUTE)
-    Case.objects.filter(pk=case.pk).update(lead_practitioner=lead_practitioner)
-    early_help.refresh_from_db()
+    early_help = take_transition(
+        case=case,
+        actor=front_door,
+        transition="route_to_early_help",
+        data={"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
+    )
     close = {"transition": "close_early_help", "data": {"closure_reason": "support_completed"}}
 
     _refused(early_help, make_user(Role.LEAD_PRACTITIONER), **close)
@@ -83,4 +87,4 @@ def test_read_access_through_a_grant_is_not_enough(case, manager, lead_practitio
 def test_a_role_that_may_work_on_the_case_still_moves_it(case, front_door):
     moved = take_transition(case=case, actor=front_door, **ROUTE)
 
-    assert moved.current_stage.key == "early_help"
+    assert moved.current_stage.key == "hsb_panel"

@@ -45,7 +45,7 @@ def _refer(dsl, level):
     )
 
 
-def test_confirmed_level_not_prefilled(default_version, make_user, front_door):
+def test_confirmed_level_not_prefilled(default_version, make_user, front_door, lead_practitioner):
     referral = _refer(make_user(Role.DSL), "abusive")
     case = Case.objects.get(referral=referral)
 
@@ -71,7 +71,7 @@ def test_confirmed_level_not_prefilled(default_version, make_user, front_door):
         url,
         {
             "transition": "route_to_early_help",
-            "data": {"continuum_level": "problematic"},
+            "data": {"continuum_level": "problematic", "lead_practitioner": lead_practitioner.pk},
             "expected_version": case.lock_version,
         },
         format="json",

@@ -160,11 +160,12 @@ def test_designating_the_lead_of_a_routed_case_is_three_statements(
     default_version, dsl, front_door, manager, lead_practitioner
 ):
     referral = _refer(dsl, [_child(5)])
+    # At the panel, which needs no lead named with the routing: the manager designates one.
     case = take_transition(
         case=Case.objects.get(referral=referral),
-        transition="route_to_early_help",
+        transition="refer_to_hsb_panel",
         actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "abusive"},
     )
     with CaptureQueriesContext(connection) as captured:
         designate_lead_practitioner(case=case, practitioner=lead_practitioner.pk, actor=manager)
