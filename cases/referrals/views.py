@@ -30,6 +30,7 @@ from .selectors import (
     case_referral_pattern,
     is_overdue,
     referrals_visible_to,
+    repeat_decision_list_for,
     repeat_decisions_for,
 )
 from .services import decide_repeat_referral, record_referral, step_ups_open_to
@@ -143,7 +144,7 @@ def repeat_decisions(request: HttpRequest) -> HttpResponse:
         raise PermissionDenied
     today = timezone.localdate()
     with audited_read():
-        decisions = repeat_decisions_for(user)
+        decisions = repeat_decision_list_for(user)
         undecided = list(decisions.filter(decided_at__isnull=True)[:100])
         decided = list(decisions.filter(decided_at__isnull=False).order_by("-decided_at")[:25])
         response = rendered(

@@ -27,7 +27,7 @@ from cases.referrals.selectors import (
     case_referral_pattern,
     decided_late,
     is_overdue,
-    repeat_decisions_for,
+    repeat_decision_list_for,
 )
 from cases.referrals.services import decide_repeat_referral
 from cases.selectors import cases_visible_to
@@ -146,7 +146,7 @@ class RepeatDecisionListApi(AuditedListMixin, generics.ListAPIView):
             raise InvalidRepeatReferralDecision(
                 "Unknown status.", fields={"status": [f"One of: {', '.join(STATUSES)}."]}
             )
-        decisions = repeat_decisions_for(self.request.user)
+        decisions = repeat_decision_list_for(self.request.user)
         if status == "undecided":
             return decisions.filter(decided_at__isnull=True)
         if status == "decided":

@@ -544,3 +544,19 @@ def test_the_case_pattern_costs_the_same_queries_for_two_referrals_or_six(dsl, o
 
     assert len(client.get(url).json()["referrals"]) == 6
     assert six == two
+
+
+def test_the_decision_lists_read_only_the_columns_they_show(dsl, opened, front_door):
+    _repeat(dsl, opened)
+    pages = APIClient()
+    pages.force_login(front_door)
+    for client, url in (
+        (_client(front_door), reverse("api:cases:repeat-decision-list")),
+        (pages, reverse("cases:repeat_decisions")),
+        (pages, reverse("cases:index")),
+    ):
+        with CaptureQueriesContext(connection) as captured:
+            assert client.get(url).status_code == 200
+        read = " ".join(q["sql"] for q in captured if q["sql"].startswith("SELECT"))
+        for column in ("flow_class", "outcome_summary", "pathway_version_id"):
+            assert column not in read, (url, column)
