@@ -36,9 +36,11 @@ from cases.models import (
     Referral,
     ReferralBehaviour,
     ReferralChild,
+    RepeatReferralDecision,
     TeamMember,
 )
 from cases.tests.factories import open_case
+from partnership.models import ProcessFeedback
 from pathways.tests.factories import published_default_version
 
 pytestmark = [pytest.mark.postgres, pytest.mark.django_db]
@@ -63,6 +65,8 @@ PROTECTED_TABLES = [
     "cases_informationsharingdecision",
     "assessments_assessment",
     "assessments_assessmentcontribution",
+    "cases_repeatreferraldecision",
+    "partnership_processfeedback",
 ]
 
 
@@ -161,6 +165,18 @@ def populate(name: str) -> dict[str, Any]:
         assessment=assessment,
         agency=school,
         summary="Invented.",
+        recorded_at=now,
+        recorded_by=lead,
+    )
+    RepeatReferralDecision.objects.create(
+        referral=referral, case=case, area=area, due_on=now.date() + datetime.timedelta(days=1)
+    )
+    ProcessFeedback.objects.create(
+        area=area,
+        case=case,
+        given_by="child",
+        aspect="referral",
+        feedback="Invented.",
         recorded_at=now,
         recorded_by=lead,
     )
