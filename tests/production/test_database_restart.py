@@ -41,7 +41,6 @@ import json
 from agencies.models import AgencyType
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
-from cases.services import designate_lead_practitioner
 from cases.tests.factories import open_case
 from cases.process import engine
 from pathways.tests.factories import published_default_version
@@ -63,9 +62,9 @@ for _ in range(CLIENTS):
     case = open_case(version=version, actor=front_door)
     case = engine.take_transition(
         case=case, transition="route_to_early_help", actor=front_door,
-        data={"continuum_level": "problematic"},
+        data={"continuum_level": "problematic", "lead_practitioner": lead.pk},
     )
-    cases.append(designate_lead_practitioner(case=case, practitioner=lead, actor=front_door).pk)
+    cases.append(case.pk)
 print(json.dumps({"cases": cases}))
 """
 

@@ -34,7 +34,6 @@ from agencies.models import AgencyType
 from agencies.roles import Role
 from agencies.tests.factories import AgencyFactory, LocalAreaFactory, UserFactory
 from cases.referrals.services import record_referral
-from cases.services import designate_lead_practitioner
 from cases.process import engine
 from cases.process.flow import PathwayFlow
 from pathways.tests.factories import published_default_version
@@ -72,9 +71,8 @@ referral = record_referral(
 case = referral.cases.get()
 case = engine.take_transition(
     case=case, transition="route_to_early_help", actor=front_door,
-    data={"continuum_level": "problematic"},
+    data={"continuum_level": "problematic", "lead_practitioner": lead.pk},
 )
-case = designate_lead_practitioner(case=case, practitioner=lead, actor=front_door)
 due = Task.objects.filter(
     process_id=case.pk, flow_task=PathwayFlow.work_stage__timeout, status=STATUS.SCHEDULED
 ).update(scheduled=timezone.now() - datetime.timedelta(minutes=1))
