@@ -26,7 +26,7 @@ from core.pagination import (
     positive_int,
     rows_and_count,
 )
-from pathways.definitions import definition_from_version
+from pathways.definitions import definition_from_version, route_of
 from pathways.graph import layout
 
 from .access.services import can_request_break_glass, can_review_break_glass, can_see_access_log
@@ -191,7 +191,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def _case_context(request: HttpRequest, case: Case, **extra: Any) -> dict[str, Any]:
     user = signed_in(request.user)
     route = list(case_route(case))
-    definition = definition_from_version(case.pathway_version)
+    # Only the child's own route: a child harmed's page draws no continuum stage.
+    definition = route_of(definition_from_version(case.pathway_version), case.involvement)
     taken = Counter(move.transition.key for move in route if move.transition)
     visited = {move.to_stage.key for move in route}
     # Access from a grant is read-only: the page offers nothing the services would refuse.

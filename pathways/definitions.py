@@ -6,7 +6,7 @@ YAML and the API read and write this shape; `write_definition_rows` turns it int
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from core.limits import (
@@ -76,6 +76,16 @@ class PathwayDefinition:
     def initial_stage(self) -> StageDefinition | None:
         # The first stage listed is where every new case starts.
         return self.stages[0] if self.stages else None
+
+
+def route_of(definition: PathwayDefinition, involvement: str) -> PathwayDefinition:
+    """The stages and transitions on one child's route (their involvement): what a case of
+    that child can go through, as drawn on its page."""
+    return replace(
+        definition,
+        stages=[s for s in definition.stages if involvement in s.involvements],
+        transitions=[t for t in definition.transitions if involvement in t.involvements],
+    )
 
 
 class DefinitionShapeError(ValueError):

@@ -88,6 +88,10 @@ def test_a_child_harmeds_case_page_never_asks_for_a_continuum_level(
     assert "Universal advice (normal behaviour)" not in next_steps
     assert "Refer to multi-agency HSB panel" not in next_steps
     assert "Confirmed continuum level" not in next_steps
+    # The route drawn on the page is the child's own too.
+    assert 'data-stage="harmed_support"' in page
+    assert 'data-stage="universal_support"' not in page
+    assert "Refer to multi-agency HSB panel" not in page
 
 
 def test_a_missing_reason_is_shown_on_the_form_with_400(client, default_version, front_door):
