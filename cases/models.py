@@ -22,6 +22,7 @@ from core.limits import (
 )
 from pathways.closure import CLOSURE_REASON_CHOICES, CLOSURE_REASON_MAX_LENGTH
 from pathways.continuum import ClosureReason, ContinuumLevel
+from pathways.involvement import Involvement as _PathwayInvolvement
 from pathways.models import PathwayVersion, Stage, Transition
 
 from .codes import Ethnicity, Gender, ReferralSource
@@ -117,9 +118,9 @@ class Referral(models.Model):
         return f"Referral {self.pk} ({self.received_at:%d %b %Y})"
 
 
-class Involvement(models.TextChoices):
-    DISPLAYING_HSB = "displaying_hsb", "Child displaying HSB"
-    HARMED = "harmed", "Child harmed"
+# A child's part in a referral: whose route their case follows. Its home is the pathway's
+# (pathway data names these keys: pathways.involvement); cases use the same choices.
+Involvement = _PathwayInvolvement
 
 
 class TrafficLight(models.TextChoices):
