@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from agencies.actors import signed_in
 from agencies.models import Agency
+from cases.read_audit import CASE_READ, audited_read, record_read
 from cases.services import can_work_on_case
 from core.errors import DomainError
 
@@ -493,13 +494,22 @@ def case_feedback(request: HttpRequest, pk: int) -> HttpResponse:
             else:
                 messages.success(request, "Feedback on the process recorded.")
                 return redirect("cases:case_process_feedback", pk=case.pk)
+    with audited_read():  # children's and families' own words: read as the case's record is
+        feedback = list(case_process_feedback(case))
+        record_read(
+            actor=user,
+            action=CASE_READ,
+            target=case,
+            section="process_feedback",
+            ids=[row.pk for row in feedback],
+        )
     return TemplateResponse(
         request,
         "partnership/case_feedback.html",
         {
             "heading": "Feedback on the process",
             "case": case,
-            "feedback": case_process_feedback(case),
+            "feedback": feedback,
             "form": form,
             "can_record": can_work_on_case(user, case),
         },

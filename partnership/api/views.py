@@ -23,6 +23,8 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.actors import signed_in
+from cases.models import Case
+from cases.read_audit import CASE_READ, audited_read, record_list_read, record_read
 
 from ..disclosure import show_figures
 from ..drilldown import drilldown
@@ -433,12 +435,31 @@ class ProcessFeedbackApi(APIView):
     def get(self, request: Request) -> Response:
         query = ProcessFeedbackQuerySerializer(data=request.query_params)
         query.is_valid(raise_exception=True)
-        if "case" in query.validated_data:
-            case = visible_case_for_feedback(request.user, query.validated_data["case"])
-            rows = case_process_feedback(case)
-        else:
-            rows = process_feedback_visible_to(request.user)
-        return Response(ProcessFeedbackSerializer(rows, many=True).data)
+        actor = signed_in(request.user)
+        # Children's and families' own words about a case: read as the case's record is,
+        # with its audit event in the same transaction.
+        with audited_read():
+            if "case" in query.validated_data:
+                case = visible_case_for_feedback(actor, query.validated_data["case"])
+                rows = list(case_process_feedback(case))
+                record_read(
+                    actor=actor,
+                    action=CASE_READ,
+                    target=case,
+                    section="process_feedback",
+                    ids=[row.pk for row in rows],
+                )
+            else:
+                rows = list(process_feedback_visible_to(actor))
+                record_list_read(
+                    actor=actor,
+                    action=CASE_READ,
+                    model=Case,
+                    ids=sorted({row.case_id for row in rows}),
+                    list="process_feedback",
+                )
+            data = ProcessFeedbackSerializer(rows, many=True).data
+        return Response(data)
 
     @extend_schema(
         request=RecordProcessFeedbackSerializer, responses={201: ProcessFeedbackSerializer}

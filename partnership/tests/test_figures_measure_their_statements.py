@@ -270,3 +270,36 @@ def test_lead_designation_denominator_excludes_harmed_nfa_universal(dataset, fro
     denominator = _names(dataset, "lead_practitioner_designated", "denominator")
     assert denominator == {"C1", "C2", "C3", "C4b", "C6", "C10"}
     assert "no further action" in FIGURES["lead_practitioner_designated"].definition
+
+
+def test_reading_feedback_on_the_process_is_audited_as_a_read_of_the_case(
+    dataset, led_case, client
+):
+    """Children's and families' own words about a case are read as its record is: each read
+    (the case's page, the API for the case, the API's list) appends its event."""
+    case, lead = led_case
+    record_process_feedback(
+        case=case,
+        given_by="child",
+        aspect="overall",
+        feedback="Invented: it felt quick.",
+        found_accessible=True,
+        actor=lead,
+    )
+    reads = AuditEvent.objects.filter(actor=lead, action="case.read")
+    before = reads.count()
+
+    client.force_login(lead)
+    assert client.get(reverse("cases:case_process_feedback", args=[case.pk])).status_code == 200
+    page_read = reads.order_by("-pk").first()
+    assert (page_read.object_id, page_read.changes["section"]) == (str(case.pk), "process_feedback")
+
+    api = APIClient()
+    api.force_authenticate(lead)
+    url = reverse("api:partnership:process-feedback")
+    assert api.get(url, {"case": case.pk}).status_code == 200
+    assert reads.order_by("-pk").first().changes["section"] == "process_feedback"
+    assert api.get(url).status_code == 200
+    listed = reads.order_by("-pk").first()
+    assert listed.object_id == "list" and case.pk in listed.changes["ids"]
+    assert reads.count() == before + 3
