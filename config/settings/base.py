@@ -271,6 +271,8 @@ SPECTACULAR_SETTINGS = {
         "CensusClosureReasonEnum": "pathways.continuum.ClosureReason",
         "RepeatReferralOutcomeEnum": "cases.models.RepeatReferralOutcome",
         "BreakGlassOutcomeEnum": "cases.models.BreakGlassOutcome",
+        # A case's involvement and a pathway part's involvements: one choice set.
+        "InvolvementEnum": "pathways.involvement.Involvement",
     },
 }
 
