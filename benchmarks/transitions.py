@@ -144,7 +144,11 @@ def open_cases_at_plan(count: int, setup: dict[str, Any]) -> list[Any]:
             data={"continuum_level": "problematic"},
         )
         case = take_transition(
-            case=case, transition="step_up_to_hsb_panel", actor=lead, reason="Benchmark step-up"
+            case=case,
+            transition="step_up_to_hsb_panel",
+            actor=lead,
+            reason="Benchmark step-up",
+            data={"continuum_level": "abusive"},  # a step-up records the level behind it
         )
         cases[index] = take_transition(
             case=case, transition="agree_specialist_assessment", actor=coordinator

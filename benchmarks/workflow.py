@@ -10,11 +10,15 @@ One workflow is what three people do through the services, as the API calls them
 1. a designated safeguarding lead (DSL) records a referral about one invented child
    (`cases.referrals.services.record_referral`): a new child record and a case on the
    area's published default pathway, at the initial decision;
-2. the front door opens the case and routes it to early help, confirming the continuum
-   level (`cases.process.engine.take_transition`, `route_to_early_help`); finding the case
-   the referral's answer names is not timed, as the peer's finding of its next task is not;
+2. the front door opens the case and refers it to the multi-agency HSB panel, confirming the
+   continuum level (`cases.process.engine.take_transition`, `refer_to_hsb_panel`); finding
+   the case the referral's answer names is not timed, as the peer's finding of its next task
+   is not;
 3. a team manager designates the lead practitioner of the unallocated case
    (`cases.services.designate_lead_practitioner`).
+
+(A route into early help now names the lead in the same step, issue 16: the panel, which
+needs no lead on entry, keeps the three steps the benchmark has always timed.)
 
 Every child is invented: names are letters drawn from a hash of the run, process, client and
 workflow number, so no two are alike and no referral is held up as a likely duplicate.
@@ -191,9 +195,9 @@ def referral_payload(seed: str, number: int) -> dict[str, Any]:
         "description": "Invented referral for the workflow benchmark.",
         "behaviours": [
             {
-                "description": "Invented: sexualised language towards a younger pupil.",
-                "continuum_level": "problematic",
-                "traffic_light": "amber",
+                "description": "Invented: coercive sexual behaviour towards a younger pupil.",
+                "continuum_level": "abusive",
+                "traffic_light": "red",
                 "setting": "school",
             }
         ],
@@ -242,9 +246,9 @@ def run_workflow(
     with around("route"):
         case = take_transition(
             case=case,
-            transition="route_to_early_help",
+            transition="refer_to_hsb_panel",
             actor=actors.front_door,
-            data={"continuum_level": "problematic"},
+            data={"continuum_level": "abusive"},
         )
     with around("lead"):
         designate_lead_practitioner(
