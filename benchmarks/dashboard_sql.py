@@ -174,12 +174,14 @@ FROM (
 ) first_leads
 """
 
+# The statutory clock: from the referral to children's social care (a step-up's moment),
+# else the case's referral.
+CSC_CLOCK = "min(coalesce(c.csc_referred_at, c.referral_received_at))"
+
 TIMELINESS = f"""
 WITH first AS (  -- each case's first CSC assessment started, and first authorised
-    SELECT {_working_days(_day("min(c.referral_received_at)"), _day("min(a.started_at)"))}
-               AS started_days,
-           {_working_days(_day("min(c.referral_received_at)"), _day("min(a.authorised_at)"))}
-               AS authorised_days
+    SELECT {_working_days(_day(CSC_CLOCK), _day("min(a.started_at)"))} AS started_days,
+           {_working_days(_day(CSC_CLOCK), _day("min(a.authorised_at)"))} AS authorised_days
     FROM assessments_assessment a JOIN cases_case c ON c.process_ptr_id = a.case_id
     WHERE {PERIOD} AND a.assessment_type = 'csc_assessment'
     GROUP BY a.case_id

@@ -7,6 +7,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django.db.models import Count, Exists, Q, QuerySet
+from django.db.models.functions import Coalesce
 
 from agencies.models import Agency, AgencyType
 from assessments.models import (
@@ -47,9 +48,11 @@ def _first_assessments(scope: Scope, moment: str) -> QuerySet[Assessment]:
 
 def _assessment_timeliness(key: str, moment: str) -> Callable[[Scope], Figure]:
     def days(scope: Scope) -> Any:
-        return working_days(
-            "case__referral_received_at", moment, holidays=scope.holidays, working=scope.working
-        )
+        # The statutory clock starts at the referral to children's social care: a step-up's
+        # moment, or the referral itself when the door routed the case there (item 4's anchor,
+        # `Case.csc_referred_at`); a case with none recorded counts from its referral.
+        start = Coalesce("case__csc_referred_at", "case__referral_received_at")
+        return working_days(start, moment, holidays=scope.holidays, working=scope.working)
 
     def cases(scope: Scope, part: str, cell: str) -> QuerySet[Case]:
         rows = _first_assessments(scope, moment)
@@ -67,17 +70,21 @@ def _assessment_timeliness(key: str, moment: str) -> Callable[[Scope], Figure]:
     @register_figure(
         key,
         statement="3.5",
-        label=f"Children's social care assessment {verb} within 45 working days of referral",
+        label=(
+            f"Children's social care assessment {verb} within 45 working days of the referral "
+            "to children's social care"
+        ),
         definition=(
             f"Of the period's cases with a children's social care assessment {verb}, those "
-            f"whose first one was {verb} within 45 working days of the referral (the "
-            f"statutory timescale, which applies to that assessment only; other assessment "
-            f"types are not counted). The median counts working days from referral."
+            f"whose first one was {verb} within 45 working days of the referral to children's "
+            f"social care (the statutory timescale, which applies to that assessment only; "
+            f"other assessment types are not counted): for a case stepped up, from the step-up, "
+            f"not from the first referral. The median counts the same working days."
         ),
         unit=CASES,
         value_label=(
-            f"median working days from referral to the first {verb} children's social care "
-            "assessment"
+            f"median working days from the referral to children's social care to the first "
+            f"{verb} children's social care assessment"
         ),
         cases=cases,
     )

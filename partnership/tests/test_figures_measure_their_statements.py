@@ -303,3 +303,17 @@ def test_reading_feedback_on_the_process_is_audited_as_a_read_of_the_case(
     listed = reads.order_by("-pk").first()
     assert listed.object_id == "list" and case.pk in listed.changes["ids"]
     assert reads.count() == before + 3
+
+
+def test_45_day_figure_counts_from_the_referral_to_childrens_social_care(dataset):
+    """A case stepped up into children's social care is timed from the step-up (item 4's
+    anchor, `Case.csc_referred_at`), not from its first referral."""
+    case = dataset.cases["C3"]  # its CSC assessment authorised 47 working days from referral
+    assert _figure(dataset, "assessment_authorised_within_45_days") == (0, 1)
+
+    stepped_up = Case.objects.get(pk=case.pk).referral_received_at + timedelta(days=7)
+    Case.objects.filter(pk=case.pk).update(csc_referred_at=stepped_up)
+
+    # Five working days later on the clock: 42, within the timescale.
+    assert _figure(dataset, "assessment_authorised_within_45_days") == (1, 1)
+    assert _figure(dataset, "assessment_started_within_45_days") == (1, 1)
