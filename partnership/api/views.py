@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from agencies.actors import signed_in
+from cases.api.permissions import HoldsCases
 from cases.models import Case
 from cases.read_audit import CASE_READ, audited_read, record_list_read, record_read
 
@@ -423,10 +424,15 @@ class RoundPdfApi(APIView):
 class ProcessFeedbackApi(APIView):
     """Feedback from children and families on the referral and assessment process (3.8).
 
+    The casework roles only (a role that never works a case file is refused, as on the case
+    lists): the feedback is a child's or family's own words about their case.
+
     GET lists a case's feedback (`?case=`, a case you may see; without it the newest on the
     cases you may see); POST records one, by the
     case's lead practitioner or an area-wide role working on it (`record_process_feedback`).
     """
+
+    permission_classes = [HoldsCases]
 
     @extend_schema(
         parameters=[ProcessFeedbackQuerySerializer],
