@@ -51,9 +51,14 @@ def _refer(actor, child):
 
 
 def _statements(captured: CaptureQueriesContext) -> list[str]:
+    """The transaction's statements, a statement prepared on the connection by an earlier
+    test (sent as `EXECUTE name (…)`) named by the text it runs."""
+    prepared = getattr(connection, "_case_process_prepared", None)
+    texts = {name: sql for sql, name in getattr(prepared, "names", {}).items()}
     sqls = [query["sql"] for query in captured.captured_queries]
     assert sqls.count("BEGIN") == 1 and sqls.count("COMMIT") == 1, sqls
-    return sqls[sqls.index("BEGIN") + 1 : sqls.index("COMMIT")]
+    sqls = sqls[sqls.index("BEGIN") + 1 : sqls.index("COMMIT")]
+    return [texts.get(sql.split()[1], sql) if sql.startswith("EXECUTE ") else sql for sql in sqls]
 
 
 def _area(name: str):
