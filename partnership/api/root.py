@@ -8,6 +8,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.reverse import reverse
 
+from cases.selectors import holds_cases
+
 
 # Out of the schema like config/api_root.py: it holds only links, each of which is documented
 # (and checked for every role by the permission matrices) in its own right.
@@ -18,17 +20,18 @@ def partnership_root(request: Request, format: Any = None) -> Response:
     feedback on the process.
 
     Links only, for any signed-in user: each endpoint applies its own role rule
-    (`partnership.permissions`), so a role that may not see the figures gets 403 there.
+    (`partnership.permissions`), so a role that may not see the figures gets 403 there; the
+    feedback on the process is linked only for the casework roles that may read it.
     """
 
     def link(name: str) -> str:
         return reverse(f"api:partnership:{name}", request=request, format=format)
 
-    return Response(
-        {
-            "dashboard": link("dashboard"),
-            "statements": link("statement-list"),
-            "rounds": link("round-list"),
-            "process_feedback": link("process-feedback"),
-        }
-    )
+    links = {
+        "dashboard": link("dashboard"),
+        "statements": link("statement-list"),
+        "rounds": link("round-list"),
+    }
+    if holds_cases(request.user):  # a case's own words: the casework roles' only
+        links["process_feedback"] = link("process-feedback")
+    return Response(links)

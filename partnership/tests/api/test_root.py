@@ -28,10 +28,19 @@ def test_the_partnership_root_links_to_collections_its_analyst_can_read(analyst,
         "dashboard": "http://testserver/api/partnership/dashboard/",
         "statements": "http://testserver/api/partnership/statements/",
         "rounds": "http://testserver/api/partnership/rounds/",
-        "process_feedback": "http://testserver/api/partnership/process-feedback/",
     }
     for url in links.values():
         assert client.get(urlsplit(url).path).status_code == 200, url
+
+
+def test_the_partnership_root_links_the_feedback_for_the_casework_roles(make_user):
+    client = _client_for(make_user(Role.LEAD_PRACTITIONER))
+
+    links = client.get("/api/partnership/").json()
+
+    url = links["process_feedback"]
+    assert url == "http://testserver/api/partnership/process-feedback/"
+    assert client.get(urlsplit(url).path).status_code == 200
 
 
 def test_the_partnership_root_is_for_signed_in_users_only(client):
