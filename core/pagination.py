@@ -183,14 +183,23 @@ def _rows_as_compiled(
     return list(rows)
 
 
-def _page_of(queryset: QuerySet[Any, Any], start: int, stop: int) -> QuerySet[Any, Any]:
-    ids = queryset.values("pk")[start:stop]
+def _rows_shaped_as(queryset: QuerySet[Any, Any], ids: Any) -> QuerySet[Any, Any]:
+    """The rows whose keys `ids` selects, with the list's own shape (related rows, columns,
+    prefetches, order): the joins made for those rows only."""
     page = queryset.model._default_manager.filter(pk__in=ids)
-    # The list's own shape (related rows, columns, prefetches, order) on the page's rows only.
     page.query.select_related = queryset.query.select_related
     page.query.deferred_loading = queryset.query.deferred_loading
     page = page.prefetch_related(*getattr(queryset, "_prefetch_related_lookups", ()))
     return page.order_by(*queryset.query.order_by)
+
+
+def _page_of(queryset: QuerySet[Any, Any], start: int, stop: int) -> QuerySet[Any, Any]:
+    return _rows_shaped_as(queryset, queryset.values("pk")[start:stop])
+
+
+def _bounded(counted: int, limit: int) -> tuple[int, bool]:
+    """(rows, exact) of a count taken to `limit` + 1: the bound when it went past."""
+    return (counted, True) if counted <= limit else (limit, False)
 
 
 def _counted(queryset: QuerySet[Any, Any], limit: int) -> QuerySet[Any, Any]:
@@ -227,7 +236,7 @@ def bounded_count(
             counted = int(cursor.fetchone()[0])
     else:
         counted = _counted(queryset, limit).count()
-    return (counted, True) if counted <= limit else (limit, False)
+    return _bounded(counted, limit)
 
 
 def bounded_counts(
@@ -260,7 +269,7 @@ def bounded_counts(
     with connections[db].cursor() as cursor:
         cursor.execute("SELECT " + ", ".join(parts), params)
         row = cursor.fetchone()
-    return [(int(n), True) if n <= limit else (limit, False) for n in row]
+    return [_bounded(int(n), limit) for n in row]
 
 
 # A list shape's page and its count in one statement: the list's first rows, up to the count's
@@ -294,11 +303,7 @@ def _listed_page(shape: Shape, start: int, stop: int, count_to: int) -> tuple[li
             (),
         )
         counted = RawSQL(f"SELECT COUNT(*) FROM {_LISTED}", ())  # noqa: S608, S611
-        page = ordered.model._default_manager.filter(pk__in=in_page)
-        page.query.select_related = ordered.query.select_related
-        page.query.deferred_loading = ordered.query.deferred_loading
-        page = page.prefetch_related(*getattr(ordered, "_prefetch_related_lookups", ()))
-        page = page.annotate(**{_COUNTED: counted}).order_by(*order)
+        page = _rows_shaped_as(ordered, in_page).annotate(**{_COUNTED: counted})
         compiler = page.query.get_compiler(using=page.db)
         page_sql, page_params = compiler.as_sql()
         sql = f"WITH {_LISTED} (pk, _position) AS MATERIALIZED ({listed_sql}) {page_sql}"
@@ -318,7 +323,7 @@ def rows_and_count(
     if isinstance(queryset, Shape) and connections[queryset.db].vendor == "postgresql":
         rows, counted = _listed_page(queryset, start, stop, limit)
         if rows:
-            return rows, ((counted, True) if counted <= limit else (limit, False))
+            return rows, _bounded(counted, limit)
         return rows, bounded_count(queryset, limit)  # none in range: counted on its own
     return rows_of_page(queryset, start, stop), bounded_count(queryset, limit)
 
@@ -333,15 +338,14 @@ def bounded_page(
     if isinstance(queryset, Shape) and connections[queryset.db].vendor == "postgresql":
         rows, counted = _listed_page(queryset, start, start + size + 1, start + count_limit)
         if rows or number == 1:
-            has_next = len(rows) > size
-            bound = start + count_limit
+            count, exact = _bounded(counted, start + count_limit)
             return BoundedPage(
                 rows=rows[:size],
                 number=number,
                 size=size,
-                has_next=has_next,
-                count=min(counted, bound),
-                count_exact=counted <= bound,
+                has_next=len(rows) > size,
+                count=count,
+                count_exact=exact,
             )
     rows = rows_of_page(queryset, start, start + size + 1)
     has_next = len(rows) > size
