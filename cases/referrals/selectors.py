@@ -365,7 +365,7 @@ def _with_behaviours(prefix: str) -> Prefetch[Any]:
 
 def repeat_decisions_for(user: Actor) -> QuerySet[RepeatReferralDecision]:
     """Decisions on referrals that joined an open case, on the cases the user's role gives
-    them (`cases.selectors.role_case_ids`: the front door every case of their area, a lead
+    them (`cases.selectors.role_scope_of_rows`: the front door every case of their area, a lead
     practitioner the cases they lead or are on, a manager their team's); undecided first,
     soonest due first, with the referral's behaviours. Read access through a grant is not
     work: not listed. None for a role that holds no case."""

@@ -7,6 +7,8 @@ among the cases that need a lead. Built on the fixed dataset (`dataset.py`), wit
 from datetime import timedelta
 
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 from rest_framework.test import APIClient
 
@@ -317,3 +319,38 @@ def test_45_day_figure_counts_from_the_referral_to_childrens_social_care(dataset
     # Five working days later on the clock: 42, within the timescale.
     assert _figure(dataset, "assessment_authorised_within_45_days") == (1, 1)
     assert _figure(dataset, "assessment_started_within_45_days") == (1, 1)
+
+
+def test_the_feedback_lists_ask_as_many_statements_for_one_row_as_for_five(dataset, led_case):
+    case, lead = led_case
+    api = APIClient()
+    api.force_authenticate(lead)
+    url = reverse("api:partnership:process-feedback")
+
+    queries = {"newest": {}, "one case": {"case": case.pk}}
+
+    def statements(name):
+        with CaptureQueriesContext(connection) as captured:
+            response = api.get(url, queries[name])
+        assert response.status_code == 200
+        return len(response.json()), len(captured)
+
+    def feedback():
+        record_process_feedback(
+            case=case,
+            given_by="child",
+            aspect="overall",
+            feedback="Invented: it felt quick.",
+            found_accessible=True,
+            actor=lead,
+        )
+
+    feedback()
+    one = {name: statements(name) for name in queries}
+    for _ in range(4):
+        feedback()
+    five = {name: statements(name) for name in queries}
+
+    for name in queries:
+        assert five[name][0] == one[name][0] + 4
+        assert five[name][1] == one[name][1], name
